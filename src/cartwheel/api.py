@@ -1,0 +1,13 @@
+"""The one list of routers. A new wire format or domain adds one line here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cartwheel import health
+from cartwheel.contacts import endpoints as contacts
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    contacts.router,
+]

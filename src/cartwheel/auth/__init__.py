@@ -1,0 +1,1 @@
+"""Secret API keys and public client credentials."""

@@ -1,0 +1,57 @@
+"""FastAPI dependencies that authenticate a request and charge its store's rate limit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from cartwheel.auth.cache import StoreContext, origin_allowed
+from cartwheel.exceptions import Forbidden, Unauthorized
+from cartwheel.runtime import Runtime, get_runtime
+
+bearer = HTTPBearer(auto_error=False, description="The store's secret API key.")
+
+
+async def secret_key_store(
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> StoreContext:
+    """The store of the ``Authorization: Bearer`` secret key, rate-limited."""
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized()
+    context = await runtime.credentials.secret_key(credentials.credentials)
+    if context is None:
+        raise Unauthorized()
+    runtime.rate_limiter.check(context.store_id, context.rate_limit)
+    return context
+
+
+async def client_credential_store(
+    request: Request,
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    application_id: Annotated[
+        str | None, Header(alias="X-Client-Application-Id", description="Client application id.")
+    ] = None,
+    token: Annotated[
+        str | None, Header(alias="X-Client-Token", description="Client token.")
+    ] = None,
+    origin: Annotated[
+        str | None, Header(alias="origin", description="Origin of the calling page.")
+    ] = None,
+) -> StoreContext:
+    """The store of a public client credential, checked against its allowed origins."""
+    if not application_id or not token:
+        raise Unauthorized()
+    context = await runtime.credentials.client(application_id, token)
+    if context is None:
+        raise Unauthorized()
+    if not origin_allowed(origin, context.allowed_origins):
+        raise Forbidden("This origin is not allowed for this client application.")
+    runtime.rate_limiter.check(context.store_id, context.rate_limit)
+    return context
+
+
+SecretKeyStore = Annotated[StoreContext, Depends(secret_key_store)]
+ClientCredentialStore = Annotated[StoreContext, Depends(client_credential_store)]

@@ -1,0 +1,63 @@
+"""One typed settings object, read from the environment (prefix ``CARTWHEEL_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARTWHEEL_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///cartwheel.db",
+        description="sqlite:///path or postgresql://user@host:port/db; the driver is chosen here.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    rate_limit_per_second: float = Field(
+        default=100.0, description="Default token-bucket refill rate per store (requests/s)."
+    )
+    rate_limit_burst: int | None = Field(
+        default=None, description="Bucket size; defaults to one second's worth of requests."
+    )
+
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, description="Largest accepted body.")
+    max_properties: int = Field(default=400, description="Most properties one event may carry.")
+    max_string_bytes: int = Field(default=100 * 1024, description="Longest accepted string value.")
+    max_batch_events: int = Field(default=100, description="Most events in one bulk request.")
+
+    ingest_max_batch: int = Field(
+        default=1000, description="Most events the group-commit writer puts in one transaction."
+    )
+    auth_cache_seconds: float = Field(
+        default=5.0, description="How long a verified key is trusted before it is looked up again."
+    )
+
+    run_worker_in_process: bool = Field(
+        default=True, description="`cartwheel serve` also runs the background worker loop."
+    )
+    worker_poll_seconds: float = 0.2
+    worker_batch_size: int = 500
+
+    webhook_allow_private: bool = Field(
+        default=False, description="Allow webhook targets on private or loopback addresses."
+    )
+    webhook_retry_schedule: str = Field(
+        default="5,30,120,600,1800,3600,7200,14400,28800,43200",
+        description="Seconds to wait before each retry (comma-separated); jitter is added.",
+    )
+    webhook_timeout_seconds: float = 10.0
+
+    sso_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public base URL used in member single sign-on access URLs.",
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

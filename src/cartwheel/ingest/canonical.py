@@ -1,0 +1,103 @@
+"""The canonical event: what every wire adapter maps its request to."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+IdentifierKind = Literal["contact_id", "contact_uuid", "external", "email", "phone"]
+
+#: Kinds stored in ``contact_identifiers`` (the others name a contact row directly).
+STORED_KINDS: tuple[str, ...] = ("external", "email", "phone")
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    kind: IdentifierKind
+    value: str
+
+
+@dataclass(slots=True)
+class IdentityHints:
+    """Who the event is about, in the adapter's documented priority order (first wins).
+
+    Values are already normalized (see :mod:`cartwheel.ingest.normalize`)."""
+
+    identifiers: list[Identifier] = field(default_factory=list)
+    #: Create a contact when nothing matches (every documented format does).
+    create: bool = True
+
+    def add(self, kind: IdentifierKind, value: str | None) -> None:
+        if value:
+            self.identifiers.append(Identifier(kind, value))
+
+    def first(self, kind: IdentifierKind) -> str | None:
+        return next((i.value for i in self.identifiers if i.kind == kind), None)
+
+
+#: Contact columns a profile patch may set. ``custom_fields`` is merged key by key.
+PROFILE_FIELDS: tuple[str, ...] = (
+    "name",
+    "first_name",
+    "last_name",
+    "company_name",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "state_code",
+    "zip",
+    "country",
+    "country_code",
+    "timezone",
+    "latitude",
+    "longitude",
+    "subscribed",
+)
+
+
+@dataclass(slots=True)
+class ProfilePatch:
+    """Profile fields to set on the resolved contact: only keys present are written."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    custom_fields: dict[str, Any] = field(default_factory=dict)
+    #: Where the contact came from; set only when the contact is created.
+    source: str | None = None
+
+    def is_empty(self) -> bool:
+        return not self.fields and not self.custom_fields
+
+
+@dataclass(slots=True)
+class CanonicalEvent:
+    store_id: int
+    name: str
+    identity: IdentityHints
+    category: str | None = None
+    action: str | None = None
+    occurred_at: datetime | None = None
+    source: str | None = None
+    profile: ProfilePatch | None = None
+    #: Segmentable properties: top-level scalars (typed, ISO-8601 strings as dates).
+    properties: dict[str, Any] = field(default_factory=dict)
+    property_types: dict[str, str] = field(default_factory=dict)
+    #: Everything else: nested objects, arrays, ``$extra``. Stored whole, not segmentable.
+    extra: dict[str, Any] = field(default_factory=dict)
+    value: float | None = None
+    currency: str | None = None
+    dedup_key: str | None = None
+    silent: bool = False
+    test: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    event_id: uuid.UUID | None
+    contact_id: int | None
+    contact_uuid: uuid.UUID | None
+    received_at: datetime
+    #: True when the dedup key was seen before: nothing new was stored.
+    duplicate: bool = False

@@ -1,0 +1,108 @@
+"""Splitting event data into segmentable properties and non-segmentable extra, typing
+values (ISO-8601 strings become dates), and the size limits checked before any work."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cartwheel.exceptions import AppError, BadRequest
+
+# RFC 3339 / ISO 8601 date-times and plain dates: 2026-04-02T12:00:00Z, 2026-04-02.
+_ISO_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}"
+    r"([Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+def parse_iso_datetime(value: str) -> datetime | None:
+    """The datetime an ISO-8601 string names (UTC when it names no offset), or None."""
+    if not _ISO_DATETIME.match(value):
+        return None
+    text = value.replace("z", "Z").replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def type_of(value: Any) -> str | None:
+    """The segmentation type of a top-level scalar, or None if it is not a scalar."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "date" if parse_iso_datetime(value) else "string"
+    return None
+
+
+@dataclass(slots=True)
+class SplitProperties:
+    properties: dict[str, Any]
+    property_types: dict[str, str]
+    extra: dict[str, Any]
+
+
+def split_properties(data: dict[str, Any], extra: dict[str, Any] | None = None) -> SplitProperties:
+    """Top-level scalars are segmentable (dates normalized to UTC ISO strings); nested
+    objects and arrays go to ``extra``. ``None`` values are kept as untyped properties."""
+    properties: dict[str, Any] = {}
+    types: dict[str, str] = {}
+    extra_out: dict[str, Any] = dict(extra or {})
+    for key, value in data.items():
+        kind = type_of(value)
+        if kind is None and value is not None:
+            extra_out[key] = value
+            continue
+        if kind == "date":
+            parsed = parse_iso_datetime(value)
+            assert parsed is not None
+            value = parsed.isoformat().replace("+00:00", "Z")
+        properties[key] = value
+        if kind:
+            types[key] = kind
+    return SplitProperties(properties, types, extra_out)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_properties: int = 400
+    max_string_bytes: int = 100 * 1024
+
+
+class LimitExceeded(BadRequest):
+    """A payload limit was exceeded (property count or string length)."""
+
+
+def check_limits(data: Any, limits: Limits, *, path: str = "") -> None:
+    """Raise :class:`LimitExceeded` if ``data`` holds more than ``max_properties`` top-level
+    properties or any string longer than ``max_string_bytes`` (UTF-8), at any depth."""
+    if isinstance(data, dict) and not path and len(data) > limits.max_properties:
+        raise LimitExceeded(
+            f"Too many properties: {len(data)} (the limit is {limits.max_properties})."
+        )
+    _check_strings(data, limits.max_string_bytes, path)
+
+
+def _check_strings(value: Any, max_bytes: int, path: str) -> None:
+    if isinstance(value, str):
+        # Cheap length test first: a str of n chars is at most 4n bytes.
+        if len(value) * 4 > max_bytes and len(value.encode()) > max_bytes:
+            where = path or "value"
+            raise LimitExceeded(f"The string at {where} exceeds {max_bytes} bytes.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(item, max_bytes, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_strings(item, max_bytes, f"{path}[{index}]")
+
+
+def is_app_error(exc: BaseException) -> bool:
+    return isinstance(exc, AppError)

@@ -1,0 +1,25 @@
+"""The one canonical ingest call every wire adapter makes."""
+
+from __future__ import annotations
+
+from cartwheel.exceptions import AppError
+from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
+from cartwheel.ingest.properties import Limits, check_limits
+from cartwheel.runtime import Runtime
+
+
+def limits(runtime: Runtime) -> Limits:
+    return Limits(
+        max_properties=runtime.settings.max_properties,
+        max_string_bytes=runtime.settings.max_string_bytes,
+    )
+
+
+async def ingest(runtime: Runtime, events: list[CanonicalEvent]) -> list[IngestResult | AppError]:
+    """Resolve and durably store ``events``; one result or error per event, in order.
+
+    Test events (``event.test``) are resolved read-only and nothing is stored."""
+    return await runtime.writer.submit(events)
+
+
+__all__ = ["check_limits", "ingest", "limits"]

@@ -1,0 +1,30 @@
+"""Request-scoped database sessions for (sync) endpoints.
+
+``write_session`` commits when the endpoint returns without error (the one place a request's
+transaction commits); ``read_session`` never writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from cartwheel.runtime import Runtime, get_runtime
+
+
+def read_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
+    with runtime.db.read() as session:
+        yield session
+
+
+def write_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
+    with runtime.db.transaction() as session:
+        yield session
+
+
+# scope="function": the transaction ends (commits or rolls back) when the endpoint returns,
+# before the response is sent, so a 2xx always means committed.
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]

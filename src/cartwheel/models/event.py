@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cartwheel.models.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class Event(Base):
+    """The durable event log. A row with ``processed_at`` NULL is pending work for the
+    processors (entities, webhooks); the partial index keeps that queue cheap to scan."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_store_contact", "store_id", "contact_id", "id"),
+        Index("uq_events_store_dedup_key", "store_id", "dedup_key", unique=True),
+        Index(
+            "ix_events_pending",
+            "id",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), default=None
+    )
+    name: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str | None] = mapped_column(String(50), default=None)
+    action: Mapped[str | None] = mapped_column(String(50), default=None)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(200), default=None)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # {"name": "date" | "number" | "string" | "boolean"} for the segmentable properties.
+    property_types: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    value: Mapped[float | None] = mapped_column(Float, default=None)
+    currency: Mapped[str | None] = mapped_column(String(8), default=None)
+    dedup_key: Mapped[str | None] = mapped_column(String(300), default=None)
+    silent: Mapped[bool] = mapped_column(Boolean, default=False)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,32 @@
+"""What one running Cartwheel process holds: settings, database, ingest writer, limiter.
+Built once in the app's lifespan and reached by endpoints through :func:`get_runtime`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from cartwheel.config import Settings
+from cartwheel.db import Database
+from cartwheel.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from cartwheel.auth.cache import CredentialCache
+    from cartwheel.ingest.writer import IngestWriter
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    rate_limiter: RateLimiter
+    writer: IngestWriter
+    credentials: CredentialCache
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime

@@ -1,0 +1,1 @@
+"""Stores (tenants), their secret keys and client credentials."""

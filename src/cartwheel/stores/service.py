@@ -1,0 +1,99 @@
+"""Creating stores and managing their credentials. Used by the CLI and by tests; services
+only flush — the caller's transaction commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cartwheel.auth.tokens import (
+    CLIENT_APP_PREFIX,
+    CLIENT_TOKEN_PREFIX,
+    SECRET_KEY_PREFIX,
+    digest,
+    new_secret,
+)
+from cartwheel.exceptions import NotFound
+from cartwheel.models import ApiKey, ClientCredential, Store
+from cartwheel.models.base import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class NewStore:
+    store_id: int
+    api_key: str
+    client_application_id: str
+    client_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    id: int
+    store_id: int
+    name: str
+    key: str
+
+
+def create_store(session: Session, name: str, allowed_origins: list[str] | None = None) -> NewStore:
+    """A store with one secret API key and one public client credential."""
+    store = Store(name=name)
+    session.add(store)
+    session.flush()
+    key = create_key(session, store.id, "default")
+    app_id, token = create_client_credential(session, store.id, allowed_origins or [])
+    return NewStore(store.id, key.key, app_id, token)
+
+
+def create_key(session: Session, store_id: int, name: str) -> NewKey:
+    if session.get(Store, store_id) is None:
+        raise NotFound(f"Store {store_id} does not exist.")
+    secret = new_secret(SECRET_KEY_PREFIX)
+    row = ApiKey(
+        store_id=store_id,
+        name=name,
+        prefix=secret[: len(SECRET_KEY_PREFIX) + 4],
+        key_hash=digest(secret),
+    )
+    session.add(row)
+    session.flush()
+    return NewKey(row.id, store_id, name, secret)
+
+
+def list_keys(session: Session, store_id: int) -> list[ApiKey]:
+    query = select(ApiKey).where(ApiKey.store_id == store_id).order_by(ApiKey.id)
+    return list(session.execute(query).scalars())
+
+
+def revoke_key(session: Session, store_id: int, key_id: int) -> ApiKey:
+    row = session.get(ApiKey, key_id)
+    if row is None or row.store_id != store_id:
+        raise NotFound(f"Key {key_id} does not exist in store {store_id}.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return row
+
+
+def create_client_credential(
+    session: Session, store_id: int, allowed_origins: list[str]
+) -> tuple[str, str]:
+    app_id = new_secret(CLIENT_APP_PREFIX)[:40]
+    token = new_secret(CLIENT_TOKEN_PREFIX)
+    session.add(
+        ClientCredential(
+            store_id=store_id,
+            application_id=app_id,
+            token_hash=digest(token),
+            allowed_origins=list(allowed_origins),
+        )
+    )
+    session.flush()
+    return app_id, token
+
+
+def set_rate_limit(session: Session, store_id: int, per_second: float | None) -> None:
+    store = session.get(Store, store_id)
+    if store is None:
+        raise NotFound(f"Store {store_id} does not exist.")
+    store.rate_limit_per_second = per_second

@@ -1,0 +1,1 @@
+"""Durable background work: tables claimed in transactions, a loop that runs them."""

@@ -1,0 +1,67 @@
+"""The worker loop: ``cartwheel worker`` runs it in the foreground; ``cartwheel serve`` runs
+one in a background thread so the embedded setup needs nothing else."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from cartwheel.config import Settings
+from cartwheel.db import Database
+from cartwheel.worker import registry
+from cartwheel.worker.queue import process_events, process_outbox
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._event_processors = registry.event_processors()
+        self._outbox_consumers = registry.outbox_consumers()
+        self._tasks = registry.periodic_tasks()
+
+    def wake(self) -> None:
+        """New work was committed: skip the rest of the idle wait."""
+        self._wake.set()
+
+    def run_once(self) -> int:
+        """One pass over every queue; returns the number of items handled."""
+        limit = self.settings.worker_batch_size
+        done = process_events(self.db, self._event_processors, limit)
+        done += process_outbox(self.db, self._outbox_consumers, limit)
+        for task in self._tasks:
+            done += task(self.db)
+        return done
+
+    def drain(self, max_passes: int = 1000) -> None:
+        """Run passes until every queue is idle (tests and the benchmark use this)."""
+        for _ in range(max_passes):
+            if self.run_once() == 0:
+                return
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once() > 0
+            except Exception:
+                log.exception("worker pass failed")
+                busy = False
+            if not busy:
+                self._wake.wait(self.settings.worker_poll_seconds)
+                self._wake.clear()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
