@@ -62,8 +62,11 @@ def db(settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def runtime(settings: Settings, db: Database) -> Runtime:
-    return build_runtime(settings, db)
+def runtime(settings: Settings, db: Database) -> Iterator[Runtime]:
+    rt = build_runtime(settings, db)
+    rt.writer.start()
+    yield rt
+    rt.writer.stop()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from cartwheel.config import Settings, get_settings
 from cartwheel.db import Database
 from cartwheel.exceptions import AppError
 from cartwheel.ingest.writer import IngestWriter
+from cartwheel.kit import openapi
 from cartwheel.kit.errors import render_native
 from cartwheel.kit.routing import validation_errors
 from cartwheel.migrate import migrate
@@ -92,6 +93,7 @@ def create_app(
     )
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app)
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:

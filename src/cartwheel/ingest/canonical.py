@@ -86,6 +86,9 @@ class CanonicalEvent:
     property_types: dict[str, str] = field(default_factory=dict)
     #: Everything else: nested objects, arrays, ``$extra``. Stored whole, not segmentable.
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The record a lifecycle event describes (order, product…), in the canonical shape of
+    #: :mod:`cartwheel.ingest.entities`; None for plain custom events.
+    entity: dict[str, Any] | None = None
     value: float | None = None
     currency: str | None = None
     dedup_key: str | None = None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cartwheel.exceptions import AppError, BadRequest
+from cartwheel.exceptions import BadRequest
 
 # RFC 3339 / ISO 8601 date-times and plain dates: 2026-04-02T12:00:00Z, 2026-04-02.
 _ISO_DATETIME = re.compile(
@@ -102,7 +102,3 @@ def _check_strings(value: Any, max_bytes: int, path: str) -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_strings(item, max_bytes, f"{path}[{index}]")
-
-
-def is_app_error(exc: BaseException) -> bool:
-    return isinstance(exc, AppError)

@@ -203,6 +203,7 @@ class BatchResolver:
     def _fetch_contacts(self, ids: set[int], extra_conditions: list[Any]) -> None:
         """Load contacts by id (and by the extra conditions), following merge chains."""
         conditions = list(extra_conditions)
+        merged: dict[int, int] = {}
         while ids or conditions:
             if ids:
                 conditions.append(Contact.id.in_(ids))
@@ -215,13 +216,14 @@ class BatchResolver:
                 self._by_id[row["id"]] = state
                 self._by_uuid[(row["store_id"], row["uuid"])] = state
                 target = row["merged_into_id"]
-                if target is not None and target not in self._by_id:
-                    ids.add(target)
-            # Link merged contacts once their targets are loaded.
-            for row in rows:
-                target = row["merged_into_id"]
-                if target is not None and target in self._by_id and row["id"] in self._by_id:
-                    self._by_id[row["id"]].merged_into = self._by_id[target]
+                if target is not None:
+                    merged[row["id"]] = target
+                    if target not in self._by_id:
+                        ids.add(target)
+        # Link merged contacts once their targets are loaded.
+        for source, target in merged.items():
+            if target in self._by_id:
+                self._by_id[source].merged_into = self._by_id[target]
 
     @staticmethod
     def _state_from_row(row: Any) -> _ContactState:
@@ -500,6 +502,7 @@ class BatchResolver:
                     "properties": event.properties,
                     "property_types": event.property_types,
                     "extra": event.extra,
+                    "entity": event.entity,
                     "value": event.value,
                     "currency": event.currency,
                     "dedup_key": event.dedup_key,

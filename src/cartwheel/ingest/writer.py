@@ -52,7 +52,7 @@ class IngestWriter:
         clock: Callable[[], datetime] = utcnow,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
-        self._db = db
+        self.db = db
         self._max_batch = max_batch
         self._clock = clock
         self._on_commit = on_commit
@@ -138,7 +138,7 @@ class IngestWriter:
         events = [event for submission in batch for event in submission.events]
         for attempt in range(_RACE_RETRIES):
             try:
-                with self._db.engine.begin() as conn:
+                with self.db.engine.begin() as conn:
                     results = BatchResolver(conn, self._clock()).run(events)
                 break
             except (IntegrityError, OperationalError) as exc:

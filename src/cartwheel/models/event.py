@@ -41,6 +41,8 @@ class Event(Base):
     # {"name": "date" | "number" | "string" | "boolean"} for the segmentable properties.
     property_types: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The canonical record of a lifecycle event (cartwheel.ingest.entities), if any.
+    entity: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
     value: Mapped[float | None] = mapped_column(Float, default=None)
     currency: Mapped[str | None] = mapped_column(String(8), default=None)
     dedup_key: Mapped[str | None] = mapped_column(String(300), default=None)

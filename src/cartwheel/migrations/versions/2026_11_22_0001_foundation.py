@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 12:56:22.905346
+Create Date: 2026-11-22 13:00:45.397355
 """
 
 from collections.abc import Sequence
@@ -132,6 +132,33 @@ def upgrade() -> None:
         batch_op.create_index("ix_contacts_store_uuid", ["store_id", "uuid"], unique=True)
 
     op.create_table(
+        "outbox_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("store_id", sa.Integer(), nullable=False),
+        sa.Column("topic", sa.String(length=100), nullable=False),
+        sa.Column(
+            "payload", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
+        ),
+        sa.Column("created_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["store_id"],
+            ["stores.id"],
+            name=op.f("fk_outbox_messages_store_id_stores"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_messages")),
+    )
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_outbox_messages_pending",
+            ["id"],
+            unique=False,
+            postgresql_where=sa.text("processed_at IS NULL"),
+            sqlite_where=sa.text("processed_at IS NULL"),
+        )
+
+    op.create_table(
         "contact_identifiers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("store_id", sa.Integer(), nullable=False),
@@ -217,6 +244,9 @@ def upgrade() -> None:
         ),
         sa.Column(
             "extra", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
+        ),
+        sa.Column(
+            "entity", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True
         ),
         sa.Column("value", sa.Float(), nullable=True),
         sa.Column("currency", sa.String(length=8), nullable=True),
@@ -309,6 +339,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_contact_identifiers_contact")
 
     op.drop_table("contact_identifiers")
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_outbox_messages_pending",
+            postgresql_where=sa.text("processed_at IS NULL"),
+            sqlite_where=sa.text("processed_at IS NULL"),
+        )
+
+    op.drop_table("outbox_messages")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_index("ix_contacts_store_uuid")
         batch_op.drop_index("ix_contacts_store_created")
