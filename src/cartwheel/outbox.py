@@ -13,11 +13,14 @@ from sqlalchemy.orm import Session
 from cartwheel.models import OutboxMessage
 from cartwheel.models.base import utcnow
 
-# Topics emitted by the core. Domains add their own ("order.created", …).
-CONTACT_CREATED = "contact.created"
-CONTACT_UPDATED = "contact.updated"
-CONTACT_MERGED = "contact.merged"
-CONTACT_DELETED = "contact.deleted"
+# Topics are the webhook event names. The store-data domains emit the document's seven
+# ("order_created", "order_updated", "product_created", "product_updated", "form_submitted",
+# "contact_updated", "booking_created") with the record, in its API shape, as payload.
+# The core emits these, with ids as payload ({"contact_id": …}).
+CONTACT_CREATED = "contact_created"
+CONTACT_UPDATED = "contact_updated"
+CONTACT_MERGED = "contact_merged"
+CONTACT_DELETED = "contact_deleted"
 
 
 def emit(bind: Session | Connection, store_id: int, topic: str, payload: dict[str, Any]) -> None:
