@@ -6,8 +6,10 @@ from fastapi import APIRouter
 
 from cartwheel import health
 from cartwheel.contacts import endpoints as contacts
+from cartwheel.identity import endpoints as identity
 
 ROUTERS: list[APIRouter] = [
     health.router,
     contacts.router,
+    identity.router,
 ]
