@@ -15,8 +15,8 @@ class Settings(BaseSettings):
         default="sqlite:///cartwheel.db",
         description="sqlite:///path or postgresql://user@host:port/db; the driver is chosen here.",
     )
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field(default="127.0.0.1", description="Interface `cartwheel serve` binds.")
+    port: int = Field(default=8000, description="Port `cartwheel serve` listens on.")
 
     rate_limit_per_second: float = Field(
         default=100.0, description="Default token-bucket refill rate per store (requests/s)."
@@ -40,8 +40,12 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = Field(
         default=True, description="`cartwheel serve` also runs the background worker loop."
     )
-    worker_poll_seconds: float = 0.2
-    worker_batch_size: int = 500
+    worker_poll_seconds: float = Field(
+        default=0.2, description="How long an idle worker waits before looking for work again."
+    )
+    worker_batch_size: int = Field(
+        default=500, description="Most rows a worker claims from one queue per pass."
+    )
 
     webhook_allow_private: bool = Field(
         default=False, description="Allow webhook targets on private or loopback addresses."
@@ -50,7 +54,9 @@ class Settings(BaseSettings):
         default="5,30,120,600,1800,3600,7200,14400,28800,43200",
         description="Seconds to wait before each retry (comma-separated); jitter is added.",
     )
-    webhook_timeout_seconds: float = 10.0
+    webhook_timeout_seconds: float = Field(
+        default=10.0, description="Connect and read timeout of one webhook delivery."
+    )
 
     sso_base_url: str = Field(
         default="http://127.0.0.1:8000",
