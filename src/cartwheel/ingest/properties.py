@@ -96,9 +96,15 @@ def _check_strings(value: Any, max_bytes: int, path: str) -> None:
         if len(value) * 4 > max_bytes and len(value.encode()) > max_bytes:
             where = path or "value"
             raise LimitExceeded(f"The string at {where} exceeds {max_bytes} bytes.")
+        # PostgreSQL text and jsonb cannot hold NUL: refuse it here rather than fail the write.
+        if "\x00" in value:
+            raise LimitExceeded(f"The string at {path or 'value'} contains a NUL character.")
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_strings(item, max_bytes, f"{path}.{key}" if path else str(key))
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                raise LimitExceeded(f"The property name at {where!r} contains a NUL character.")
+            _check_strings(item, max_bytes, where)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_strings(item, max_bytes, f"{path}[{index}]")
