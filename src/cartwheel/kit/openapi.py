@@ -26,14 +26,20 @@ def json_body(
     """``openapi_extra`` for a route whose JSON body has the shape of ``model``.
 
     ``examples`` maps an example name to ``{"summary": ..., "value": ...}``."""
+    content: dict[str, Any] = {"schema": schema_ref(model)}
+    if examples:
+        content["examples"] = examples
+    return {"requestBody": {"required": required, "content": {"application/json": content}}}
+
+
+def schema_ref(model: type[BaseModel]) -> dict[str, Any]:
+    """``{"$ref": ...}`` to ``model`` in ``components.schemas`` (registered there), for
+    documenting content FastAPI does not produce itself, e.g. ``application/problem+json``."""
     schema = model.model_json_schema(ref_template=_REF)
     for name, definition in schema.pop("$defs", {}).items():
         _COMPONENTS[name] = definition
     _COMPONENTS[model.__name__] = schema
-    content: dict[str, Any] = {"schema": {"$ref": _REF.format(model=model.__name__)}}
-    if examples:
-        content["examples"] = examples
-    return {"requestBody": {"required": required, "content": {"application/json": content}}}
+    return {"$ref": _REF.format(model=model.__name__)}
 
 
 def install(app: FastAPI) -> None:
