@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, or_, select, tuple_, update
 
 from cartwheel.exceptions import AppError, NotFound
+from cartwheel.ingest.bulk import BulkInsert
 from cartwheel.ingest.canonical import (
     PROFILE_FIELDS,
     STORED_KINDS,
@@ -39,6 +40,27 @@ from cartwheel.models.base import uuid7
 from cartwheel.outbox import CONTACT_CREATED, CONTACT_MERGED, emit_many
 
 _CONTACT_COLUMNS = ("email", "phone", *PROFILE_FIELDS, "custom_fields")
+_EVENT_COLUMNS = (
+    "id",
+    "store_id",
+    "contact_id",
+    "name",
+    "category",
+    "action",
+    "occurred_at",
+    "received_at",
+    "source",
+    "properties",
+    "property_types",
+    "extra",
+    "entity",
+    "value",
+    "currency",
+    "dedup_key",
+    "silent",
+    "attempts",
+)
+_EVENT_JSON = frozenset({"properties", "property_types", "extra", "entity"})
 
 
 @dataclass(eq=False, slots=True)
@@ -89,6 +111,7 @@ class BatchResolver:
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
         self.now = now
+        self._bulk = BulkInsert(conn)
         self._owners: dict[_Key, _ContactState] = {}
         self._by_id: dict[int, _ContactState] = {}
         self._by_uuid: dict[tuple[int, uuid.UUID], _ContactState] = {}
@@ -371,28 +394,51 @@ class BatchResolver:
         new = [c for c in self._new_contacts if c.merged_into is None]
         if not new:
             return
-        rows = [
-            {
-                "store_id": c.store_id,
-                "uuid": c.uuid,
-                "source": c.source,
-                "created_at": self.now,
-                "updated_at": self.now,
-                "tags": [],
-                "is_contact": True,
-                **c.values,
-            }
-            for c in new
-        ]
-        result = self.conn.execute(
-            insert(Contact).returning(Contact.id, sort_by_parameter_order=True), rows
+        bulk = self._bulk
+        now = bulk.datetime(self.now)
+        columns = ("store_id", "uuid", "source", "created_at", "updated_at", "tags", "is_contact")
+        value_columns = tuple(c for c in _CONTACT_COLUMNS if c != "custom_fields")
+        rows = []
+        for c in new:
+            values = c.values
+            rows.append(
+                (
+                    c.store_id,
+                    bulk.uuid(c.uuid),
+                    c.source,
+                    now,
+                    now,
+                    "[]",
+                    True,
+                    bulk.json(values.get("custom_fields") or {}),
+                    *(values.get(column) for column in value_columns),
+                )
+            )
+        bulk.insert(
+            "contacts",
+            (*columns, "custom_fields", *value_columns),
+            rows,
+            json_columns=frozenset({"tags", "custom_fields"}),
         )
-        for state, row in zip(new, result.all(), strict=True):
+        # One read of the new ids by uuid (RETURNING with ordered rows would make
+        # SQLAlchemy fall back to one INSERT per row on SQLite).
+        by_uuid = {c.uuid: c for c in new}
+        for row in self.conn.execute(
+            select(Contact.id, Contact.uuid).where(
+                Contact.store_id.in_({c.store_id for c in new}), Contact.uuid.in_(list(by_uuid))
+            )
+        ):
+            state = by_uuid[row.uuid]
             state.id = row.id
             state.dirty = False
-        emit_many(
-            self.conn,
-            [(c.store_id, CONTACT_CREATED, {"contact_id": c.id}) for c in new],
+        bulk.insert(
+            "outbox_messages",
+            ("store_id", "topic", "payload", "created_at"),
+            [
+                (c.store_id, CONTACT_CREATED, bulk.json({"contact_id": c.id}), now)
+                for c in new
+            ],
+            json_columns=frozenset({"payload"}),
         )
 
     def _apply_merges(self) -> None:
@@ -450,20 +496,14 @@ class BatchResolver:
         emit_many(self.conn, messages)
 
     def _insert_identifiers(self) -> None:
-        rows = []
-        for (store_id, kind, value), contact in self._new_identifiers:
-            owner = contact.final()
-            rows.append(
-                {
-                    "store_id": store_id,
-                    "contact_id": owner.id,
-                    "kind": kind,
-                    "value": value,
-                    "created_at": self.now,
-                }
-            )
-        if rows:
-            self.conn.execute(insert(ContactIdentifier), rows)
+        created = self._bulk.datetime(self.now)
+        rows = [
+            (store_id, contact.final().id, kind, value, created)
+            for (store_id, kind, value), contact in self._new_identifiers
+        ]
+        self._bulk.insert(
+            "contact_identifiers", ("store_id", "contact_id", "kind", "value", "created_at"), rows
+        )
 
     def _update_contacts(self) -> None:
         dirty = [
@@ -483,35 +523,34 @@ class BatchResolver:
         self.conn.execute(statement, rows)
 
     def _insert_events(self) -> None:
-        if not self._pending:
-            return
+        bulk = self._bulk
+        now = bulk.datetime(self.now)
         rows = []
         for pending in self._pending:
             event = pending.event
             rows.append(
-                {
-                    "id": pending.event_id,
-                    "store_id": event.store_id,
-                    "contact_id": pending.contact.final().id,
-                    "name": event.name,
-                    "category": event.category,
-                    "action": event.action,
-                    "occurred_at": event.occurred_at or self.now,
-                    "received_at": self.now,
-                    "source": event.source,
-                    "properties": event.properties,
-                    "property_types": event.property_types,
-                    "extra": event.extra,
-                    "entity": event.entity,
-                    "value": event.value,
-                    "currency": event.currency,
-                    "dedup_key": event.dedup_key,
-                    "silent": event.silent,
-                    "processed_at": None,
-                    "attempts": 0,
-                }
+                (
+                    bulk.uuid(pending.event_id),
+                    event.store_id,
+                    pending.contact.final().id,
+                    event.name,
+                    event.category,
+                    event.action,
+                    bulk.datetime(event.occurred_at) if event.occurred_at else now,
+                    now,
+                    event.source,
+                    bulk.json(event.properties),
+                    bulk.json(event.property_types),
+                    bulk.json(event.extra),
+                    bulk.json(event.entity),
+                    event.value,
+                    event.currency,
+                    event.dedup_key,
+                    event.silent,
+                    0,
+                )
             )
-        self.conn.execute(insert(Event), rows)
+        bulk.insert("events", _EVENT_COLUMNS, rows, json_columns=_EVENT_JSON)
 
     def _insert_conflicts(self) -> None:
         rows = [
