@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -56,8 +57,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_uuid7_lock = threading.Lock()
+_uuid7_last = 0
+
+
 def uuid7() -> uuid.UUID:
-    """A time-ordered UUID (RFC 9562 version 7): sorts by creation time, indexes well."""
+    """A time-ordered UUID (RFC 9562 version 7): sorts by creation time, indexes well.
+
+    Monotonic within the process (RFC 9562 §6.2): ids made in the same millisecond — the
+    events of one batch — still sort in the order they were made."""
+    global _uuid7_last
     ms = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big")
     value = (ms & ((1 << 48) - 1)) << 80
@@ -65,6 +74,12 @@ def uuid7() -> uuid.UUID:
     value |= ((rand >> 62) & 0xFFF) << 64
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
+    with _uuid7_lock:
+        if value <= _uuid7_last:
+            # Same millisecond (or the clock stepped back): count up from the last id. The
+            # random low 62 bits leave room for ~2**61 increments before touching the variant.
+            value = _uuid7_last + 1
+        _uuid7_last = value
     return uuid.UUID(int=value)
 
 
