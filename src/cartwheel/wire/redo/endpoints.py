@@ -1,0 +1,234 @@
+"""Redo custom events: ``POST /stores/{storeId}/events`` and ``.../events/bulk``.
+
+Answers are the document's: 202 with no body, and errors as RFC 7807 problem details."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request, Response
+from fastapi.responses import JSONResponse
+
+from cartwheel.auth.cache import StoreContext
+from cartwheel.auth.dependencies import SecretKeyStore
+from cartwheel.exceptions import AppError, NotFound, ValidationFailed
+from cartwheel.health import EVENTS_INGESTED
+from cartwheel.ingest.body import decode_json, read_body
+from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
+from cartwheel.ingest.service import ingest, limits
+from cartwheel.kit.openapi import json_body, schema_ref
+from cartwheel.kit.routing import apply_headers, wire_router
+from cartwheel.runtime import Runtime, get_runtime
+from cartwheel.wire.redo import parse
+from cartwheel.wire.redo.schemas import (
+    BULK_EXAMPLES,
+    EVENT_EXAMPLES,
+    RedoBulkCustomEventRequest,
+    RedoBulkResponse,
+    RedoCustomEventRequest,
+    RedoProblem,
+)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class BulkRejected(AppError):
+    """A bulk request none of whose events could be accepted."""
+
+    status_code = 400
+    title = "Bad Request"
+
+    def __init__(self, results: list[dict[str, Any]]) -> None:
+        super().__init__("No event was accepted: every event of the request was rejected.")
+        self.results = results
+
+
+def render_problem(_request: Request, exc: AppError) -> Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": exc.title,
+        "status": exc.status_code,
+        "detail": exc.message,
+    }
+    if isinstance(exc, ValidationFailed):
+        body["errors"] = _field_errors(exc)
+    if isinstance(exc, BulkRejected):
+        body["results"] = exc.results
+    response = JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM_JSON)
+    if exc.status_code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return apply_headers(response, exc)
+
+
+def _field_errors(exc: ValidationFailed) -> list[dict[str, str]]:
+    return [
+        {"field": field, "message": message}
+        for field, messages in exc.errors.items()
+        for message in messages
+    ]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": schema_ref(RedoProblem)}},
+    }
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _problem("Missing or invalid secret API key"),
+    404: _problem("Store not found (or not the key's store)"),
+    413: _problem("The request body exceeds 5 MB"),
+    429: _problem(
+        "Rate limit exceeded (100 requests per second per store); see `Retry-After` and "
+        "`X-RateLimit-*`"
+    ),
+}
+
+_IDENTITY = """
+## Identity Resolution
+The API resolves customers using the following priority order:
+1. `customer.id` — a Cartwheel contact's `uuid` or numeric `id` (highest priority)
+2. `customer.email` — customer email address
+3. `customer.phoneNumber` — customer phone number (normalized to E.164)
+
+At least one identifier must be provided. If no matching customer is found, one will
+be created automatically. If `customer.id` is provided but not found, the API falls
+back to email/phone rather than returning 404.
+"""
+
+_DATES_AND_LIMITS = """
+## Datetime Formatting
+All datetime values must be formatted as ISO 8601 (RFC 3339) strings, e.g.,
+`2026-04-02T12:00:00Z`. This applies to `eventTimestamp`, any date-valued properties in `data`,
+and any date-valued `customFields`. Strings matching this format are automatically detected and
+indexed as dates for segmentation.
+
+## Limits
+At most 400 properties in `data`, 100 KB per string, 5 MB per request body (413 beyond).
+
+## Rate Limiting
+This endpoint is rate-limited to 100 requests per second per store.
+"""
+
+router = wire_router(render_problem, tags=["Redo custom events"], responses=_ERRORS)
+
+
+def _own_store(store_id: str, store: StoreContext) -> None:
+    """Another store's id answers exactly like a store that does not exist."""
+    if store_id != str(store.store_id):
+        raise NotFound("Store not found.")
+
+
+StoreIdParam = Annotated[
+    str, Path(description="The store's id (the store of the secret key).", examples=["1"])
+]
+
+
+@router.post(
+    "/stores/{storeId}/events",
+    summary="Create custom event",
+    operation_id="Custom event create",
+    description="Create a custom event to trigger flows with merchant-defined event names and "
+    "properties.\n\nCustom events allow merchants to trigger flows based on events from their "
+    "own systems. Events can include custom properties that are accessible in email and SMS "
+    "templates, and are persisted for segmentation and historical queries.\n"
+    + _IDENTITY
+    + _DATES_AND_LIMITS,
+    status_code=202,
+    response_class=Response,
+    responses={
+        202: {"description": "Event accepted and queued for processing. No response body."},
+        400: _problem("Invalid request body or missing required customer identifier"),
+    },
+    openapi_extra=json_body(RedoCustomEventRequest, examples=EVENT_EXAMPLES),
+)
+async def create_custom_event(
+    request: Request,
+    storeId: StoreIdParam,
+    store: SecretKeyStore,
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> Response:
+    _own_store(storeId, store)
+    body = decode_json(await read_body(request, runtime.settings.max_body_bytes))
+    event = parse.parse_event(body, store.store_id, limits(runtime))
+    (result,) = await ingest(runtime, [event])
+    if isinstance(result, AppError):
+        raise parse.ingest_error(result)
+    _count([result])
+    return Response(status_code=202)
+
+
+@router.post(
+    "/stores/{storeId}/events/bulk",
+    summary="Bulk create custom events",
+    operation_id="Bulk create custom events",
+    description="Create multiple custom events in a single request. Accepts up to 100 events "
+    "per request.\n\nEach event is validated independently, allowing partial failures — some "
+    "events may be accepted while others are rejected due to validation errors. When every "
+    "event is accepted the answer is 202 with no body; when some are rejected it is 202 with "
+    "per-event results; when none is accepted it is a 400 problem carrying the same results.\n"
+    "A `uniqueId` seen before (in an earlier request or earlier in the same one) is accepted "
+    "and stored once.\n"
+    + _IDENTITY.replace(
+        "At least one identifier must be provided.",
+        "At least one identifier must be provided per event.",
+    )
+    + _DATES_AND_LIMITS,
+    status_code=202,
+    response_class=Response,
+    responses={
+        202: {
+            "description": "Bulk request accepted and queued for processing. No body when "
+            "every event was accepted; per-event results when some were rejected.",
+            "content": {"application/json": {"schema": schema_ref(RedoBulkResponse)}},
+        },
+        400: _problem(
+            "Invalid request body (e.g., events array missing or exceeds 100 items), or no "
+            "event could be accepted"
+        ),
+    },
+    openapi_extra=json_body(RedoBulkCustomEventRequest, examples=BULK_EXAMPLES),
+)
+async def bulk_create_custom_events(
+    request: Request,
+    storeId: StoreIdParam,
+    store: SecretKeyStore,
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+) -> Response:
+    _own_store(storeId, store)
+    body = decode_json(await read_body(request, runtime.settings.max_body_bytes))
+    event_limits = limits(runtime)
+    parsed = [
+        parse.parse_or_error(item, store.store_id, event_limits) for item in parse.bulk_items(body)
+    ]
+    valid = [item for item in parsed if isinstance(item, CanonicalEvent)]
+    stored = iter(await ingest(runtime, valid) if valid else [])
+    outcomes = [next(stored) if isinstance(item, CanonicalEvent) else item for item in parsed]
+    _count([o for o in outcomes if isinstance(o, IngestResult)])
+    results = [_result(index, outcome) for index, outcome in enumerate(outcomes)]
+    accepted = sum(1 for r in results if r["status"] == "accepted")
+    if accepted == len(results):
+        return Response(status_code=202)
+    if accepted == 0:
+        raise BulkRejected(results)
+    answer = RedoBulkResponse.model_validate(
+        {"accepted": accepted, "rejected": len(results) - accepted, "results": results}
+    )
+    return JSONResponse(answer.model_dump(exclude_none=True), status_code=202)
+
+
+def _result(index: int, outcome: IngestResult | AppError) -> dict[str, Any]:
+    if isinstance(outcome, IngestResult):
+        return {"index": index, "status": "accepted"}
+    error = parse.ingest_error(outcome)
+    result: dict[str, Any] = {"index": index, "status": "rejected", "error": error.message}
+    if isinstance(error, ValidationFailed):
+        result["errors"] = _field_errors(error)
+    return result
+
+
+def _count(results: list[IngestResult]) -> None:
+    stored = sum(1 for r in results if not r.duplicate)
+    if stored:
+        EVENTS_INGESTED.labels(wire="redo").inc(stored)
