@@ -7,9 +7,11 @@ from fastapi import APIRouter
 from cartwheel import health
 from cartwheel.contacts import endpoints as contacts
 from cartwheel.identity import endpoints as identity
+from cartwheel.wire.lindris import endpoints as lindris
 
 ROUTERS: list[APIRouter] = [
     health.router,
     contacts.router,
     identity.router,
+    lindris.router,
 ]

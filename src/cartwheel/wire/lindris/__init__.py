@@ -1,0 +1,2 @@
+"""The Lindris Events API wire format: generic and lifecycle events (cart, product, order,
+customer, user, subscription) with Laravel-style validation errors."""
