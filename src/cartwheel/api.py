@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from cartwheel import health
 from cartwheel.contacts import endpoints as contacts
 from cartwheel.identity import endpoints as identity
+from cartwheel.webhooks import endpoints as webhooks
 from cartwheel.wire.lindris import endpoints as lindris
 
 ROUTERS: list[APIRouter] = [
@@ -14,4 +15,5 @@ ROUTERS: list[APIRouter] = [
     contacts.router,
     identity.router,
     lindris.router,
+    webhooks.router,
 ]

@@ -10,6 +10,9 @@ from cartwheel.models.event import Event
 from cartwheel.models.identity_conflict import IdentityConflict
 from cartwheel.models.outbox_message import OutboxMessage
 from cartwheel.models.store import Store
+from cartwheel.models.webhook_attempt import WebhookAttempt
+from cartwheel.models.webhook_delivery import WebhookDelivery
+from cartwheel.models.webhook_subscription import WebhookSubscription
 
 __all__ = [
     "ApiKey",
@@ -22,4 +25,7 @@ __all__ = [
     "IdentityConflict",
     "OutboxMessage",
     "Store",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

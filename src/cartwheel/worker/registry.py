@@ -5,21 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cartwheel.config import Settings, get_settings
 from cartwheel.db import Database
+from cartwheel.webhooks import tasks as webhooks
 from cartwheel.worker.queue import EventProcessor, OutboxConsumer
 
 
 def event_processors() -> list[EventProcessor]:
     """Called for every stored event, after it is durable, in log order."""
-    return []
+    return [webhooks.fan_out_event]
 
 
 def outbox_consumers() -> list[OutboxConsumer]:
     """Called for every outbox message (domain change), in order."""
-    return []
+    return [webhooks.fan_out_message]
 
 
-def periodic_tasks() -> list[Callable[[Database], int]]:
+def periodic_tasks(settings: Settings | None = None) -> list[Callable[[Database], int]]:
     """Other queues (e.g. webhook deliveries): each call does a bounded amount of work and
-    returns how many items it handled (0 = idle)."""
-    return []
+    returns how many items it handled (0 = idle). ``settings`` are the worker's."""
+    settings = settings or get_settings()
+    return [webhooks.DeliveryTask(settings)]

@@ -23,7 +23,7 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._event_processors = registry.event_processors()
         self._outbox_consumers = registry.outbox_consumers()
-        self._tasks = registry.periodic_tasks()
+        self._tasks = registry.periodic_tasks(settings)
 
     def wake(self) -> None:
         """New work was committed: skip the rest of the idle wait."""

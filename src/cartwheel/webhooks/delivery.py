@@ -1,0 +1,282 @@
+"""The delivery queue: claim due deliveries, send them outside any transaction, record each
+attempt in a transaction of its own.
+
+- **Claim as a lease.** A short transaction picks the queue head of each active subscription
+  that is due (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's single writer does the same
+  job), plus the deliveries right behind it, and stamps them with ``claimed_until`` and a
+  lease token, then commits. No HTTP call ever runs while a transaction is open.
+- **Ordering.** Only a subscription's head is ever sent; the ones behind it in a batch go
+  one after the other, and the batch stops at the first failure. Message N+1 therefore never
+  leaves before N succeeded or was given up.
+- **At least once.** A result is recorded only while the lease is still ours. A worker that
+  dies mid-batch records nothing more; its lease runs out and the rows are claimed again.
+- **Retries.** ``settings.webhook_retry_schedule`` (seconds, with ±20% jitter), never sooner
+  than the receiver's ``Retry-After``. When the last retry fails, or the receiver answers
+  410 Gone, the delivery is given up and the subscription disabled until the merchant
+  resumes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from cartwheel.config import Settings
+from cartwheel.db import Database
+from cartwheel.models import WebhookAttempt, WebhookSubscription
+from cartwheel.models.base import utcnow
+from cartwheel.webhooks import repository, signing
+from cartwheel.webhooks.client import SendResult, WebhookClient
+
+log = logging.getLogger(__name__)
+
+#: The longest ``Retry-After`` honoured; a receiver cannot park a delivery for longer.
+MAX_RETRY_AFTER = 24 * 3600.0
+EVENT_HEADER = "Cartwheel-Event"
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A leased delivery with everything needed to send it (no ORM object crosses the
+    transaction boundary)."""
+
+    delivery_id: int
+    store_id: int
+    subscription_id: int
+    target: str
+    secret: str
+    message_id: str
+    event_type: str
+    body: str
+    attempts: int
+    lease: str
+    claimed_until: datetime
+
+
+def parse_schedule(text: str) -> list[float]:
+    """``"5,30,120"`` → ``[5.0, 30.0, 120.0]``: the wait before each retry."""
+    return [float(part) for part in text.replace(" ", "").split(",") if part]
+
+
+def retry_delay(
+    schedule: list[float], attempts: int, retry_after: float | None, rng: random.Random
+) -> float | None:
+    """Seconds to wait after the ``attempts``-th failed attempt; None once retries are spent."""
+    if attempts > len(schedule):
+        return None
+    delay = schedule[attempts - 1] * rng.uniform(0.8, 1.2)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
+    return delay
+
+
+def claim(
+    db: Database,
+    now: datetime,
+    *,
+    max_subscriptions: int,
+    per_subscription: int,
+    lease_seconds: float,
+) -> list[list[Claimed]]:
+    """Lease up to ``per_subscription`` due deliveries for each of up to
+    ``max_subscriptions`` subscriptions; one list per subscription, in send order."""
+    token = secrets.token_hex(16)
+    until = now + timedelta(seconds=lease_seconds)
+    skip_locked = not db.is_sqlite
+    batches: list[list[Claimed]] = []
+    with db.transaction() as session:
+        for head, target, secret in repository.due_heads(
+            session, now, max_subscriptions, skip_locked
+        ):
+            batch = [head]
+            for follower in repository.followers(session, head, per_subscription - 1, skip_locked):
+                # A follower waiting for its own retry time (after a replay put an older
+                # message in front of it) ends the batch: order is kept either way.
+                if follower.next_attempt_at is not None and follower.next_attempt_at > now:
+                    break
+                batch.append(follower)
+            repository.lease(session, [d.id for d in batch], until, token)
+            batches.append(
+                [
+                    Claimed(
+                        d.id,
+                        d.store_id,
+                        d.subscription_id,
+                        target,
+                        secret,
+                        d.message_id,
+                        d.event_type,
+                        d.body,
+                        d.attempts,
+                        token,
+                        until,
+                    )
+                    for d in batch
+                ]
+            )
+    return batches
+
+
+def record(
+    db: Database,
+    claimed: Claimed,
+    result: SendResult,
+    now: datetime,
+    schedule: list[float],
+    rng: random.Random,
+) -> bool:
+    """Store one attempt and its consequences; True if the batch may go on to the next
+    delivery of this subscription."""
+    with db.transaction() as session:
+        delivery = repository.locked_delivery(session, claimed.delivery_id)
+        if delivery is None:
+            return False  # the subscription was deleted meanwhile
+        session.add(
+            WebhookAttempt(
+                store_id=claimed.store_id,
+                delivery_id=claimed.delivery_id,
+                attempted_at=now,
+                status_code=result.status_code,
+                latency_ms=result.latency_ms,
+                error=result.error,
+                response_body=result.response_body,
+                succeeded=result.succeeded,
+            )
+        )
+        if delivery.lease != claimed.lease:
+            # The lease ran out and another worker owns the row now: it decides.
+            log.warning("webhook lease lost", extra={"delivery_id": claimed.delivery_id})
+            return False
+        delivery.attempts += 1
+        delivery.last_attempt_at = now
+        delivery.last_status_code = result.status_code
+        delivery.last_latency_ms = result.latency_ms
+        delivery.last_error = result.error
+        delivery.claimed_until = None
+        delivery.lease = None
+        subscription = session.get(WebhookSubscription, claimed.subscription_id)
+        active = subscription is not None and subscription.status == repository.ACTIVE
+        if result.succeeded:
+            delivery.status = repository.SUCCEEDED
+            delivery.next_attempt_at = None
+            delivery.completed_at = now
+            return active
+        delay = (
+            None
+            if result.status_code == 410
+            else retry_delay(schedule, delivery.attempts, result.retry_after, rng)
+        )
+        if delay is not None:
+            delivery.next_attempt_at = now + timedelta(seconds=delay)
+            return False
+        delivery.status = repository.FAILED
+        delivery.next_attempt_at = None
+        delivery.completed_at = now
+        reason = (
+            "The target answered 410 Gone."
+            if result.status_code == 410
+            else f"Delivery {delivery.id} failed {delivery.attempts} times; "
+            f"the last error was: {result.error}"
+        )
+        session.execute(
+            update(WebhookSubscription)
+            .where(WebhookSubscription.id == claimed.subscription_id)
+            .values(status=repository.DISABLED, disabled_reason=reason[:1000], updated_at=now)
+        )
+        log.warning(
+            "webhook subscription disabled",
+            extra={"subscription_id": claimed.subscription_id, "delivery_id": delivery.id},
+        )
+        return False
+
+
+def release(db: Database, unsent: list[Claimed]) -> None:
+    if unsent:
+        with db.transaction() as session:
+            repository.release(session, [c.delivery_id for c in unsent], unsent[0].lease)
+
+
+class DeliveryTask:
+    """The periodic task (worker/registry.py): one call claims a round of due deliveries,
+    sends them (subscriptions in parallel, each one's deliveries in order) and returns how
+    many attempts it made.
+
+    ``clock`` is injectable so tests move time instead of sleeping through backoff."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = utcnow,
+        client: WebhookClient | None = None,
+        rng: random.Random | None = None,
+        max_subscriptions: int = 32,
+        per_subscription: int = 20,
+        batch_seconds: float = 30.0,
+    ) -> None:
+        self.clock = clock
+        self.client = client or WebhookClient(
+            timeout_seconds=settings.webhook_timeout_seconds,
+            allow_private=settings.webhook_allow_private,
+        )
+        self.schedule = parse_schedule(settings.webhook_retry_schedule)
+        self.rng = rng or random.Random()
+        self.max_subscriptions = max_subscriptions
+        self.per_subscription = per_subscription
+        # Stop starting new sends after this long; the lease covers that plus one slow send.
+        self.batch_seconds = batch_seconds
+        self.lease_seconds = batch_seconds + 3 * settings.webhook_timeout_seconds + 30
+
+    def __call__(self, db: Database) -> int:
+        batches = self.claim(db)
+        if not batches:
+            return 0
+        if len(batches) == 1:
+            return self.send_batch(db, batches[0])
+        with ThreadPoolExecutor(max_workers=min(len(batches), 16)) as pool:
+            return sum(pool.map(lambda batch: self.send_batch(db, batch), batches))
+
+    def claim(self, db: Database) -> list[list[Claimed]]:
+        return claim(
+            db,
+            self.clock(),
+            max_subscriptions=self.max_subscriptions,
+            per_subscription=self.per_subscription,
+            lease_seconds=self.lease_seconds,
+        )
+
+    def send_batch(self, db: Database, batch: list[Claimed]) -> int:
+        deadline = time.monotonic() + self.batch_seconds
+        sent = 0
+        for index, claimed in enumerate(batch):
+            if time.monotonic() > deadline or self.clock() >= claimed.claimed_until:
+                release(db, batch[index:])
+                break
+            result = self.send(claimed)
+            sent += 1
+            go_on = record(db, claimed, result, self.clock(), self.schedule, self.rng)
+            if not go_on:
+                release(db, batch[index + 1 :])
+                break
+        return sent
+
+    def send(self, claimed: Claimed) -> SendResult:
+        body = claimed.body.encode()
+        # The attempt's own time, as the standard asks (receivers check it against theirs).
+        timestamp = int(time.time())
+        headers = signing.headers(claimed.secret, claimed.message_id, timestamp, body)
+        headers[EVENT_HEADER] = claimed.event_type
+        return self.client.post(claimed.target, body, headers)
+
+    def close(self) -> None:
+        self.client.close()

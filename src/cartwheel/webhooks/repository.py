@@ -1,0 +1,197 @@
+"""Webhook queries. Every query an API caller can reach is scoped by store; the delivery
+queue's claim queries run across stores (the worker serves every store)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from cartwheel.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+
+PENDING = "pending"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+
+ACTIVE = "active"
+PAUSED = "paused"
+DISABLED = "disabled"
+
+
+# Subscriptions
+
+
+def subscriptions(store_id: int) -> Select[Any]:
+    return select(WebhookSubscription).where(WebhookSubscription.store_id == store_id)
+
+
+def get_subscription(session: Session, store_id: int, public_id: str) -> WebhookSubscription | None:
+    return session.execute(
+        subscriptions(store_id).where(WebhookSubscription.public_id == public_id)
+    ).scalar_one_or_none()
+
+
+def public_id_taken(session: Session, public_id: str) -> bool:
+    found = session.execute(
+        select(WebhookSubscription.id).where(WebhookSubscription.public_id == public_id)
+    ).first()
+    return found is not None
+
+
+def store_subscriptions(session: Session, store_id: int) -> Sequence[WebhookSubscription]:
+    return session.execute(subscriptions(store_id).order_by(WebhookSubscription.id)).scalars().all()
+
+
+# Deliveries, as the API shows them
+
+
+def deliveries(store_id: int, subscription_id: int, status: str | None) -> Select[Any]:
+    query = select(WebhookDelivery).where(
+        WebhookDelivery.store_id == store_id, WebhookDelivery.subscription_id == subscription_id
+    )
+    if status is not None:
+        query = query.where(WebhookDelivery.status == status)
+    return query
+
+
+def get_delivery(
+    session: Session, store_id: int, subscription_id: int, delivery_id: int
+) -> WebhookDelivery | None:
+    return session.execute(
+        deliveries(store_id, subscription_id, None).where(WebhookDelivery.id == delivery_id)
+    ).scalar_one_or_none()
+
+
+def attempts_of(session: Session, delivery_ids: list[int]) -> dict[int, list[WebhookAttempt]]:
+    if not delivery_ids:
+        return {}
+    rows = session.execute(
+        select(WebhookAttempt)
+        .where(WebhookAttempt.delivery_id.in_(delivery_ids))
+        .order_by(WebhookAttempt.id)
+    ).scalars()
+    out: dict[int, list[WebhookAttempt]] = {}
+    for attempt in rows:
+        out.setdefault(attempt.delivery_id, []).append(attempt)
+    return out
+
+
+def deliveries_in_range(
+    session: Session,
+    store_id: int,
+    subscription_id: int,
+    start: datetime,
+    end: datetime,
+    only_failed: bool,
+    limit: int,
+) -> Sequence[WebhookDelivery]:
+    """Finished, original (not replayed) deliveries created in ``[start, end]``, in order."""
+    statuses = [FAILED] if only_failed else [FAILED, SUCCEEDED]
+    query = (
+        deliveries(store_id, subscription_id, None)
+        .where(
+            WebhookDelivery.created_at >= start,
+            WebhookDelivery.created_at <= end,
+            WebhookDelivery.status.in_(statuses),
+            WebhookDelivery.replay_of_id.is_(None),
+        )
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+    )
+    return session.execute(query).scalars().all()
+
+
+# The delivery queue
+
+
+def queue_head(session: Session, subscription_id: int) -> WebhookDelivery | None:
+    return session.execute(
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.subscription_id == subscription_id,
+            WebhookDelivery.status == PENDING,
+        )
+        .order_by(WebhookDelivery.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def due_heads(
+    session: Session, now: datetime, limit: int, skip_locked: bool
+) -> Sequence[tuple[WebhookDelivery, str, str]]:
+    """The queue head of every active subscription, if it is due and not leased, with the
+    subscription's target and secret; locked (PostgreSQL: rows another worker is claiming
+    are skipped)."""
+    head_id = (
+        select(func.min(WebhookDelivery.id))
+        .where(
+            WebhookDelivery.subscription_id == WebhookSubscription.id,
+            WebhookDelivery.status == PENDING,
+        )
+        .correlate(WebhookSubscription)
+        .scalar_subquery()
+    )
+    heads = select(head_id).where(WebhookSubscription.status == ACTIVE)
+    query = (
+        select(WebhookDelivery, WebhookSubscription.target, WebhookSubscription.secret)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .where(
+            WebhookDelivery.id.in_(heads),
+            WebhookDelivery.next_attempt_at <= now,
+            or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until <= now),
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
+    return [(row[0], row[1], row[2]) for row in session.execute(query).all()]
+
+
+def followers(
+    session: Session, head: WebhookDelivery, limit: int, skip_locked: bool
+) -> Sequence[WebhookDelivery]:
+    """The pending deliveries queued right behind ``head``, in order."""
+    query = (
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.subscription_id == head.subscription_id,
+            WebhookDelivery.status == PENDING,
+            WebhookDelivery.id > head.id,
+        )
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return session.execute(query).scalars().all()
+
+
+def lease(session: Session, ids: list[int], until: datetime, token: str) -> None:
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(ids))
+        .values(claimed_until=until, lease=token)
+    )
+
+
+def release(session: Session, ids: list[int], token: str) -> None:
+    """Give back leased deliveries that were not sent (only while the lease is still ours)."""
+    if ids:
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.lease == token)
+            .values(claimed_until=None, lease=None)
+        )
+
+
+def locked_delivery(session: Session, delivery_id: int) -> WebhookDelivery | None:
+    return session.execute(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
