@@ -5,15 +5,31 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cartwheel import health
+from cartwheel.bookings import endpoints as bookings
+from cartwheel.catalog import endpoints as catalog
 from cartwheel.contacts import endpoints as contacts
+from cartwheel.forms import endpoints as forms
 from cartwheel.identity import endpoints as identity
+from cartwheel.lists import endpoints as lists
+from cartwheel.members import endpoints as members
+from cartwheel.orders import endpoints as orders
 from cartwheel.webhooks import endpoints as webhooks
 from cartwheel.wire.lindris import endpoints as lindris
+from cartwheel.wire.native import endpoints as native_events
+from cartwheel.wire.redo import endpoints as redo
 
 ROUTERS: list[APIRouter] = [
     health.router,
     contacts.router,
     identity.router,
+    members.router,
+    forms.router,
+    bookings.router,
+    lists.router,
+    catalog.router,
+    orders.router,
+    redo.router,
+    native_events.router,
     lindris.router,
     webhooks.router,
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
+from cartwheel.contacts.requests import is_id
 from cartwheel.models import Contact, ContactIdentifier
 
 
@@ -28,8 +30,21 @@ def by_identifier(store_id: int, kind: str, value: str) -> Select[Any]:
     return active_contacts(store_id).where(Contact.id.in_(owner))
 
 
+def created_between(
+    query: Select[Any], created_min: datetime | None, created_max: datetime | None
+) -> Select[Any]:
+    """Both bounds inclusive, to the second (``created_max`` covers its whole second)."""
+    if created_min is not None:
+        query = query.where(Contact.created_at >= created_min)
+    if created_max is not None:
+        query = query.where(Contact.created_at < created_max + timedelta(seconds=1))
+    return query
+
+
 def get(session: Session, store_id: int, contact_id: int) -> Contact | None:
     """A contact by id; a merged contact's id resolves to the one it was merged into."""
+    if not is_id(contact_id):
+        return None
     for _ in range(10):
         contact = session.get(Contact, contact_id)
         if contact is None or contact.store_id != store_id or contact.deleted_at is not None:
@@ -38,6 +53,47 @@ def get(session: Session, store_id: int, contact_id: int) -> Contact | None:
             return contact
         contact_id = contact.merged_into_id
     return None
+
+
+def by_email(session: Session, store_id: int, email: str) -> Contact | None:
+    """The active contact owning ``email`` (normalized), if any."""
+    found: Contact | None = session.execute(
+        by_identifier(store_id, "email", email)
+    ).scalar_one_or_none()
+    return found
+
+
+def active_ids(session: Session, store_id: int, contact_ids: set[int]) -> set[int]:
+    """Which of ``contact_ids`` are active contacts of the store."""
+    if not contact_ids:
+        return set()
+    query = active_contacts(store_id).with_only_columns(Contact.id)
+    return set(session.execute(query.where(Contact.id.in_(contact_ids))).scalars())
+
+
+def identifier_owner(session: Session, store_id: int, kind: str, value: str) -> int | None:
+    owner: int | None = session.execute(
+        select(ContactIdentifier.contact_id).where(
+            ContactIdentifier.store_id == store_id,
+            ContactIdentifier.kind == kind,
+            ContactIdentifier.value == value,
+        )
+    ).scalar_one_or_none()
+    return owner
+
+
+def delete_identifier(session: Session, contact_id: int, kind: str, value: str) -> None:
+    session.execute(
+        delete(ContactIdentifier).where(
+            ContactIdentifier.contact_id == contact_id,
+            ContactIdentifier.kind == kind,
+            ContactIdentifier.value == value,
+        )
+    )
+
+
+def delete_identifiers(session: Session, contact_id: int) -> None:
+    session.execute(delete(ContactIdentifier).where(ContactIdentifier.contact_id == contact_id))
 
 
 def external_ids(session: Session, contact_ids: list[int]) -> dict[int, list[str]]:

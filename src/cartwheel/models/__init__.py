@@ -2,14 +2,30 @@
 
 from cartwheel.models.api_key import ApiKey
 from cartwheel.models.base import Base
+from cartwheel.models.booking import Booking
+from cartwheel.models.cart import Cart
+from cartwheel.models.category import Category
 from cartwheel.models.client_credential import ClientCredential
 from cartwheel.models.contact import Contact
 from cartwheel.models.contact_identifier import ContactIdentifier
 from cartwheel.models.contact_merge import ContactMerge
+from cartwheel.models.customer_subscription import CustomerSubscription
 from cartwheel.models.event import Event
+from cartwheel.models.form_submission import FormSubmission
 from cartwheel.models.identity_conflict import IdentityConflict
+from cartwheel.models.member import Member
+from cartwheel.models.member_group import MemberGroup
+from cartwheel.models.member_group_member import MemberGroupMember
+from cartwheel.models.member_sso_key import MemberSsoKey
+from cartwheel.models.member_sso_token import MemberSsoToken
+from cartwheel.models.order import Order
+from cartwheel.models.order_item import OrderItem
 from cartwheel.models.outbox_message import OutboxMessage
+from cartwheel.models.product import Product
+from cartwheel.models.product_category import ProductCategory
 from cartwheel.models.store import Store
+from cartwheel.models.subscriber_list import SubscriberList
+from cartwheel.models.subscriber_list_contact import SubscriberListContact
 from cartwheel.models.webhook_attempt import WebhookAttempt
 from cartwheel.models.webhook_delivery import WebhookDelivery
 from cartwheel.models.webhook_subscription import WebhookSubscription
@@ -17,14 +33,30 @@ from cartwheel.models.webhook_subscription import WebhookSubscription
 __all__ = [
     "ApiKey",
     "Base",
+    "Booking",
+    "Cart",
+    "Category",
     "ClientCredential",
     "Contact",
     "ContactIdentifier",
     "ContactMerge",
+    "CustomerSubscription",
     "Event",
+    "FormSubmission",
     "IdentityConflict",
+    "Member",
+    "MemberGroup",
+    "MemberGroupMember",
+    "MemberSsoKey",
+    "MemberSsoToken",
+    "Order",
+    "OrderItem",
     "OutboxMessage",
+    "Product",
+    "ProductCategory",
     "Store",
+    "SubscriberList",
+    "SubscriberListContact",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",

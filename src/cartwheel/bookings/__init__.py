@@ -1,0 +1,1 @@
+"""Bookings: booked sessions of the store's scheduled events."""

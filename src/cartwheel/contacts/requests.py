@@ -1,0 +1,155 @@
+"""Reading store data API requests: JSON bodies validated against a pydantic model with
+readable messages, and the integer query filters (Unix timestamps, ids).
+
+The people-side domains (contacts, members, forms, bookings, subscriber lists) share these.
+Bodies are read by hand (size checked first, msgspec) and documented with
+``kit.openapi.json_body``; a bad query filter is a 400 like a bad ``limit``."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from cartwheel.exceptions import BadRequest, ValidationFailed
+from cartwheel.ingest.body import read_json
+from cartwheel.runtime import Runtime, get_runtime
+
+M = TypeVar("M", bound=BaseModel)
+
+#: The largest Unix timestamp accepted (9999-12-31T23:59:59Z).
+MAX_TIMESTAMP = 253_402_300_799
+#: The largest row id (PostgreSQL ``integer``; a larger bound value overflows the cast
+#: SQLAlchemy renders for it): larger ids name nothing.
+MAX_ID = 2**31 - 1
+#: The largest id of the store's own (a 64-bit integer), such as a booking's event id.
+MAX_EXTERNAL_ID = 2**63 - 1
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def is_email(value: str) -> bool:
+    return len(value) <= 320 and _EMAIL.match(value) is not None
+
+
+def _check_email(value: str) -> str:
+    value = value.strip()
+    if not is_email(value):
+        raise PydanticCustomError("invalid", "must be a valid email address")
+    return value
+
+
+#: An email address (format-checked, surrounding spaces removed; not yet lower-cased).
+Email = Annotated[
+    str,
+    AfterValidator(_check_email),
+    Field(json_schema_extra={"format": "email"}),
+]
+
+#: A Unix timestamp in seconds.
+Timestamp = Annotated[int, Field(ge=0, le=MAX_TIMESTAMP)]
+#: An id in a request body.
+Id = Annotated[int, Field(ge=0, le=MAX_ID)]
+
+
+def is_id(value: int) -> bool:
+    """Can ``value`` be a row id? (Out-of-range ids answer 404, like missing ones.)"""
+    return 0 < value <= MAX_ID
+
+
+async def json_object(
+    request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]
+) -> dict[str, Any]:
+    """The request's JSON object body (size-checked before reading)."""
+    data = await read_json(request, runtime.settings.max_body_bytes)
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return data
+
+
+JsonObject = Annotated[dict[str, Any], Depends(json_object)]
+
+
+def validate(model: type[M], data: dict[str, Any]) -> M:
+    """``data`` as ``model`` (strict JSON types), or a 422 naming every bad field."""
+    try:
+        return model.model_validate(data, strict=True)
+    except ValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "body"
+            errors.setdefault(field, []).append(_message(field, error))
+        raise ValidationFailed(errors) from None
+
+
+def _message(field: str, error: ErrorDetails) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    subject = f"The {field} field"
+    if kind == "missing":
+        return f"{subject} is required."
+    if kind == "invalid":  # our own checks (PydanticCustomError("invalid", "must …"))
+        return f"{subject} {error['msg']}."
+    if kind in ("string_type", "string_sub_type"):
+        return f"{subject} must be a string."
+    if kind == "bool_type":
+        return f"{subject} must be true or false."
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return f"{subject} must be an integer."
+    if kind in ("float_type", "float_parsing"):
+        return f"{subject} must be a number."
+    if kind == "list_type":
+        return f"{subject} must be an array."
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{subject} must be an object."
+    if kind == "string_too_short":
+        return f"{subject} may not be empty."
+    if kind == "string_too_long":
+        return f"{subject} may not be greater than {ctx['max_length']} characters."
+    if kind == "too_long":
+        return f"{subject} may not have more than {ctx['max_length']} items."
+    if kind == "too_short":
+        return f"{subject} must have at least {ctx['min_length']} item(s)."
+    if kind == "greater_than_equal":
+        return f"{subject} must be at least {ctx['ge']}."
+    if kind == "less_than_equal":
+        return f"{subject} may not be greater than {ctx['le']}."
+    if kind == "value_error":
+        return f"{subject} {ctx['error']}."
+    return f"{subject} is invalid."
+
+
+# -- query filters -------------------------------------------------------------------------
+
+
+def int_param(name: str, raw: str | None, *, maximum: int = MAX_ID) -> int | None:
+    """An optional integer query parameter (0 or more); a bad value is this API's 400."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"The {name} parameter must be an integer.") from None
+    if value < 0:
+        raise BadRequest(f"The {name} parameter must be at least 0.")
+    if value > maximum:
+        raise BadRequest(f"The {name} parameter may not be greater than {maximum}.")
+    return value
+
+
+def timestamp_param(name: str, raw: str | None) -> datetime | None:
+    """An optional Unix-seconds query parameter, as a UTC datetime."""
+    value = int_param(name, raw, maximum=MAX_TIMESTAMP)
+    return None if value is None else from_unix(value)
+
+
+def from_unix(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def to_unix(moment: datetime) -> int:
+    return int(moment.timestamp())

@@ -1,0 +1,1 @@
+"""Form submissions: what the store's site forms send, and the contacts they create."""

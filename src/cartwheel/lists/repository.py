@@ -1,0 +1,118 @@
+"""Subscriber list queries, always scoped by store. Counts and memberships only ever
+include the store's active contacts (not deleted, not merged away)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from cartwheel.contacts import repository as contacts
+from cartwheel.contacts.requests import is_id
+from cartwheel.models import Contact, SubscriberList, SubscriberListContact
+
+
+def store_lists(store_id: int) -> Select[Any]:
+    return select(SubscriberList).where(SubscriberList.store_id == store_id)
+
+
+def get(session: Session, store_id: int, list_id: int) -> SubscriberList | None:
+    if not is_id(list_id):
+        return None
+    row = session.get(SubscriberList, list_id)
+    if row is None or row.store_id != store_id:
+        return None
+    return row
+
+
+def existing_ids(session: Session, store_id: int, list_ids: set[int]) -> set[int]:
+    if not list_ids:
+        return set()
+    query = select(SubscriberList.id).where(
+        SubscriberList.store_id == store_id, SubscriberList.id.in_(list_ids)
+    )
+    return set(session.execute(query).scalars())
+
+
+def subscriber_counts(session: Session, list_ids: list[int]) -> dict[int, int]:
+    if not list_ids:
+        return {}
+    query = (
+        select(SubscriberListContact.list_id, func.count())
+        .join(Contact, Contact.id == SubscriberListContact.contact_id)
+        .where(
+            SubscriberListContact.list_id.in_(list_ids),
+            Contact.deleted_at.is_(None),
+            Contact.merged_into_id.is_(None),
+        )
+        .group_by(SubscriberListContact.list_id)
+    )
+    return {list_id: count for list_id, count in session.execute(query)}
+
+
+def list_contacts(store_id: int, list_id: int) -> Select[Any]:
+    """The list's active contacts, in the order they were added."""
+    members = select(SubscriberListContact.contact_id).where(
+        SubscriberListContact.list_id == list_id
+    )
+    return contacts.active_contacts(store_id).where(Contact.id.in_(members)).order_by(Contact.id)
+
+
+def list_ids_by_contact(session: Session, contact_ids: list[int]) -> dict[int, list[int]]:
+    if not contact_ids:
+        return {}
+    rows = session.execute(
+        select(SubscriberListContact.contact_id, SubscriberListContact.list_id)
+        .where(SubscriberListContact.contact_id.in_(contact_ids))
+        .order_by(SubscriberListContact.list_id)
+    )
+    out: dict[int, list[int]] = {}
+    for contact_id, list_id in rows:
+        out.setdefault(contact_id, []).append(list_id)
+    return out
+
+
+def member_contact_ids(session: Session, list_id: int, contact_ids: set[int]) -> set[int]:
+    """Which of ``contact_ids`` are on the list already."""
+    if not contact_ids:
+        return set()
+    query = select(SubscriberListContact.contact_id).where(
+        SubscriberListContact.list_id == list_id,
+        SubscriberListContact.contact_id.in_(contact_ids),
+    )
+    return set(session.execute(query).scalars())
+
+
+def add(session: Session, pairs: list[tuple[int, int]]) -> None:
+    """Insert (list id, contact id) memberships; the caller checks they are new."""
+    if pairs:
+        session.execute(
+            insert(SubscriberListContact),
+            [{"list_id": list_id, "contact_id": contact_id} for list_id, contact_id in pairs],
+        )
+
+
+def remove(session: Session, list_id: int, contact_ids: set[int]) -> None:
+    if contact_ids:
+        session.execute(
+            delete(SubscriberListContact).where(
+                SubscriberListContact.list_id == list_id,
+                SubscriberListContact.contact_id.in_(contact_ids),
+            )
+        )
+
+
+def remove_contact(session: Session, contact_id: int, list_ids: set[int] | None = None) -> None:
+    """Take the contact off ``list_ids`` (every list when None)."""
+    query = delete(SubscriberListContact).where(SubscriberListContact.contact_id == contact_id)
+    if list_ids is not None:
+        if not list_ids:
+            return
+        query = query.where(SubscriberListContact.list_id.in_(list_ids))
+    session.execute(query)
+
+
+def delete_list(session: Session, list_id: int) -> None:
+    session.execute(delete(SubscriberListContact).where(SubscriberListContact.list_id == list_id))
+    session.execute(delete(SubscriberList).where(SubscriberList.id == list_id))
