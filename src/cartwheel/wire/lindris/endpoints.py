@@ -126,7 +126,10 @@ for _event_type in EVENT_TYPES.values():
     _add_lifecycle_route(_event_type)
 
 
-@router.post("/api/events/{path:path}", include_in_schema=False)
+# Not "/api/events/{path:path}": that would also match "/api/events/", which the router
+# redirects to "/api/events" instead.
+@router.post("/api/events/{type}", include_in_schema=False)
+@router.post("/api/events/{type}/{rest:path}", include_in_schema=False)
 async def unknown_event_type(request: Request) -> Response:
     """Any other path under /api/events: Laravel's 404 for a route that does not exist."""
     raise NotFound(route_not_found(request))

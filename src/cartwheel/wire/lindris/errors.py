@@ -24,4 +24,4 @@ def render(request: Request, exc: AppError) -> Response:
 
 def route_not_found(request: Request) -> str:
     """Laravel's message for a path no route matches."""
-    return f"The route {request.url.path.lstrip('/')} could not be found."
+    return f"The route {request.url.path.strip('/')} could not be found."
