@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 from cartwheel.config import Settings, get_settings
 from cartwheel.db import Database
+from cartwheel.records.processor import process_event as keep_records
 from cartwheel.webhooks import tasks as webhooks
 from cartwheel.worker.queue import EventProcessor, OutboxConsumer
 
 
 def event_processors() -> list[EventProcessor]:
     """Called for every stored event, after it is durable, in log order."""
-    return [webhooks.fan_out_event]
+    return [keep_records, webhooks.fan_out_event]
 
 
 def outbox_consumers() -> list[OutboxConsumer]:

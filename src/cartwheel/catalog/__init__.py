@@ -1,0 +1,1 @@
+"""The store's catalog: products and their category tree (store data API, secret key)."""

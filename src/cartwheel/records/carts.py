@@ -1,0 +1,107 @@
+"""Cart events keep the contact's cart. A cart is found by the store's cart id or, when the
+event names none (the id is optional for carts), as the contact's latest open or abandoned
+cart.
+
+* ``created`` / ``updated``: the cart is open with the event's items and total. A converted
+  cart stays converted when the event is not newer than the conversion, or when it empties
+  the cart (platforms clear the cart right after checkout).
+* ``abandoned``: the cart is marked abandoned at the event's time, unless already converted.
+* An order of the contact that completes or is paid converts its open and abandoned carts
+  (:func:`convert`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cartwheel.models import Cart, Event
+from cartwheel.orders import repository as orders
+from cartwheel.records.values import entity_of, integer, line_items, number, text
+
+
+def handle(session: Session, event: Event) -> None:
+    entity = entity_of(event)
+    external_id = text(entity.get("id"))
+    cart = _find(session, event, external_id)
+    if cart is None:
+        if external_id is None and event.contact_id is None:
+            return  # nothing to key the cart on
+        cart = Cart(
+            store_id=event.store_id,
+            external_id=external_id,
+            status="open",
+            items=[],
+            created_at=event.occurred_at,
+        )
+        session.add(cart)
+    if event.contact_id is not None:
+        cart.contact_id = event.contact_id
+    if _stays_converted(cart, event.action or "", event.occurred_at, _is_empty(entity)):
+        session.flush()
+        return  # the cart as it was bought is kept
+    for column, value in _values(entity).items():
+        setattr(cart, column, value)
+    if event.action == "abandoned":
+        cart.status = "abandoned"
+        cart.abandoned_at = event.occurred_at
+    elif event.action in ("created", "updated") and cart.status != "open":
+        cart.status = "open"
+        cart.abandoned_at = None
+        cart.converted_at = None
+        cart.order_id = None
+    cart.updated_at = max(cart.updated_at or event.occurred_at, event.occurred_at)
+    session.flush()
+
+
+def convert(session: Session, store_id: int, contact_id: int, order_id: int, at: datetime) -> None:
+    """The contact bought: its open and abandoned carts become this order."""
+    for cart in orders.unconverted_carts(session, store_id, contact_id):
+        cart.status = "converted"
+        cart.converted_at = at
+        cart.order_id = order_id
+    session.flush()
+
+
+def _find(session: Session, event: Event, external_id: str | None) -> Cart | None:
+    if external_id is not None:
+        return orders.cart_by_external_id(session, event.store_id, external_id)
+    if event.contact_id is None:
+        return None
+    carts = orders.unconverted_carts(session, event.store_id, event.contact_id)
+    return carts[0] if carts else None
+
+
+def _values(entity: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if isinstance(entity.get("items"), list):
+        values["items"] = line_items(entity["items"])
+    total = number(entity.get("total"))
+    if total is not None:
+        values["total"] = total
+    count = integer(entity.get("total_products"))
+    if count is not None:
+        values["total_products"] = count
+    currency = text(entity.get("currency"), 8)
+    if currency:
+        values["currency"] = currency.upper()
+    url = text(entity.get("url"), 2000)
+    if url:
+        values["url"] = url
+    return values
+
+
+def _is_empty(entity: dict[str, Any]) -> bool:
+    items = entity.get("items")
+    return (isinstance(items, list) and not items) or integer(entity.get("total_products")) == 0
+
+
+def _stays_converted(cart: Cart, action: str, at: datetime, empties: bool) -> bool:
+    if cart.status != "converted":
+        return False
+    if action == "abandoned":
+        return True
+    converted_later = cart.converted_at is not None and cart.converted_at >= at
+    return action in ("created", "updated") and (converted_later or empties)
