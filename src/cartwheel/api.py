@@ -20,6 +20,7 @@ from cartwheel.wire.redo import endpoints as redo
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    native_events.router,  # the ingest hot path: matched before every other route
     contacts.router,
     identity.router,
     members.router,
@@ -29,7 +30,6 @@ ROUTERS: list[APIRouter] = [
     catalog.router,
     orders.router,
     redo.router,
-    native_events.router,
     lindris.router,
     webhooks.router,
 ]

@@ -12,6 +12,18 @@ from dataclasses import dataclass
 from cartwheel.exceptions import RateLimited
 
 
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """What a successful :meth:`RateLimiter.check` leaves: the bucket size and the whole
+    requests still available right now (for ``X-RateLimit-*`` response headers)."""
+
+    limit: int
+    remaining: int
+
+    def headers(self) -> dict[str, str]:
+        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining)}
+
+
 @dataclass(slots=True)
 class _Bucket:
     tokens: float
@@ -33,7 +45,7 @@ class RateLimiter:
         self._buckets: dict[int, _Bucket] = {}
         self._lock = threading.Lock()
 
-    def check(self, store_id: int, rate: float | None = None) -> None:
+    def check(self, store_id: int, rate: float | None = None) -> Quota:
         """Take one token for ``store_id`` or raise :class:`RateLimited`."""
         rate = rate or self.default_rate
         capacity = float(self.burst or max(1, math.ceil(rate)))
@@ -46,7 +58,7 @@ class RateLimiter:
             bucket.updated = now
             if bucket.tokens >= 1.0:
                 bucket.tokens -= 1.0
-                return
+                return Quota(int(capacity), int(bucket.tokens))
             wait = (1.0 - bucket.tokens) / rate
         retry_after = max(1, math.ceil(wait))
         raise RateLimited(

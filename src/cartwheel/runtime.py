@@ -27,6 +27,8 @@ class Runtime:
     extras: dict[str, object] = field(default_factory=dict)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in the thread pool, a hop
+    # that costs more than everything else the hot ingest path does.
     runtime: Runtime = request.app.state.runtime
     return runtime

@@ -15,6 +15,7 @@ bearer = HTTPBearer(auto_error=False, description="The store's secret API key.")
 
 
 async def secret_key_store(
+    request: Request,
     runtime: Annotated[Runtime, Depends(get_runtime)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> StoreContext:
@@ -24,7 +25,8 @@ async def secret_key_store(
     context = await runtime.credentials.secret_key(credentials.credentials)
     if context is None:
         raise Unauthorized()
-    runtime.rate_limiter.check(context.store_id, context.rate_limit)
+    # Kept on the request so an endpoint can answer with X-RateLimit-* headers.
+    request.state.quota = runtime.rate_limiter.check(context.store_id, context.rate_limit)
     return context
 
 
@@ -49,7 +51,7 @@ async def client_credential_store(
         raise Unauthorized()
     if not origin_allowed(origin, context.allowed_origins):
         raise Forbidden("This origin is not allowed for this client application.")
-    runtime.rate_limiter.check(context.store_id, context.rate_limit)
+    request.state.quota = runtime.rate_limiter.check(context.store_id, context.rate_limit)
     return context
 
 
