@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from cartwheel.auth.cache import StoreContext, origin_allowed
 from cartwheel.exceptions import Forbidden, Unauthorized
 from cartwheel.runtime import Runtime, get_runtime
 
 bearer = HTTPBearer(auto_error=False, description="The store's secret API key.")
+api_key_header = APIKeyHeader(
+    name="X-API-KEY",
+    auto_error=False,
+    description="The store's secret API key, for clients that send it as `X-API-KEY`.",
+)
 
 
 async def secret_key_store(
@@ -55,5 +60,18 @@ async def client_credential_store(
     return context
 
 
+async def secret_key_or_api_key_store(
+    request: Request,
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    api_key: Annotated[str | None, Depends(api_key_header)],
+) -> StoreContext:
+    """:func:`secret_key_store`, also taking the key from an ``X-API-KEY`` header."""
+    if (credentials is None or not credentials.credentials) and api_key:
+        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=api_key)
+    return await secret_key_store(request, runtime, credentials)
+
+
 SecretKeyStore = Annotated[StoreContext, Depends(secret_key_store)]
+SecretKeyOrApiKeyStore = Annotated[StoreContext, Depends(secret_key_or_api_key_store)]
 ClientCredentialStore = Annotated[StoreContext, Depends(client_credential_store)]
