@@ -108,7 +108,8 @@ def _describe(field: str, message: str) -> str:
         return f"The {field} field must be {' or '.join(names)}."
     bound = re.fullmatch(r"Expected `(str|array|object)` of length (>=|<=) (\d+)", message)
     if bound:
-        unit = "characters" if bound[1] == "str" else "items"
+        unit = "character" if bound[1] == "str" else "item"
+        unit += "" if bound[3] == "1" else "s"
         if bound[2] == ">=":
             return f"The {field} field must have at least {bound[3]} {unit}."
         return f"The {field} field may not have more than {bound[3]} {unit}."
