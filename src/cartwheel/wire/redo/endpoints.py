@@ -18,6 +18,7 @@ from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
 from cartwheel.ingest.service import ingest, limits
 from cartwheel.kit.openapi import json_body, schema_ref
 from cartwheel.kit.routing import apply_headers, wire_router
+from cartwheel.ratelimit import Quota
 from cartwheel.runtime import Runtime, get_runtime
 from cartwheel.wire.redo import parse
 from cartwheel.wire.redo.schemas import (
@@ -114,6 +115,15 @@ This endpoint is rate-limited to 100 requests per second per store.
 router = wire_router(render_problem, tags=["Redo custom events"], responses=_ERRORS)
 
 
+def _accepted(request: Request, body: dict[str, Any] | None = None) -> Response:
+    """202, with the store's remaining rate-limit quota as ``X-RateLimit-*`` headers."""
+    quota: Quota | None = getattr(request.state, "quota", None)
+    headers = quota.headers() if quota is not None else None
+    if body is None:
+        return Response(status_code=202, headers=headers)
+    return JSONResponse(body, status_code=202, headers=headers)
+
+
 def _own_store(store_id: str, store: StoreContext) -> None:
     """Another store's id answers exactly like a store that does not exist."""
     if store_id != str(store.store_id):
@@ -156,7 +166,7 @@ async def create_custom_event(
     if isinstance(result, AppError):
         raise parse.ingest_error(result)
     _count([result])
-    return Response(status_code=202)
+    return _accepted(request)
 
 
 @router.post(
@@ -209,13 +219,13 @@ async def bulk_create_custom_events(
     results = [_result(index, outcome) for index, outcome in enumerate(outcomes)]
     accepted = sum(1 for r in results if r["status"] == "accepted")
     if accepted == len(results):
-        return Response(status_code=202)
+        return _accepted(request)
     if accepted == 0:
         raise BulkRejected(results)
     answer = RedoBulkResponse.model_validate(
         {"accepted": accepted, "rejected": len(results) - accepted, "results": results}
     )
-    return JSONResponse(answer.model_dump(exclude_none=True), status_code=202)
+    return _accepted(request, answer.model_dump(exclude_none=True))
 
 
 def _result(index: int, outcome: IngestResult | AppError) -> dict[str, Any]:
