@@ -16,6 +16,7 @@ from cartwheel.orders import endpoints as orders
 from cartwheel.webhooks import endpoints as webhooks
 from cartwheel.wire.lindris import endpoints as lindris
 from cartwheel.wire.native import endpoints as native_events
+from cartwheel.wire.omnisend import endpoints as omnisend
 from cartwheel.wire.redo import endpoints as redo
 
 ROUTERS: list[APIRouter] = [
@@ -30,6 +31,7 @@ ROUTERS: list[APIRouter] = [
     catalog.router,
     orders.router,
     redo.router,
+    omnisend.router,
     lindris.router,
     webhooks.router,
 ]
