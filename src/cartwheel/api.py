@@ -14,6 +14,7 @@ from cartwheel.lists import endpoints as lists
 from cartwheel.members import endpoints as members
 from cartwheel.orders import endpoints as orders
 from cartwheel.webhooks import endpoints as webhooks
+from cartwheel.wire import voucherify
 from cartwheel.wire.lindris import endpoints as lindris
 from cartwheel.wire.native import endpoints as native_events
 from cartwheel.wire.omnisend import endpoints as omnisend
@@ -34,4 +35,5 @@ ROUTERS: list[APIRouter] = [
     omnisend.router,
     lindris.router,
     webhooks.router,
+    voucherify.router,
 ]
