@@ -18,6 +18,7 @@ from cartwheel.ingest.entities import AddressEntity, LineItemEntity, OrderEntity
 from cartwheel.models import Contact, Event
 from cartwheel.stores.service import set_rate_limit
 from cartwheel.wire.omnisend.schemas import CUSTOM_EVENT_EXAMPLE, PAID_FOR_ORDER_EXAMPLE
+from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture, json_of
 
 URL = "/v5/events"
@@ -809,3 +810,17 @@ def test_openapi_documents_the_endpoint_with_the_documents_example(client: TestC
     assert security == {"HTTPBearer", "APIKeyHeader"}
     order = document["components"]["schemas"]["OmnisendPaidForOrderProperties"]
     assert all(p.get("description") for p in order["properties"].values())
+
+
+def test_the_paid_order_becomes_the_stores_order_record(
+    client: TestClient, store: StoreFixture, worker: Worker
+) -> None:
+    assert_accepted(send(client, store, PAID_FOR_ORDER_EXAMPLE))
+    worker.drain()
+    contact = find_contact(client, store, email=EMAIL)
+    (order,) = json_of(client.get("/v1/orders", headers=store.headers))["items"]
+    assert (order["invoiceNo"], order["contactId"], order["paid"]) == (4122111, contact["id"], True)
+    assert (order["total"], order["shippingAmount"]) == (39.98, 2.5)
+    assert (order["shippingName"], order["paymentMethod"]) == ("Example Courier", "card")
+    assert order["tags"] == ["not-paid"]
+    assert len(order["items"]) == 1
