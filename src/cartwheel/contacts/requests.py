@@ -107,7 +107,9 @@ def _message(field: str, error: ErrorDetails) -> str:
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"{subject} must be an object."
     if kind == "string_too_short":
-        return f"{subject} may not be empty."
+        if ctx["min_length"] == 1:
+            return f"{subject} may not be empty."
+        return f"{subject} must be at least {ctx['min_length']} characters."
     if kind == "string_too_long":
         return f"{subject} may not be greater than {ctx['max_length']} characters."
     if kind == "too_long":

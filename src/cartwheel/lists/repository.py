@@ -116,3 +116,11 @@ def remove_contact(session: Session, contact_id: int, list_ids: set[int] | None 
 def delete_list(session: Session, list_id: int) -> None:
     session.execute(delete(SubscriberListContact).where(SubscriberListContact.list_id == list_id))
     session.execute(delete(SubscriberList).where(SubscriberList.id == list_id))
+
+
+def move_contact(session: Session, source_id: int, target_id: int) -> None:
+    """Move the source contact's memberships to the target (which may share some)."""
+    source_lists = set(list_ids_by_contact(session, [source_id]).get(source_id, []))
+    target_lists = set(list_ids_by_contact(session, [target_id]).get(target_id, []))
+    add(session, [(list_id, target_id) for list_id in sorted(source_lists - target_lists)])
+    remove_contact(session, source_id)

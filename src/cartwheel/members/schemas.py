@@ -137,6 +137,9 @@ class MemberUpdate(MemberCreate):
     leave the stored value alone; address fields are merged one by one). The password is
     NOT updated."""
 
+    name: str = Field(max_length=300, description="Member name (empty: left as it is).")
+    password: str | None = Field(default=None, description="Ignored on update.")
+
 
 def _check_path(value: str) -> str:
     # Only a path on the member area's own site: no scheme, no other host ("//evil.com").

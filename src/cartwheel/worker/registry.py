@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cartwheel.config import Settings, get_settings
+from cartwheel.contacts.tasks import follow_merge
 from cartwheel.db import Database
+from cartwheel.records.merges import follow_merge as follow_merge_to_records
 from cartwheel.records.processor import process_event as keep_records
 from cartwheel.webhooks import tasks as webhooks
 from cartwheel.worker.queue import EventProcessor, OutboxConsumer
@@ -19,7 +21,7 @@ def event_processors() -> list[EventProcessor]:
 
 def outbox_consumers() -> list[OutboxConsumer]:
     """Called for every outbox message (domain change), in order."""
-    return [webhooks.fan_out_message]
+    return [follow_merge, follow_merge_to_records, webhooks.fan_out_message]
 
 
 def periodic_tasks(settings: Settings | None = None) -> list[Callable[[Database], int]]:
