@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
 import typer
@@ -24,18 +25,22 @@ app.add_typer(stores_app, name="stores")
 app.add_typer(keys_app, name="keys")
 
 
-def _database() -> Database:
+@contextmanager
+def _database() -> Iterator[Database]:
+    """A migrated database, disposed (its pooled connections closed) when the command ends."""
     db = Database(get_settings().database_url)
-    run_migrations(db.engine)
-    return db
+    try:
+        run_migrations(db.engine)
+        yield db
+    finally:
+        db.dispose()
 
 
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    db = Database(get_settings().database_url)
-    run_migrations(db.engine)
-    typer.echo("database is up to date")
+    with _database():
+        typer.echo("database is up to date")
 
 
 @app.command()
@@ -68,7 +73,8 @@ def worker() -> None:
     from cartwheel.worker.runner import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    Worker(_database(), get_settings()).run_forever()
+    with _database() as db:
+        Worker(db, get_settings()).run_forever()
 
 
 @stores_app.command("create")
@@ -81,7 +87,7 @@ def stores_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Create a store with one secret API key and one public client credential."""
-    with _database().transaction() as session:
+    with _database() as db, db.transaction() as session:
         created = stores.create_store(session, name, allowed_origin or [])
     result = {
         "store_id": created.store_id,
@@ -105,7 +111,7 @@ def stores_rate_limit(
     ] = None,
 ) -> None:
     """Set (or clear) a store's own rate limit."""
-    with _database().transaction() as session:
+    with _database() as db, db.transaction() as session:
         _or_exit(lambda: stores.set_rate_limit(session, store_id, per_second))
     typer.echo(f"store {store_id}: rate limit {per_second or 'default'}")
 
@@ -117,7 +123,7 @@ def keys_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Create another secret API key (shown once)."""
-    with _database().transaction() as session:
+    with _database() as db, db.transaction() as session:
         key = _or_exit(lambda: stores.create_key(session, store_id, name))
     if as_json:
         typer.echo(
@@ -133,7 +139,7 @@ def keys_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List a store's keys (prefixes only; secrets are never stored)."""
-    with _database().read() as session:
+    with _database() as db, db.read() as session:
         rows = [
             {
                 "id": k.id,
@@ -155,7 +161,7 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(store_id: int, key_id: int) -> None:
     """Revoke a key (takes effect within CARTWHEEL_AUTH_CACHE_SECONDS)."""
-    with _database().transaction() as session:
+    with _database() as db, db.transaction() as session:
         _or_exit(lambda: stores.revoke_key(session, store_id, key_id))
     typer.echo(f"key {key_id} revoked")
 
