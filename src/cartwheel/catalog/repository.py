@@ -63,7 +63,8 @@ def subtree_ids(store_id: int, root_id: int) -> Select[Any]:
 
 
 def products(store_id: int) -> Select[Any]:
-    return select(Product).where(Product.store_id == store_id)
+    """The store's products (deleted ones are tombstones, never shown)."""
+    return select(Product).where(Product.store_id == store_id, Product.deleted_at.is_(None))
 
 
 def in_category_tree(query: Select[Any], store_id: int, category_id: int) -> Select[Any]:
@@ -96,16 +97,17 @@ def product_by_url(
 
 def product_urls_like(session: Session, store_id: int, base: str) -> set[str]:
     rows = session.scalars(
-        select(Product.url).where(
-            Product.store_id == store_id, Product.url.startswith(base, autoescape=True)
-        )
+        products(store_id)
+        .with_only_columns(Product.url)
+        .where(Product.url.startswith(base, autoescape=True))
     )
     return set(rows)
 
 
 def product_by_external_id(session: Session, store_id: int, external_id: str) -> Product | None:
+    """The product the platform calls ``external_id``, deleted (a tombstone) or not."""
     return session.scalars(
-        products(store_id).where(Product.external_id == external_id)
+        select(Product).where(Product.store_id == store_id, Product.external_id == external_id)
     ).one_or_none()
 
 

@@ -4,9 +4,9 @@ products through :func:`save_product`, so both emit the same ``product_created``
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from cartwheel import outbox
@@ -239,8 +239,18 @@ def _update(
 
 
 def delete_product(session: Session, store_id: int, product_id: int) -> None:
-    product = _product(session, store_id, product_id)
-    session.execute(delete(Product).where(Product.id == product.id))
+    remove_product(session, _product(session, store_id, product_id))
+
+
+def remove_product(
+    session: Session, product: Product, *, synced_at: datetime | None = None
+) -> None:
+    """Delete a product: it disappears from the API and its URL is free again; the row stays
+    as a tombstone so a late event about it is recognized as stale."""
+    product.deleted_at = utcnow()
+    if synced_at is not None:
+        product.synced_at = synced_at
+    session.flush()
 
 
 def save_product(
@@ -251,18 +261,26 @@ def save_product(
     category_ids: list[int] | None,
     *,
     external_id: str | None = None,
+    synced_at: datetime | None = None,
     emit: bool,
 ) -> Product:
     """Create (``product`` None) or update a product with ``values`` (column → value) and,
     unless None, its categories; emit ``product_created``, or ``product_updated`` when
-    something visible changed (a replayed event changes nothing and emits nothing)."""
-    before = None if product is None else product_view(session, product).model_dump(mode="json")
+    something visible changed (a replayed event changes nothing and emits nothing).
+
+    Saving a deleted product (a newer platform event about it) brings it back, as new."""
+    before = None
+    if product is not None and product.deleted_at is None:
+        before = product_view(session, product).model_dump(mode="json")
     now = utcnow()
     if product is None:
         product = Product(store_id=store_id, external_id=external_id, created_at=now)
         product.description = ""
     for column, value in values.items():
         setattr(product, column, value)
+    product.deleted_at = None
+    if synced_at is not None:
+        product.synced_at = synced_at
     if not product.url:
         with session.no_autoflush:
             base = slugify(product.title or "", fallback="product")

@@ -42,4 +42,5 @@ class CustomerSubscription(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The time of the newest event applied: an older event is stale and changes nothing.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -63,3 +63,5 @@ class Order(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When the newest platform event applied to this order happened: older events are stale.
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

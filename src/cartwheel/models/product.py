@@ -13,7 +13,8 @@ class Product(Base):
     """A product of a store's catalog, created through the store data API or kept in step
     with the store platform's product events. ``external_id`` is the platform's own id
     (NULL for products created through the API); options, variants and the subscription
-    plan are value objects of the product and are stored with it, in the API's shape."""
+    plan are value objects of the product and are stored with it, in the API's shape.
+    A deleted product keeps its row with ``deleted_at`` set and is invisible to the API."""
 
     __tablename__ = "products"
     __table_args__ = (
@@ -36,3 +37,7 @@ class Product(Base):
     file: Mapped[str | None] = mapped_column(String(2000), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the newest platform event applied to this product happened: older events are stale.
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Deleted products stay as tombstones so a late or replayed event cannot bring them back.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -8,6 +8,8 @@ cart.
 * ``abandoned``: the cart is marked abandoned at the event's time, unless already converted.
 * An order of the contact that completes or is paid converts its open and abandoned carts
   (:func:`convert`).
+
+An event older than the cart's last one is stale and changes nothing.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from sqlalchemy.orm import Session
 
 from cartwheel.models import Cart, Event
 from cartwheel.orders import repository as orders
-from cartwheel.records.values import entity_of, integer, line_items, number, text
+from cartwheel.records.values import entity_of, integer, is_stale, line_items, number, text
 
 
 def handle(session: Session, event: Event) -> None:
     entity = entity_of(event)
     external_id = text(entity.get("id"))
     cart = _find(session, event, external_id)
+    if cart is not None and is_stale(event, cart.updated_at):
+        return
     if cart is None:
         if external_id is None and event.contact_id is None:
             return  # nothing to key the cart on

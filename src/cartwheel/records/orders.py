@@ -7,6 +7,9 @@ the event's contact. The action then says what happened:
   readable, as the API's ``ARCHIVED`` status does.
 * ``created`` / ``updated`` take the status the entity carries; any other action that
   names a status (``cancelled``, ``refunded``, ``shipped``…) sets that status.
+
+An event older than the last one applied to the order is stale: it changes nothing, so
+replaying a store's history never flips an order back through its old states.
 """
 
 from __future__ import annotations
@@ -20,7 +23,16 @@ from cartwheel.models import Contact, Event, Order
 from cartwheel.orders import repository as orders
 from cartwheel.orders import service as orders_service
 from cartwheel.records import carts
-from cartwheel.records.values import entity_id, entity_of, integer, moment, number, strings, text
+from cartwheel.records.values import (
+    entity_id,
+    entity_of,
+    integer,
+    is_stale,
+    moment,
+    number,
+    strings,
+    text,
+)
 
 # The store platform's status words, mapped to the API's five statuses.
 STATUS_WORDS: dict[str, str] = {
@@ -40,6 +52,12 @@ _DISCOUNT_TYPES: dict[str, str] = {
     **dict.fromkeys(("free_shipping", "shipping"), "free_shipping"),
 }
 _INVOICE_NO = re.compile(r"^#?(\d{1,9})$")
+# The entity's free-form tracking keys that fill the API's fulfillment fields.
+_TRACKING_KEYS: dict[str, tuple[str, ...]] = {
+    "courier": ("courier", "courier_title", "carrier", "company"),
+    "trackingNo": ("code", "number", "tracking_number"),
+    "trackingUrl": ("url", "courier_url", "tracking_url"),
+}
 
 
 def handle(session: Session, event: Event) -> None:
@@ -48,6 +66,8 @@ def handle(session: Session, event: Event) -> None:
         return
     entity = entity_of(event)
     order = orders.order_by_external_id(session, event.store_id, external_id)
+    if order is not None and is_stale(event, order.synced_at):
+        return
     items = _items(entity["items"]) if isinstance(entity.get("items"), list) else None
     values = _values(session, event, entity, order, items)
     saved = orders_service.save_order(
@@ -113,9 +133,10 @@ def _values(
             values[column] = value
     if isinstance(entity.get("tags"), list):
         values["tags"] = strings(entity["tags"])
-    if isinstance(entity.get("tracking"), dict):
+    tracking = _tracking(entity.get("tracking"))
+    if tracking:
         current = (order.fulfillment or {}) if order is not None else {}
-        values["fulfillment"] = {**current, **entity["tracking"]}
+        values["fulfillment"] = {**current, **tracking}
     note = text(entity.get("note"), 5000)
     notes = list(order.notes) if order is not None else []
     if note and all(n.get("value") != note for n in notes):
@@ -142,6 +163,7 @@ def _values(
         values["created_at"] = event.occurred_at
 
     values.update(_status(event, entity, order))
+    values["synced_at"] = event.occurred_at
     return values
 
 
@@ -231,6 +253,17 @@ def _contact_name(contact: Contact | None) -> str | None:
     if contact is None:
         return None
     return contact.name or " ".join(p for p in (contact.first_name, contact.last_name) if p) or None
+
+
+def _tracking(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    found: dict[str, str] = {}
+    for field, keys in _TRACKING_KEYS.items():
+        given = next((text(value.get(k), 2000) for k in keys if text(value.get(k))), None)
+        if given:
+            found[field] = given
+    return found
 
 
 def _discount(value: Any) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Product events: ``created`` / ``updated`` (and any other action but the two below)
 upsert the product by the store's product id; ``deleted`` deletes it; ``viewed`` is a
-customer's view and changes nothing."""
+customer's view and changes nothing. An event older than the last one applied to the
+product is stale and changes nothing either."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from cartwheel.catalog import service as catalog_service
 from cartwheel.catalog.schemas import PRODUCT_TYPES, ProductVariant
 from cartwheel.models import Event, Product
 from cartwheel.orders import repository as orders
-from cartwheel.records.values import entity_id, entity_of, number, strings, text
+from cartwheel.records.values import entity_id, entity_of, is_stale, number, strings, text
 
 
 def handle(session: Session, event: Event) -> None:
@@ -23,9 +24,11 @@ def handle(session: Session, event: Event) -> None:
     if external_id is None:
         return
     product = catalog.product_by_external_id(session, event.store_id, external_id)
+    if product is not None and is_stale(event, product.synced_at):
+        return
     if event.action == "deleted":
-        if product is not None:
-            catalog_service.delete_product(session, event.store_id, product.id)
+        if product is not None and product.deleted_at is None:
+            catalog_service.remove_product(session, product, synced_at=event.occurred_at)
         return
     entity = entity_of(event)
     category_ids = (
@@ -40,6 +43,7 @@ def handle(session: Session, event: Event) -> None:
         _values(entity, product, external_id),
         category_ids,
         external_id=external_id,
+        synced_at=event.occurred_at,
         emit=not event.silent,
     )
     if product is None:

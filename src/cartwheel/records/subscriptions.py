@@ -11,6 +11,8 @@ renewal_failed     ``past_due`` (a payment is owed; the store may still retry)
 deleted            ``deleted``; ``ended_at`` set if it had not ended
 updated and others the entity's status when it names one, else unchanged
 =================  ==============================================================
+
+An event older than the subscription's last one is stale and changes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cartwheel.records.values import (
     entity_id,
     entity_of,
     integer,
+    is_stale,
     line_items,
     moment,
     number,
@@ -57,6 +60,8 @@ def handle(session: Session, event: Event) -> None:
         return
     entity = entity_of(event)
     subscription = orders.subscription_by_external_id(session, event.store_id, external_id)
+    if subscription is not None and is_stale(event, subscription.updated_at):
+        return
     if subscription is None:
         subscription = CustomerSubscription(
             store_id=event.store_id,

@@ -46,6 +46,18 @@ def entity_id(event: Event) -> str | None:
     return value
 
 
+def is_stale(event: Event, last_applied: datetime | None) -> bool:
+    """Whether a newer event already shaped the record (last write wins, by event time):
+    a late or replayed event then changes nothing (logged)."""
+    stale = last_applied is not None and event.occurred_at < last_applied
+    if stale:
+        log.info(
+            "stale lifecycle event skipped",
+            extra={"event_id": str(event.id), "category": event.category},
+        )
+    return stale
+
+
 def text(value: Any, limit: int = 300) -> str | None:
     if value is None or isinstance(value, bool | dict | list):
         return None

@@ -72,6 +72,8 @@ def upgrade() -> None:
         sa.Column("file", sa.String(length=2000), nullable=True),
         sa.Column("created_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("synced_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("deleted_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["store_id"],
             ["stores.id"],
@@ -192,6 +194,7 @@ def upgrade() -> None:
         sa.Column("paid_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("completed_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("deleted_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("synced_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["contact_id"],
             ["contacts.id"],
