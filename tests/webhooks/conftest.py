@@ -47,9 +47,14 @@ def ok(_n: int) -> tuple[int, dict[str, str], bytes]:
     return 200, {}, b"ok"
 
 
+def failing(times: int, status: int = 500) -> Responder:
+    """Answer ``status`` to the first ``times`` requests, then 200."""
+    return lambda n: (status, {}, b"down") if n <= times else (200, {}, b"ok")
+
+
 @dataclass
 class Receiver:
-    """A threaded HTTP server. Only requests to its own random path count: anything else
+    """A threaded HTTP server. Only requests under its own random path count: anything else
     (a delivery of an earlier test whose receiver had the same port) answers 410 Gone."""
 
     respond: Responder = ok
@@ -67,8 +72,10 @@ class Receiver:
         """Requests answered with a 2xx."""
         return [r for r in self.requests if 200 <= r.status < 300]
 
-    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
-        if path != f"/hook/{self.token}":
+    def handle(
+        self, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        if not path.startswith(f"/hook/{self.token}"):
             return 410, {}, b""
         with self.lock:
             reply = self.respond(len(self.requests) + 1)
@@ -110,7 +117,9 @@ class serve:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         receiver.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def __enter__(self) -> Receiver:
         self.thread.start()

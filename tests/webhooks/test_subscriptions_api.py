@@ -207,7 +207,8 @@ def test_link_local_targets_are_refused_even_when_private_ones_are_allowed(
         "http://[::ffff:169.254.169.254]/",
     ):
         response = client.post(
-            "/v1/webhooks", json={"target": target, "events": ["order_created"]},
+            "/v1/webhooks",
+            json={"target": target, "events": ["order_created"]},
             headers=store.headers,
         )
         assert response.status_code == 422, target
@@ -337,7 +338,9 @@ def test_another_store_can_neither_see_nor_change_a_webhook(
     ):
         theirs = client.request(method, path, json=body, headers=other_store.headers)
         missing = client.request(
-            method, path.replace(webhook_id, "rh_10000000000"), json=body,
+            method,
+            path.replace(webhook_id, "rh_10000000000"),
+            json=body,
             headers=other_store.headers,
         )
         assert theirs.status_code == missing.status_code == 404, (method, path)

@@ -5,6 +5,7 @@ redirects (a 3xx is a failed attempt), connect/read timeouts, and at most
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -62,6 +63,8 @@ class WebhookClient:
             trust_env=False,
             headers={"User-Agent": USER_AGENT},
         )
+        # Close pooled keep-alive sockets when the client goes away or the process exits.
+        self._finalizer = weakref.finalize(self, self._client.close)
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
         started = time.perf_counter()
@@ -87,7 +90,7 @@ class WebhookClient:
         )
 
     def close(self) -> None:
-        self._client.close()
+        self._finalizer()
 
 
 def _read_capped(response: httpx.Response) -> bytes:
