@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -15,6 +15,10 @@ from cartwheel.models import WebhookAttempt, WebhookDelivery, WebhookSubscriptio
 PENDING = "pending"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
+
+# Inlined in the queue queries, so PostgreSQL matches the partial index on pending rows
+# even with a generic (prepared) plan.
+_PENDING_SQL = literal_column("'pending'")
 
 ACTIVE = "active"
 PAUSED = "paused"
@@ -112,7 +116,7 @@ def queue_head(session: Session, subscription_id: int) -> WebhookDelivery | None
         select(WebhookDelivery)
         .where(
             WebhookDelivery.subscription_id == subscription_id,
-            WebhookDelivery.status == PENDING,
+            WebhookDelivery.status == _PENDING_SQL,
         )
         .order_by(WebhookDelivery.id)
         .limit(1)
@@ -129,7 +133,7 @@ def due_heads(
         select(func.min(WebhookDelivery.id))
         .where(
             WebhookDelivery.subscription_id == WebhookSubscription.id,
-            WebhookDelivery.status == PENDING,
+            WebhookDelivery.status == _PENDING_SQL,
         )
         .correlate(WebhookSubscription)
         .scalar_subquery()
@@ -159,7 +163,7 @@ def followers(
         select(WebhookDelivery)
         .where(
             WebhookDelivery.subscription_id == head.subscription_id,
-            WebhookDelivery.status == PENDING,
+            WebhookDelivery.status == _PENDING_SQL,
             WebhookDelivery.id > head.id,
         )
         .order_by(WebhookDelivery.id)
