@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -18,7 +18,7 @@ FAILED = "failed"
 
 # Inlined in the queue queries, so PostgreSQL matches the partial index on pending rows
 # even with a generic (prepared) plan.
-_PENDING_SQL = literal_column("'pending'")
+_PENDING_SQL: ColumnElement[str] = literal_column("'pending'")
 
 ACTIVE = "active"
 PAUSED = "paused"
