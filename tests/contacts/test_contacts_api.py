@@ -326,3 +326,25 @@ def test_delete_hides_the_contact_and_frees_its_identity(
         f"/v1/contacts/{created['id']}", json={"email": "x@example.com"}, headers=store.headers
     )
     assert error(put, 404) == "Contact not found."
+
+
+def test_deleting_a_contact_unlinks_its_submissions_and_bookings(
+    client: TestClient, store: StoreFixture
+) -> None:
+    submitted = client.post(
+        "/v1/forms/Newsletter/submissions",
+        json={"fields": [{"name": "email", "value": "link@example.com"}]},
+        headers=store.client_headers(),
+    )
+    contact_id = json_of(submitted)["contactId"]
+    booked = client.post(
+        "/v1/bookings",
+        json={"eventId": 3, "email": "link@example.com", "start": 1, "end": 2},
+        headers=store.headers,
+    )
+    assert json_of(booked)["contactId"] == contact_id
+    assert client.delete(f"/v1/contacts/{contact_id}", headers=store.headers).status_code == 204
+    submissions = json_of(client.get("/v1/form-submissions", headers=store.headers))["items"]
+    bookings = json_of(client.get("/v1/bookings", headers=store.headers))["items"]
+    assert [s["contactId"] for s in submissions] == [None]
+    assert [b["contactId"] for b in bookings] == [None]

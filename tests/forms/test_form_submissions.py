@@ -185,3 +185,30 @@ def test_another_store_sees_nothing(
     ours = json_of(client.get("/v1/contacts?email=secret@example.com", headers=store.headers))
     assert mine["contactId"] != ours["id"]
     assert json_of(client.get("/v1/form-submissions", headers=store.headers))["totalCount"] == 1
+
+
+def test_cors_lets_only_allowed_origins_read_the_answer(
+    client: TestClient, store: StoreFixture
+) -> None:
+    path = "/v1/forms/Contact form/submissions"
+    preflight = client.options(
+        path,
+        headers={"Origin": "https://any.example.org", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "https://any.example.org"
+    assert "X-Client-Token" in preflight.headers["access-control-allow-headers"]
+    for headers in ({"Access-Control-Request-Method": "POST"}, {"Origin": "https://a.example"}):
+        assert error(client.options(path, headers=headers), 403) == "CORS preflight refused."
+    allowed = submit(client, store, fields(email="cors@example.com"))
+    assert allowed.headers["access-control-allow-origin"] == store.allowed_origin
+    invalid = submit(client, store, {"fields": []})
+    assert invalid.status_code == 422
+    assert invalid.headers["access-control-allow-origin"] == store.allowed_origin
+    refused = client.post(
+        path,
+        json=fields(email="cors@example.com"),
+        headers=store.client_headers("https://evil.example.com"),
+    )
+    assert refused.status_code == 403
+    assert "access-control-allow-origin" not in refused.headers

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cartwheel.bookings import repository as bookings
 from cartwheel.contacts import repository
 from cartwheel.contacts.schemas import (
     Contact,
@@ -25,6 +26,7 @@ from cartwheel.contacts.schemas import (
 )
 from cartwheel.events import queries as event_queries
 from cartwheel.exceptions import BadRequest, Conflict, NotFound, ValidationFailed
+from cartwheel.forms import repository as forms
 from cartwheel.ingest.normalize import normalize_email, normalize_external_id, normalize_phone
 from cartwheel.kit.pagination import PageParams, paginate
 from cartwheel.lists import repository as lists
@@ -196,8 +198,9 @@ def update_contact(
 
 
 def delete_contact(session: Session, store_id: int, contact_id: int) -> None:
-    """Soft-delete: the row stays (its events keep their owner) but is invisible, and its
-    identifiers go so the same email or phone comes back as a new contact."""
+    """Soft-delete: the row stays (its events keep their owner) but is invisible: its
+    identifiers go, so the same email or phone comes back as a new contact, and the member,
+    lists, form submissions and bookings that pointed at it no longer do."""
     contact = get_contact(session, store_id, contact_id)
     now = utcnow()
     contact.deleted_at = now
@@ -205,6 +208,8 @@ def delete_contact(session: Session, store_id: int, contact_id: int) -> None:
     repository.delete_identifiers(session, contact.id)
     lists.remove_contact(session, contact.id)
     members.unlink_contact(session, contact.id)
+    forms.unlink_contact(session, contact.id)
+    bookings.unlink_contact(session, contact.id)
     session.flush()
     emit(session, store_id, CONTACT_DELETED, {"contact_id": contact.id})
 

@@ -1,24 +1,52 @@
 """Form submissions: the public endpoint a site form posts to (client credential, allowed
-origin) and the store data API's list (secret key)."""
+origin) and the store data API's list (secret key).
+
+CORS for the public endpoint works as for the client-side event API: a preflight carries no
+credential, so it is answered for any well-formed http(s) origin and grants nothing; the
+real request's origin is checked against its credential, and only then does the answer
+(success or error) carry ``Access-Control-Allow-Origin``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import Depends, Header, Path, Query
+from fastapi import Depends, Header, Path, Query, Request, Response
 
 from cartwheel.auth.dependencies import ClientCredentialStore, SecretKeyStore
 from cartwheel.contacts.requests import JsonObject, timestamp_param, validate
+from cartwheel.exceptions import AppError, Forbidden
 from cartwheel.forms import service
 from cartwheel.forms.schemas import SUBMIT_EXAMPLE, FormSubmission, FormSubmissionCreate
-from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router
+from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router, render_native
 from cartwheel.kit.openapi import json_body
 from cartwheel.kit.pagination import Page, PageParams, page_params
+from cartwheel.kit.routing import wire_router
 from cartwheel.kit.session import ReadSession, WriteSession
 
 router = native_router(prefix="/v1", tags=["form submissions"], responses=ERROR_RESPONSES)
+
+SUBMIT_PATH = "/forms/{name}/submissions"
+ALLOWED_HEADERS = "Content-Type, X-Client-Application-Id, X-Client-Token"
+
+
+def _allow_origin(request: Request, response: Response) -> Response:
+    # The quota is set once the credential is valid and the origin one of its own.
+    origin = request.headers.get("origin")
+    if origin and hasattr(request.state, "quota"):
+        response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Vary"] = "Origin"
+    return response
+
+
+def render_public(request: Request, exc: AppError) -> Response:
+    """The native error shape, readable by the page when its origin was allowed."""
+    return _allow_origin(request, render_native(request, exc))
+
+
+public = wire_router(render_public)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +93,12 @@ def list_submissions(
     return Page(items=items, totalCount=total, limit=page.limit, skip=page.skip)
 
 
-@router.post(
-    "/forms/{name}/submissions",
+@public.post(
+    SUBMIT_PATH,
     response_model=FormSubmission,
     status_code=201,
-    responses={403: {"model": ErrorResponse, "description": "The origin is not allowed"}},
+    responses=ERROR_RESPONSES
+    | {403: {"model": ErrorResponse, "description": "The origin is not allowed"}},
     openapi_extra=json_body(
         FormSubmissionCreate,
         examples={"contact-form": {"summary": "A contact form", "value": SUBMIT_EXAMPLE}},
@@ -80,10 +109,61 @@ def submit_form(
     store: ClientCredentialStore,
     body: JsonObject,
     session: WriteSession,
+    request: Request,
+    response: Response,
     origin: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> FormSubmission:
     """Submit a site form (public client credential headers, from an allowed origin). Its
     `email` field creates or updates that contact; the store's `form_submitted` webhooks
     fire."""
     data = validate(FormSubmissionCreate, body)
-    return service.submit(session, store.store_id, name, data, origin=origin)
+    submission = service.submit(session, store.store_id, name, data, origin=origin)
+    _allow_origin(request, response)
+    return submission
+
+
+@public.options(
+    SUBMIT_PATH,
+    status_code=204,
+    response_class=Response,
+    responses={
+        204: {"description": "The CORS preflight is answered."},
+        403: {"model": ErrorResponse, "description": "No usable `Origin`, or not a POST."},
+    },
+    summary="CORS preflight",
+)
+def preflight(
+    origin: Annotated[str | None, Header(description="The page's origin.")] = None,
+    access_control_request_method: Annotated[
+        str | None, Header(description="The method of the real request: `POST`.")
+    ] = None,
+) -> Response:
+    """Answer a browser's CORS preflight for any well-formed http(s) origin; it reveals and
+    grants nothing (the real request's origin is checked against its credential)."""
+    method = (access_control_request_method or "").strip().upper()
+    if not _well_formed(origin) or method != "POST":
+        raise Forbidden("CORS preflight refused.")
+    assert origin is not None
+    return Response(
+        status_code=204,
+        headers={
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        },
+    )
+
+
+def _well_formed(origin: str | None) -> bool:
+    if not origin:
+        return False
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.path
+
+
+router.include_router(public)

@@ -20,3 +20,11 @@ def move_contact(session: Session, source_id: int, target_id: int) -> None:
         .where(FormSubmission.contact_id == source_id)
         .values(contact_id=target_id)
     )
+
+
+def unlink_contact(session: Session, contact_id: int) -> None:
+    session.execute(
+        update(FormSubmission)
+        .where(FormSubmission.contact_id == contact_id)
+        .values(contact_id=None)
+    )

@@ -45,7 +45,8 @@ class FormSubmission(BaseModel):
     received: int = Field(description="When it was received, in Unix seconds.")
     fields: list[FormField] = Field(description="The submitted fields, in order.")
     contactId: int | None = Field(
-        description="The contact it created or updated (by its `email` field), if any."
+        description="The contact it created or updated (by its `email` field); null if it "
+        "had none or the contact was deleted."
     )
 
 
