@@ -326,6 +326,26 @@ def test_pagination_edges(client: TestClient, store: StoreFixture) -> None:
             "The parent category does not exist.",
         ),
         (
+            {"type": "physical", "title": "X" * 501},
+            "title",
+            "String should have at most 500 characters",
+        ),
+        (
+            {"type": "physical", "title": "X", "url": "u" * 1001},
+            "url",
+            "String should have at most 1000 characters",
+        ),
+        (
+            {"type": "physical", "title": "Door\u0000"},
+            "body",
+            "Text must not contain NUL characters.",
+        ),
+        (
+            {"type": "physical", "title": "X", "options": [{"name": "Size", "values": ["\u0000"]}]},
+            "body",
+            "Text must not contain NUL characters.",
+        ),
+        (
             {"type": "physical", "title": "X", "variants": [{"price": "cheap"}]},
             "variants.0.price",
             "Input should be a valid number, unable to parse string as a number",

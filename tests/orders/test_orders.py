@@ -144,6 +144,12 @@ def test_validation_errors(
     for body, field, message in (
         ({"customerEmail": "nope"}, "customerEmail", "The value must be a valid email address."),
         ({"paid": "maybe"}, "paid", "Input should be a valid boolean, unable to interpret input"),
+        ({"customerName": "J" * 301}, "customerName", "String should have at most 300 characters"),
+        (
+            {"billingAddress": {"city": "Bo\u0000ston"}},
+            "body",
+            "Text must not contain NUL characters.",
+        ),
         (
             {"billingAddress": "Main St"},
             "billingAddress",

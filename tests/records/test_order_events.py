@@ -276,7 +276,9 @@ def test_replaying_the_same_events_leaves_the_same_records(
     assert len([m for m in outbox(db, store.store_id) if m.topic.startswith("order_")]) == 3
 
 
-@pytest.mark.parametrize("entity", [None, {}, {"id": ""}, {"id": None, "total": 5}])
+@pytest.mark.parametrize(
+    "entity", [None, {}, {"id": ""}, {"id": None, "total": 5}, {"id": "x" * 301}, {"id": [1]}]
+)
 def test_an_event_without_an_order_id_is_skipped(
     client: TestClient,
     runtime: Runtime,

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from cartwheel.kit.schemas import RequestBody
+
 ProductType = Literal["physical", "digital", "service", "membership"]
 PRODUCT_TYPES: tuple[str, ...] = ("physical", "digital", "service", "membership")
 
@@ -68,13 +70,13 @@ class Category(BaseModel):
     )
 
 
-class CategoryRef(BaseModel):
+class CategoryRef(RequestBody):
     """A category of a product being written: an existing one by ``id``, or one found by
     ``url`` or ``name`` (and created, under ``parentCategory``, when there is none)."""
 
     id: int | None = Field(default=None, description="Id of an existing category.")
-    name: str | None = Field(default=None, description="Category name.")
-    url: str | None = Field(default=None, description="Category URL (handle).")
+    name: str | None = Field(default=None, max_length=300, description="Category name.")
+    url: str | None = Field(default=None, max_length=300, description="Category URL (handle).")
     parentCategory: int | None = Field(
         default=None, description="Parent of a category created here; 0 or omitted = top level."
     )
@@ -86,10 +88,13 @@ class CategoryRef(BaseModel):
         return self
 
 
-class CategoryCreate(BaseModel):
-    name: str = Field(min_length=1, description="Category name.", examples=["Doors"])
+class CategoryCreate(RequestBody):
+    name: str = Field(
+        min_length=1, max_length=300, description="Category name.", examples=["Doors"]
+    )
     url: str | None = Field(
         default=None,
+        max_length=300,
         description="The category URL (handle); made from the name when omitted.",
         examples=["doors"],
     )
@@ -98,7 +103,7 @@ class CategoryCreate(BaseModel):
     )
 
 
-class ProductOption(BaseModel):
+class ProductOption(RequestBody):
     name: str = Field(description="Option name.", examples=["Material"])
     values: list[str] = Field(
         default_factory=list, description="The option's values.", examples=[["Wood", "Glass"]]
@@ -106,7 +111,7 @@ class ProductOption(BaseModel):
     advanced: bool = Field(default=False, description="Whether this is an advanced option.")
 
 
-class ProductVariant(BaseModel):
+class ProductVariant(RequestBody):
     options: list[str] = Field(
         default_factory=list,
         description="One value per product option, in the options' order.",
@@ -121,7 +126,7 @@ class ProductVariant(BaseModel):
     weight: float = Field(default=0, description="Weight of one unit.")
 
 
-class Subscription(BaseModel):
+class Subscription(RequestBody):
     """Subscription details for a subscription product."""
 
     cycles: int = Field(default=0, description="Number of billing cycles; 0 = until cancelled.")
@@ -131,14 +136,17 @@ class Subscription(BaseModel):
     )
 
 
-class ProductWrite(BaseModel):
+class ProductWrite(RequestBody):
     type: ProductType = Field(description="The type of the product.")
-    title: str = Field(min_length=1, description="Product title.", examples=["Interior Door"])
+    title: str = Field(
+        min_length=1, max_length=500, description="Product title.", examples=["Interior Door"]
+    )
     description: str | None = Field(
         default=None, description="Supports light HTML formatting.", examples=["string"]
     )
     url: str | None = Field(
         default=None,
+        max_length=1000,
         description="The product URL (handle) in your store; made from the title when omitted.",
         examples=["interior-door"],
     )
@@ -157,7 +165,9 @@ class ProductWrite(BaseModel):
         default=None, description="Subscription details for a subscription product."
     )
     file: Uri | None = Field(
-        default=None, description="Digital products only - URL of the digital file being sold."
+        default=None,
+        max_length=2000,
+        description="Digital products only - URL of the digital file being sold.",
     )
 
 

@@ -28,7 +28,7 @@ class Product(Base):
     type: Mapped[str] = mapped_column(String(20), default="physical")
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text, default="")
-    url: Mapped[str] = mapped_column(String(2000))
+    url: Mapped[str] = mapped_column(String(1000))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     images: Mapped[list[str]] = mapped_column(JSONType, default=list)
     options: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)

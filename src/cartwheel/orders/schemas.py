@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from cartwheel.kit.schemas import RequestBody
+
 OrderStatus = Literal["pending", "shipped", "completed", "canceled", "archived"]
 OrderStatusInput = Literal["PENDING", "SHIPPED", "COMPLETED", "CANCELED", "ARCHIVED"]
 DiscountType = Literal["fixed_discount", "percent_discount", "free_shipping"]
@@ -217,7 +219,7 @@ class Order(BaseModel):
     )
 
 
-class Fulfillment(BaseModel):
+class Fulfillment(RequestBody):
     courier: str | None = Field(default=None, description="Courier.", examples=["UPS"])
     trackingNo: str | None = Field(
         default=None, description="Tracking number.", examples=["123456789ABC"]
@@ -225,18 +227,19 @@ class Fulfillment(BaseModel):
     trackingUrl: str | None = Field(default=None, description="Tracking page URL.")
 
 
-class OrderUpdate(BaseModel):
+class OrderUpdate(RequestBody):
     """Only non-empty fields are set."""
 
-    customerName: str | None = Field(default=None, description="Customer name.")
-    customerEmail: Email | None = Field(default=None, description="Customer email.")
+    customerName: str | None = Field(default=None, max_length=300, description="Customer name.")
+    customerEmail: Email | None = Field(default=None, max_length=320, description="Customer email.")
     billingAddress: Address | None = Field(default=None, description="Billing address.")
     shippingAddress: Address | None = Field(default=None, description="Shipping address.")
     paymentMethod: str | None = Field(
-        default=None, description='The payment method type, e.g. "stripe".'
+        default=None, max_length=100, description='The payment method type, e.g. "stripe".'
     )
     transactionId: str | None = Field(
         default=None,
+        max_length=300,
         description="The transaction id uniquely identifying the payment for this order.",
     )
     paid: bool | None = Field(default=None, description="Whether the order is paid.")

@@ -152,7 +152,7 @@ def _values(
     email = _email(entity.get("billing_address")) or (contact.email if contact else None)
     if email and (billing is not None or order is None or not order.customer_email):
         values["customer_email"] = email
-    name = (billing or {}).get("name") or _contact_name(contact)
+    name = ((billing or {}).get("name") or _contact_name(contact) or "")[:300]
     if name and (billing is not None or order is None or not order.customer_name):
         values["customer_name"] = name
 

@@ -62,7 +62,7 @@ def _values(entity: dict[str, Any], product: Product | None, external_id: str) -
         values["title"] = external_id
     if isinstance(entity.get("description"), str):
         values["description"] = entity["description"]
-    url = text(entity.get("url"), 2000)
+    url = text(entity.get("url"), 1000)
     if url:
         values["url"] = url
     image = text(entity.get("image_url"), 2000)

@@ -15,6 +15,9 @@ from cartwheel.models import Event
 
 log = logging.getLogger(__name__)
 
+#: Longest store id a record keeps (its ``external_id`` column).
+MAX_ID_LENGTH = 300
+
 #: The canonical line item keys a cart or subscription record keeps.
 LINE_ITEM_KEYS = (
     "product_id",
@@ -38,6 +41,8 @@ def entity_id(event: Event) -> str | None:
     """The store's id of the event's record, or None (logged: the event changes nothing)."""
     raw = entity_of(event).get("id")
     value = None if isinstance(raw, dict | list) else normalize_external_id(raw)
+    if value is not None and len(value) > MAX_ID_LENGTH:
+        value = None  # longer than any record's id column: names no record
     if value is None:
         log.info(
             "lifecycle event without a record id skipped",

@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=20), nullable=False),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("url", sa.String(length=1000), nullable=False),
         sa.Column("hidden", sa.Boolean(), nullable=False),
         sa.Column(
             "images", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
