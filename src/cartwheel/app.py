@@ -90,6 +90,9 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Cartwheel exports Prometheus metrics itself; FastAPI's built-in OpenTelemetry hooks
+        # cost a provider lookup per request even when nothing is configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     for router in ROUTERS:
         app.include_router(router)
