@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cartwheel.db import Database
+from cartwheel.lists import repository
 from cartwheel.lists.schemas import LIST_REQUEST_EXAMPLE
 from tests.conftest import StoreFixture, json_of
 from tests.contacts.helpers import assert_pagination, create_contact, error, outbox
@@ -230,3 +231,16 @@ def test_another_store_sees_changes_and_detects_nothing(
     )
     assert error(foreign, 422) == f"The subscriber list {news['id']} does not exist."
     assert json_of(client.get(path, headers=store.headers))["subscribers"] == 1
+
+
+def test_adding_an_existing_membership_again_is_harmless(
+    client: TestClient, db: Database, store: StoreFixture
+) -> None:
+    """Two requests adding the same contact at once must not fail on the primary key."""
+    news = create_list(client, store)
+    ann = create_contact(client, store, email="ann@example.com")
+    with db.transaction() as session:
+        repository.add(session, [(news["id"], ann["id"])])
+        repository.add(session, [(news["id"], ann["id"])])
+    shown = json_of(client.get(f"/v1/subscriber-lists/{news['id']}", headers=store.headers))
+    assert shown["subscribers"] == 1

@@ -56,6 +56,7 @@ class NameValue(BaseModel):
     value: str = Field(max_length=10_000, description="The answer.")
 
 
+# Operator and service ids are the booking system's, not Cartwheel rows: any 64-bit id.
 class Booking(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [BOOKING_EXAMPLE]})
 

@@ -21,6 +21,7 @@ BOOKING_CREATED = "booking_created"
 
 
 def create_booking(session: Session, store_id: int, data: BookingCreate) -> Booking:
+    # Checked here rather than in the schema so the message names the `end` field.
     if data.end < data.start:
         raise ValidationFailed({"end": ["The end field must not be before the start."]})
     contact, changed = contacts.upsert_person(
@@ -33,7 +34,7 @@ def create_booking(session: Session, store_id: int, data: BookingCreate) -> Book
         event_id=data.eventId,
         contact_id=contact.id,
         name=data.name,
-        email=contact.email or data.email,
+        email=contact.email or data.email,  # normalized, as the contact has it
         start_at=from_unix(data.start),
         end_at=from_unix(data.end),
         event_data=data.eventData.model_dump() if data.eventData else None,

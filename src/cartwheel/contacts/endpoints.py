@@ -30,6 +30,7 @@ CONFLICT = {409: {"model": ErrorResponse, "description": "The email belongs to a
 REQUEST_EXAMPLES = {"contact": {"summary": "A contact", "value": CONTACT_REQUEST_EXAMPLE}}
 
 
+# Filters are parsed by hand (like limit/skip) so a bad value is this API's 400, not a 422.
 @dataclass(frozen=True, slots=True)
 class CreatedRange:
     created_min: datetime | None
@@ -80,6 +81,8 @@ def list_contacts(
 ) -> Page[Contact] | Contact:
     """Get a paginated list of all contacts created in your website, optionally filtered by
     created date. With `email`, find the contact with that email address instead."""
+    # The document's "find by email" is its own operation answering one contact; here it
+    # shares the list's path, so `email` switches the answer from a page to that contact.
     if email is not None:
         return service.find_by_email(
             session, store.store_id, email, phone=phone, external_id=externalId
@@ -110,6 +113,7 @@ def create_contact(
     """Create a contact. If a contact with the supplied email already exists, it is updated
     (201 when created, 200 when updated). Only supplied parameters are set."""
     contact, created = service.save_contact(session, store.store_id, validate(ContactCreate, body))
+    # One operation, two outcomes: the status tells the caller which one happened.
     if not created:
         response.status_code = 200
     return contact

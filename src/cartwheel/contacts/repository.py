@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cartwheel.contacts.requests import is_id
-from cartwheel.models import Contact, ContactIdentifier
+from cartwheel.models import Base, Contact, ContactIdentifier
 
 
 def active_contacts(store_id: int) -> Select[Any]:
@@ -57,6 +59,8 @@ def get(session: Session, store_id: int, contact_id: int) -> Contact | None:
 
 def by_email(session: Session, store_id: int, email: str) -> Contact | None:
     """The active contact owning ``email`` (normalized), if any."""
+    # Through the identifier, not contacts.email: that column is only the display value,
+    # and the identifier table is what the event resolver matches on.
     found: Contact | None = session.execute(
         by_identifier(store_id, "email", email)
     ).scalar_one_or_none()
@@ -108,3 +112,12 @@ def external_ids(session: Session, contact_ids: list[int]) -> dict[int, list[str
     for contact_id, value in rows:
         out.setdefault(contact_id, []).append(value)
     return out
+
+
+def insert_missing(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert link rows, skipping any whose key exists: two requests adding the same link
+    at once both succeed instead of one failing on the primary key."""
+    if not rows:
+        return
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(model).on_conflict_do_nothing(), rows)

@@ -92,6 +92,7 @@ class Contact(BaseModel):
     memberId: int | None = Field(description="Member id if assigned to contact, else null.")
     subscribed: bool = Field(description="Whether the contact is a subscriber (email marketing).")
     subscriberLists: list[int] = Field(description="Ids of the subscriber lists it is on.")
+    # Cartwheel's own fields follow; clients of the document ignore fields they don't know.
     uuid: str = Field(description="Stable public id; event APIs accept it as `uuid`.")
     firstName: str | None = Field(description="First name.")
     lastName: str | None = Field(description="Last name.")
@@ -133,7 +134,8 @@ class ContactCreate(BaseModel):
         default=None,
         max_length=100,
         description="Ids of the subscriber lists the contact is on (replaces its lists). "
-        "0 means no list and is ignored; any other id must be a list of this store.",
+        "0 means no list (so `[0]` takes it off every list); any other id must be a list "
+        "of this store.",
     )
     firstName: str | None = Field(default=None, max_length=200, description="First name.")
     lastName: str | None = Field(default=None, max_length=200, description="Last name.")
@@ -181,6 +183,7 @@ def contact_view(
         country=contact.country,
         companyName=contact.company_name,
         createdOn=to_unix(contact.created_at),
+        # `properties` and `customFields` are one store (custom_fields) in two shapes.
         properties=[ContactProperty(name=k, value=v) for k, v in custom.items()],
         tags=list(contact.tags or []),
         memberId=member_id,

@@ -177,6 +177,8 @@ def save_contact(session: Session, store_id: int, data: ContactCreate) -> tuple[
     contact = repository.by_email(session, store_id, email)
     created = contact is None
     if contact is None:
+        # A concurrent event with the same email may win the identifier: _claim turns that
+        # into a 409 rather than two contacts for one person.
         contact = _create(session, store_id, email, source="api")
     _apply(session, contact, changes)
     return emit_updated(session, contact), created
@@ -192,6 +194,7 @@ def update_contact(
         for field in data.model_fields_set
         if field != "email" and (value := getattr(data, field)) not in (None, "", [])
     }
+    # The document requires email on update too; a different one re-keys the contact.
     _set_email(session, contact, _email(data.email))
     _apply(session, contact, changes)
     return emit_updated(session, contact)
@@ -203,6 +206,7 @@ def delete_contact(session: Session, store_id: int, contact_id: int) -> None:
     lists, form submissions and bookings that pointed at it no longer do."""
     contact = get_contact(session, store_id, contact_id)
     now = utcnow()
+    # Soft, because events and merges reference the row; every read filters deleted_at.
     contact.deleted_at = now
     contact.updated_at = now
     repository.delete_identifiers(session, contact.id)

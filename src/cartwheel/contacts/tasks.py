@@ -25,6 +25,7 @@ def follow_merge(session: Session, message: OutboxMessage) -> None:
     if not isinstance(source_id, int) or not isinstance(target_id, int):
         return
     source, target = session.get(Contact, source_id), session.get(Contact, target_id)
+    # Payloads are ours, but a consumer never trusts them across tenants.
     if source is None or target is None or source.store_id != target.store_id:
         return
     if source.merged_into_id is None:

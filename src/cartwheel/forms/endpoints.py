@@ -49,6 +49,7 @@ def render_public(request: Request, exc: AppError) -> Response:
 public = wire_router(render_public)
 
 
+# `from` is a Python keyword: the parameter is `from_` with an alias.
 @dataclass(frozen=True, slots=True)
 class ReceivedRange:
     received_from: datetime | None

@@ -66,6 +66,7 @@ class WebsiteRef(BaseModel):
     """Information about the website where the event originated."""
 
     id: int = Field(description="The store's id.")
+    # Cartwheel hosts no site: only the store and the page's host are known.
     subdomain: str | None = Field(default=None, description="Not known to Cartwheel: null.")
     systemDomain: str | None = Field(default=None, description="Not known to Cartwheel: null.")
     domain: str | None = Field(description="Host of the page the form was submitted from.")

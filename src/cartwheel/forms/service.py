@@ -51,6 +51,7 @@ def submit(
     *,
     origin: str | None,
 ) -> FormSubmission:
+    # The name comes from the URL path, so it is checked here rather than by the schema.
     form_name = form_name.strip()
     if not form_name or len(form_name) > MAX_FORM_NAME:
         raise ValidationFailed(

@@ -91,6 +91,7 @@ def list_contacts(
         examples={"contacts": {"summary": "Two contacts", "value": {"contactIds": [123, 124]}}},
     ),
 )
+# Answers the list rather than 204 so the caller sees the new subscriber count.
 def add_contacts(
     list_id: int, store: SecretKeyStore, body: JsonObject, session: WriteSession
 ) -> SubscriberList:

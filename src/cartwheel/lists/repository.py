@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from cartwheel.contacts import repository as contacts
 from cartwheel.contacts.requests import is_id
 from cartwheel.models import Contact, SubscriberList, SubscriberListContact
+from cartwheel.models.base import utcnow
 
 
 def store_lists(store_id: int) -> Select[Any]:
@@ -38,6 +39,8 @@ def existing_ids(session: Session, store_id: int, list_ids: set[int]) -> set[int
 def subscriber_counts(session: Session, list_ids: list[int]) -> dict[int, int]:
     if not list_ids:
         return {}
+    # Joined to contacts so a deleted or merged-away contact stops counting at once,
+    # without waiting for anything to clean its membership up.
     query = (
         select(SubscriberListContact.list_id, func.count())
         .join(Contact, Contact.id == SubscriberListContact.contact_id)
@@ -85,12 +88,15 @@ def member_contact_ids(session: Session, list_id: int, contact_ids: set[int]) ->
 
 
 def add(session: Session, pairs: list[tuple[int, int]]) -> None:
-    """Insert (list id, contact id) memberships; the caller checks they are new."""
-    if pairs:
-        session.execute(
-            insert(SubscriberListContact),
-            [{"list_id": list_id, "contact_id": contact_id} for list_id, contact_id in pairs],
-        )
+    """Insert (list id, contact id) memberships (existing ones are left as they are)."""
+    contacts.insert_missing(
+        session,
+        SubscriberListContact,
+        [
+            {"list_id": list_id, "contact_id": contact_id, "created_at": utcnow()}
+            for list_id, contact_id in pairs
+        ],
+    )
 
 
 def remove(session: Session, list_id: int, contact_ids: set[int]) -> None:

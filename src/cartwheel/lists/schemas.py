@@ -27,6 +27,7 @@ class SubscriberList(BaseModel):
     name: str = Field(description="List name.")
     created: int = Field(description="When the list was created, in Unix seconds.")
     subscribers: int = Field(description="Number of contacts on the list.")
+    # Rates of campaigns Cartwheel does not send yet; kept for the document's shape.
     opens: float = Field(
         description="Open rate of the campaigns sent to the list (0 to 1); 0 until Cartwheel "
         "sends campaigns to lists."

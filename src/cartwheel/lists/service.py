@@ -65,6 +65,8 @@ def update_list(
 
 def delete_list(session: Session, store_id: int, list_id: int) -> None:
     """Delete the list; its contacts stay (only their membership goes)."""
+    # No contact_updated per member here: a list may hold many thousands of contacts, and
+    # the document's webhooks announce contact edits, not list deletions.
     row = get_list(session, store_id, list_id)
     repository.delete_list(session, row.id)
 

@@ -71,6 +71,7 @@ def list_members(
     """Get a paginated list of all members in your website, optionally filtered by group id.
     With `email`, find the member with that email address instead."""
     group_id = int_param("groupId", groupId)
+    # As for contacts: `email` is the document's separate "find by email" operation.
     if email is not None:
         return service.find_by_email(session, store.store_id, email)
     items, total = service.list_members(session, store.store_id, page, group_id)
@@ -120,6 +121,8 @@ def sign_on(
     )
 
 
+# Declared before /members/{member_id}; it takes no API key because the member's browser,
+# not the store's backend, follows the access URL. A GET, as a redirect target must be.
 @router.get(
     "/members/sso/redeem",
     response_model=SsoSession,

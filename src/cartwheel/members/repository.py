@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cartwheel.contacts import repository as contacts
 from cartwheel.contacts.requests import is_id
 from cartwheel.models import (
     Member,
@@ -71,11 +72,11 @@ def set_groups(session: Session, member_id: int, group_ids: set[int]) -> bool:
                 MemberGroupMember.group_id.in_(current - group_ids),
             )
         )
-    if group_ids - current:
-        session.execute(
-            insert(MemberGroupMember),
-            [{"member_id": member_id, "group_id": g} for g in sorted(group_ids - current)],
-        )
+    contacts.insert_missing(
+        session,
+        MemberGroupMember,
+        [{"member_id": member_id, "group_id": g} for g in sorted(group_ids - current)],
+    )
     return True
 
 

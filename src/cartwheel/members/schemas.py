@@ -123,7 +123,8 @@ class MemberCreate(BaseModel):
     groups: list[Id] | None = Field(
         default=None,
         max_length=100,
-        description="Ids of the member groups (0 means no group and is ignored).",
+        description="Ids of the member groups; replaces the member's groups. 0 means no group "
+        "(so `[0]` leaves the member in none).",
     )
     approved: bool | None = Field(
         default=None, description="Whether the member may sign in (default true)."
@@ -132,6 +133,8 @@ class MemberCreate(BaseModel):
     shippingAddress: Address | None = Field(default=None, description="Shipping address.")
 
 
+# The document marks name and email required on update as well; an empty name is allowed
+# (and ignored) under its "only non-empty fields are set" rule.
 class MemberUpdate(MemberCreate):
     """Update a member: only non-empty fields are set (empty strings, nulls and empty arrays
     leave the stored value alone; address fields are merged one by one). The password is

@@ -90,6 +90,7 @@ def create_member(session: Session, store_id: int, data: MemberCreate) -> Member
     if repository.by_email(session, store_id, email) is not None:
         raise Conflict(EMAIL_TAKEN)
     group_ids = _groups(session, store_id, data.groups or [])
+    # The groups are checked before anything is written, so a refusal leaves no contact.
     contact, _ = contacts.upsert_person(
         session, store_id, email, {"name": data.name}, source="member"
     )
@@ -233,11 +234,13 @@ def redeem_sso(session: Session, token: str, *, now: datetime) -> SsoSession:
     row = repository.token_by_hash(session, digest(token))
     if row is None or row.store_id != store_id:
         raise Unauthorized(INVALID_TOKEN)
+    # Expiry is checked against the row, not the claims: the row is what we issued.
     if row.expires_at <= now:
         raise Unauthorized("The sign-on token has expired.")
     if row.used_at is not None or not repository.use_token(session, row.id, now):
         raise Unauthorized("The sign-on token has already been used.")
     member = get_member(session, row.store_id, row.member_id)
+    # Approval can be withdrawn during the token's 15 minutes.
     if not member.approved:
         raise Forbidden("The member is not approved.")
     return SsoSession(member=view(session, member), path=row.path)

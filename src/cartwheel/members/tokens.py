@@ -25,6 +25,8 @@ def new_key() -> str:
 
 def sign(claims: dict[str, Any], key: str) -> str:
     """A compact JWT of ``claims``; ``jti`` makes every token unique."""
+    # Two tokens for one member in the same second would otherwise be identical, and so
+    # share one digest row (and one use).
     claims = {**claims, "jti": secrets.token_urlsafe(16)}
     signing_input = _encode(_HEADER) + "." + _encode(claims)
     return signing_input + "." + _b64(_mac(signing_input, key))
@@ -44,6 +46,7 @@ def unverified_claims(token: str) -> dict[str, Any] | None:
 
 def verify(token: str, key: str) -> bool:
     signing_input, _, signature = token.rpartition(".")
+    # Constant-time comparison: the time taken must not reveal how much of it matched.
     try:
         given = _unb64(signature)
     except ValueError:

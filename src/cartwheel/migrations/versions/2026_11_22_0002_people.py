@@ -19,6 +19,8 @@ down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Written by hand to match the models exactly (same types, the metadata's naming
+# convention); only the people-side tables, as an independent branch off 0001.
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 DATETIME = cartwheel.models.base.UTCDateTime(timezone=True)
 
@@ -144,6 +146,7 @@ def upgrade() -> None:
         "bookings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("store_id", sa.Integer(), nullable=False),
+        # The store's own event id, not a Cartwheel row: 64-bit.
         sa.Column("event_id", sa.BigInteger(), nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=True),
         sa.Column("name", sa.String(length=300), nullable=True),
