@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.db import Database
@@ -38,34 +38,63 @@ def process_events(db: Database, processors: Sequence[EventProcessor], limit: in
     """Run every processor over up to ``limit`` pending events; returns how many."""
     with db.transaction() as session:
         events: list[Event] = _claim(session, Event, limit, not db.is_sqlite)
-        for event in events:
-            _run_one(session, event, processors, "event")
+        _run_batch(session, Event, events, processors, "event")
         return len(events)
 
 
 def process_outbox(db: Database, consumers: Sequence[OutboxConsumer], limit: int) -> int:
+    """Run every consumer over up to ``limit`` pending outbox messages; returns how many."""
     with db.transaction() as session:
         messages: list[OutboxMessage] = _claim(session, OutboxMessage, limit, not db.is_sqlite)
-        for message in messages:
-            _run_one(session, message, consumers, "outbox")
+        _run_batch(session, OutboxMessage, messages, consumers, "outbox")
         return len(messages)
+
+
+def _run_batch(
+    session: Session,
+    model: Any,
+    rows: list[Any],
+    handlers: Sequence[Callable[[Session, Any], None]],
+    kind: str,
+) -> None:
+    """Handle ``rows`` and mark them done with one UPDATE.
+
+    The whole batch runs under one savepoint: the common case (nothing fails) costs no
+    per-row savepoint or flush. If anything fails, the batch is rolled back and replayed
+    row by row, each under its own savepoint, so one bad row cannot hold up the others."""
+    if not rows:
+        return
+    failed: list[Any] = []
+    try:
+        with session.begin_nested():
+            for row in rows:
+                for handler in handlers:
+                    handler(session, row)
+    except Exception:
+        failed = [row for row in rows if not _run_one(session, row, handlers, kind)]
+    done = [row.id for row in rows if row not in failed]
+    for row in failed:
+        attempts = getattr(row, "attempts", MAX_ATTEMPTS - 1) + 1
+        if hasattr(row, "attempts"):
+            row.attempts = attempts
+        if attempts >= MAX_ATTEMPTS:
+            log.error("giving up on a row", extra={"kind": kind, "row_id": str(row.id)})
+            done.append(row.id)
+    if done:
+        session.execute(
+            update(model).where(model.id.in_(done)).values(processed_at=utcnow()),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def _run_one(
     session: Session, row: Any, handlers: Sequence[Callable[[Session, Any], None]], kind: str
-) -> None:
-    now = utcnow()
+) -> bool:
     try:
         with session.begin_nested():
             for handler in handlers:
                 handler(session, row)
     except Exception:
-        attempts = getattr(row, "attempts", MAX_ATTEMPTS - 1) + 1
-        log.exception(
-            "processing failed", extra={"kind": kind, "row_id": str(row.id), "attempts": attempts}
-        )
-        if hasattr(row, "attempts"):
-            row.attempts = attempts
-        if attempts < MAX_ATTEMPTS:
-            return  # left pending: retried on a later pass
-    row.processed_at = now
+        log.exception("processing failed", extra={"kind": kind, "row_id": str(row.id)})
+        return False
+    return True
