@@ -109,3 +109,23 @@ def test_a_deleted_contact_comes_back_as_new_through_events(
     assert result.contact_id != created["id"]
     found = json_of(client.get("/v1/contacts?email=back@example.com", headers=store.headers))
     assert found["id"] == result.contact_id
+
+
+def test_any_custom_field_an_event_stored_is_shown(
+    client: TestClient, runtime: Runtime, store: StoreFixture
+) -> None:
+    hints = IdentityHints()
+    hints.add("email", "odd@example.com")
+    event = CanonicalEvent(
+        store_id=store.store_id,
+        name="seen",
+        identity=hints,
+        profile=ProfilePatch(custom_fields={"": "blank", "nested": {"a": [1]}}),
+    )
+    (result,) = runtime.writer.submit_sync([event])
+    assert isinstance(result, IngestResult)
+    shown = json_of(client.get(f"/v1/contacts/{result.contact_id}", headers=store.headers))
+    assert shown["properties"] == [
+        {"name": "", "value": "blank"},
+        {"name": "nested", "value": {"a": [1]}},
+    ]

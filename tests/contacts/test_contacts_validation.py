@@ -88,3 +88,34 @@ def test_malformed_json_is_400(client: TestClient, store: StoreFixture) -> None:
         headers={**store.headers, "Content-Type": "application/json"},
     )
     assert error(response, 400).startswith("The request body is not valid JSON")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": "a@example.com", "name": "A\x00"}, "name"),
+        (
+            {"email": "a@example.com", "properties": [{"name": "p", "value": "\x00"}]},
+            "properties.0.value",
+        ),
+        (
+            {"email": "a@example.com", "properties": [{"name": "p", "value": {"k\x00": 1}}]},
+            "properties.0.value.k\x00",
+        ),
+    ],
+)
+def test_nul_characters_are_refused(
+    client: TestClient, store: StoreFixture, body: dict[str, Any], field: str
+) -> None:
+    response = client.post("/v1/contacts", json=body, headers=store.headers)
+    message = f"The {field} field must not contain NUL characters."
+    assert error(response, 422) == message
+    assert json_of(response)["errors"] == {field: [message]}
+
+
+@pytest.mark.parametrize("name", ["email", "phone", "externalId"])
+def test_nul_characters_in_filters_are_400(
+    client: TestClient, store: StoreFixture, name: str
+) -> None:
+    response = client.get("/v1/contacts", params={name: "a\x00b"}, headers=store.headers)
+    assert error(response, 400) == f"The {name} parameter must not contain NUL characters."

@@ -44,6 +44,7 @@ SCHEMAS = [
     "ContactCreate",
     "ContactUpdate",
     "ContactProperty",
+    "ContactPropertyInput",
     "Member",
     "MemberCreate",
     "MemberUpdate",

@@ -172,6 +172,10 @@ def test_validation_messages(
 def test_form_name_is_limited(client: TestClient, store: StoreFixture) -> None:
     response = submit(client, store, fields(a="b"), form="x" * 201)
     assert error(response, 422) == "The form name must be 1 to 200 characters."
+    response = submit(client, store, fields(a="b"), form="bad%00name")
+    assert error(response, 422) == "The form name must not contain NUL characters."
+    response = submit(client, store, fields(a="b\x00"))
+    assert error(response, 422) == "The fields.0.value field must not contain NUL characters."
 
 
 def test_another_store_sees_nothing(

@@ -130,6 +130,8 @@ def test_find_by_email_and_get(client: TestClient, store: StoreFixture) -> None:
     assert json_of(client.get(f"/v1/members/{member['id']}", headers=store.headers)) == member
     missing = client.get("/v1/members?email=nobody@example.com", headers=store.headers)
     assert error(missing, 404) == "Member not found."
+    nul = client.get("/v1/members", params={"email": "a\x00b"}, headers=store.headers)
+    assert error(nul, 400) == "The email parameter must not contain NUL characters."
     for member_id in ("999999999", "2147483648"):
         response = client.get(f"/v1/members/{member_id}", headers=store.headers)
         assert error(response, 404) == "Member not found."

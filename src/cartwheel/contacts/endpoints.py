@@ -11,7 +11,7 @@ from fastapi import Depends, Query, Response
 
 from cartwheel.auth.dependencies import SecretKeyStore
 from cartwheel.contacts import service
-from cartwheel.contacts.requests import JsonObject, timestamp_param, validate
+from cartwheel.contacts.requests import JsonObject, text_param, timestamp_param, validate
 from cartwheel.contacts.schemas import (
     CONTACT_REQUEST_EXAMPLE,
     Contact,
@@ -83,6 +83,8 @@ def list_contacts(
     created date. With `email`, find the contact with that email address instead."""
     # The document's "find by email" is its own operation answering one contact; here it
     # shares the list's path, so `email` switches the answer from a page to that contact.
+    email, phone = text_param("email", email), text_param("phone", phone)
+    externalId = text_param("externalId", externalId)
     if email is not None:
         return service.find_by_email(
             session, store.store_id, email, phone=phone, external_id=externalId

@@ -76,6 +76,11 @@ JsonObject = Annotated[dict[str, Any], Depends(json_object)]
 
 def validate(model: type[M], data: dict[str, Any]) -> M:
     """``data`` as ``model`` (strict JSON types), or a 422 naming every bad field."""
+    # PostgreSQL stores NUL in neither text nor JSONB, and it never means anything.
+    where = _nul_at(data, "")
+    if where is not None:
+        field = where or "body"
+        raise ValidationFailed({field: [f"The {field} field must not contain NUL characters."]})
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as exc:
@@ -84,6 +89,33 @@ def validate(model: type[M], data: dict[str, Any]) -> M:
             field = ".".join(str(part) for part in error["loc"]) or "body"
             errors.setdefault(field, []).append(_message(field, error))
         raise ValidationFailed(errors) from None
+
+
+def _nul_at(value: Any, path: str) -> str | None:
+    """The path of the first string (value or key) holding a NUL character, if any."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return child
+            items.append((child, item))
+    elif isinstance(value, list):
+        items = [(f"{path}.{i}" if path else str(i), item) for i, item in enumerate(value)]
+    for child, item in items:
+        found = _nul_at(item, child)
+        if found is not None:
+            return found
+    return None
+
+
+def text_param(name: str, raw: str | None) -> str | None:
+    """An optional text query parameter; NUL characters are a 400."""
+    if raw is not None and "\x00" in raw:
+        raise BadRequest(f"The {name} parameter must not contain NUL characters.")
+    return raw
 
 
 def _message(field: str, error: ErrorDetails) -> str:

@@ -61,11 +61,16 @@ Tag = Annotated[str, Field(min_length=1, max_length=100)]
 class ContactProperty(BaseModel):
     """A custom property of the contact (Cartwheel's `customFields`, as a name/value list)."""
 
+    name: str = Field(description="Property name.")
+    value: Any = Field(default=None, description="Property value (usually a string).")
+
+
+class ContactPropertyInput(BaseModel):
+    """A custom property to set: a null value removes it."""
+
+    # Separate from the output shape: events may have stored names this input refuses.
     name: str = Field(min_length=1, max_length=200, description="Property name.")
-    value: Any = Field(
-        default=None,
-        description="Property value (usually a string). On input, null removes the property.",
-    )
+    value: Any = Field(default=None, description="Property value; null removes the property.")
 
 
 class Contact(BaseModel):
@@ -121,7 +126,7 @@ class ContactCreate(BaseModel):
     zip: str | None = Field(default=None, max_length=40, description="Postal code.")
     country: str | None = Field(default=None, max_length=200, description="Country.")
     companyName: str | None = Field(default=None, max_length=300, description="Company name.")
-    properties: list[ContactProperty] | None = Field(
+    properties: list[ContactPropertyInput] | None = Field(
         default=None,
         max_length=200,
         description="Custom properties, merged by name (a null value removes one).",

@@ -53,6 +53,8 @@ def submit(
 ) -> FormSubmission:
     # The name comes from the URL path, so it is checked here rather than by the schema.
     form_name = form_name.strip()
+    if "\x00" in form_name:
+        raise ValidationFailed({"name": ["The form name must not contain NUL characters."]})
     if not form_name or len(form_name) > MAX_FORM_NAME:
         raise ValidationFailed(
             {"name": [f"The form name must be 1 to {MAX_FORM_NAME} characters."]}

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from cartwheel.auth.dependencies import SecretKeyStore
-from cartwheel.contacts.requests import JsonObject, int_param, validate
+from cartwheel.contacts.requests import JsonObject, int_param, text_param, validate
 from cartwheel.exceptions import Unauthorized
 from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router
 from cartwheel.kit.openapi import json_body
@@ -70,7 +70,7 @@ def list_members(
 ) -> Page[Member] | Member:
     """Get a paginated list of all members in your website, optionally filtered by group id.
     With `email`, find the member with that email address instead."""
-    group_id = int_param("groupId", groupId)
+    group_id, email = int_param("groupId", groupId), text_param("email", email)
     # As for contacts: `email` is the document's separate "find by email" operation.
     if email is not None:
         return service.find_by_email(session, store.store_id, email)
