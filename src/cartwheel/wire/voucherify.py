@@ -147,6 +147,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": VoucherifyErrorView, "description": "`customer.id` names no customer"},
     413: {"model": VoucherifyErrorView, "description": "Request body too large"},
     429: {"model": VoucherifyErrorView, "description": "Rate limit exceeded"},
+    # Documenting "default" also keeps FastAPI from listing its own 422 shape, never sent here.
+    "default": {"model": VoucherifyErrorView, "description": "Any other error"},
 }
 
 
@@ -521,7 +523,8 @@ async def track_custom_event(
     response_class=Response,
     responses={
         204: {"description": "The CORS preflight is answered (see the description)."},
-        403: {"description": "No usable `Origin`, or a method other than POST."},
+        403: {"model": VoucherifyErrorView, "description": "No usable `Origin`, or not POST."},
+        "default": {"model": VoucherifyErrorView, "description": "Any other error"},
     },
     summary="CORS preflight",
 )
