@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from cartwheel.db import Database
@@ -548,3 +549,18 @@ def test_another_store_can_reach_no_contact_of_this_store(
     body = {"name": "c", "dedupKey": "same-key", "contact": {"email": "k@example.com"}}
     assert accepted(client, store, body)["duplicate"] is False
     assert accepted(client, other_store, body)["duplicate"] is False
+
+
+def test_stored_events_are_counted_in_the_metrics(client: TestClient, store: StoreFixture) -> None:
+    def counted() -> float:
+        value = REGISTRY.get_sample_value("cartwheel_events_ingested_total", {"wire": "native"})
+        return value or 0.0
+
+    before = counted()
+    body = {"name": "m", "dedupKey": "metric-1", "contact": {"email": "m@example.com"}}
+    accepted(client, store, body)
+    accepted(client, store, body)  # a duplicate stores nothing
+    accepted(client, store, {**body, "dedupKey": None, "test": True})  # nor does a test
+    batch = {"events": [{"name": "b", "contact": {"email": "m@example.com"}}, {"name": ""}]}
+    assert client.post("/v1/events/batch", json=batch, headers=store.headers).status_code == 202
+    assert counted() == before + 2

@@ -474,7 +474,7 @@ def answer(payload: _Event, store_id: int, result: IngestResult, db: Database) -
 
 # -- endpoints ------------------------------------------------------------------------------
 
-_INGESTED = EVENTS_INGESTED.labels("voucherify")
+_INGESTED = EVENTS_INGESTED.labels(wire="voucherify")
 
 
 @router.post(

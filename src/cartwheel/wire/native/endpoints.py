@@ -14,6 +14,7 @@ from fastapi import Depends, Request, Response
 
 from cartwheel.auth.dependencies import SecretKeyStore
 from cartwheel.exceptions import AppError
+from cartwheel.health import EVENTS_INGESTED
 from cartwheel.ingest.body import read_body
 from cartwheel.ingest.canonical import CanonicalEvent
 from cartwheel.ingest.service import ingest, limits
@@ -47,6 +48,7 @@ _ACCEPTED = {202: {"description": "Accepted: stored durably before this answer."
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 _encode = msgspec.json.Encoder().encode
+_INGESTED = EVENTS_INGESTED.labels(wire="native")
 
 
 @router.post(
@@ -68,6 +70,8 @@ async def create_event(request: Request, store: SecretKeyStore) -> Response:
     (outcome,) = await ingest(runtime, [event])
     if isinstance(outcome, AppError):
         raise outcome
+    if outcome.event_id is not None and not outcome.duplicate:
+        _INGESTED.inc()
     return _json(mapping.accepted(outcome), request)
 
 
@@ -100,9 +104,17 @@ async def create_events(request: Request, store: SecretKeyStore, runtime: Runtim
             items.append(mapping.rejected_item(index, exc))
         else:
             items.append(None)  # filled in from the ingest outcome below
-    outcomes = iter(await ingest(runtime, events))
+    outcomes = await ingest(runtime, events)
+    stored = sum(
+        1
+        for o in outcomes
+        if not isinstance(o, AppError) and o.event_id is not None and not o.duplicate
+    )
+    if stored:
+        _INGESTED.inc(stored)
+    pending = iter(outcomes)
     results = [
-        item if item is not None else mapping.batch_item(index, next(outcomes))
+        item if item is not None else mapping.batch_item(index, next(pending))
         for index, item in enumerate(items)
     ]
     accepted = sum(1 for item in results if item.accepted)
