@@ -30,8 +30,8 @@ from tests.conftest import StoreFixture
 
 ASGIApp = Callable[..., Awaitable[None]]
 
-#: Examples per operation (valid and invalid together). 73 operations at ~10 examples
-#: take a few seconds per engine.
+#: Examples per operation (valid and invalid together): 73 operations at 10 examples
+#: take about 15 seconds per engine.
 MAX_EXAMPLES = 10
 CHECKS = [not_a_server_error, response_schema_conformance]
 STORE_ID_PARAMETERS = ("storeid", "store_id")
