@@ -59,13 +59,25 @@ class BulkInsert:
         table: str,
         columns: Sequence[str],
         rows: Sequence[tuple[Any, ...]],
-        json_columns: frozenset[str] = frozenset(),
     ) -> None:
+        """Insert ``rows`` (tuples in ``columns`` order, values already converted)."""
         if not rows:
             return
-        if self.sqlite:
-            marks = ["?"] * len(columns)
-        else:
-            marks = ["%s::jsonb" if c in json_columns else "%s" for c in columns]
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+        if not self.sqlite:
+            self._copy(table, columns, rows)
+            return
+        marks = ", ".join(["?"] * len(columns))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         self.conn.exec_driver_sql(sql, list(rows))
+
+    def _copy(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        # PostgreSQL: COPY is about twice as fast as a pipelined executemany (each row of
+        # which is its own statement execution). JSON columns arrive as text and are parsed
+        # by the server. Same connection, same transaction as the rest of the batch.
+        driver_connection: Any = self.conn.connection.dbapi_connection
+        with (
+            driver_connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)

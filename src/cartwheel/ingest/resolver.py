@@ -60,7 +60,6 @@ _EVENT_COLUMNS = (
     "silent",
     "attempts",
 )
-_EVENT_JSON = frozenset({"properties", "property_types", "extra", "entity"})
 
 
 @dataclass(eq=False, slots=True)
@@ -418,7 +417,6 @@ class BatchResolver:
             "contacts",
             (*columns, "custom_fields", *value_columns),
             rows,
-            json_columns=frozenset({"tags", "custom_fields"}),
         )
         # One read of the new ids by uuid (RETURNING with ordered rows would make
         # SQLAlchemy fall back to one INSERT per row on SQLite).
@@ -434,11 +432,7 @@ class BatchResolver:
         bulk.insert(
             "outbox_messages",
             ("store_id", "topic", "payload", "created_at"),
-            [
-                (c.store_id, CONTACT_CREATED, bulk.json({"contact_id": c.id}), now)
-                for c in new
-            ],
-            json_columns=frozenset({"payload"}),
+            [(c.store_id, CONTACT_CREATED, bulk.json({"contact_id": c.id}), now) for c in new],
         )
 
     def _apply_merges(self) -> None:
@@ -550,7 +544,7 @@ class BatchResolver:
                     0,
                 )
             )
-        bulk.insert("events", _EVENT_COLUMNS, rows, json_columns=_EVENT_JSON)
+        bulk.insert("events", _EVENT_COLUMNS, rows)
 
     def _insert_conflicts(self) -> None:
         rows = [
