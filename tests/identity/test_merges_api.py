@@ -81,3 +81,13 @@ def test_another_store_sees_and_undoes_nothing(
     assert response.json() == {"success": False, "message": "Merge not found."}
     missing = client.post("/v1/contact-merges/999999/undo", headers=other_store.headers)
     assert missing.json() == response.json()
+
+
+def test_out_of_range_ids_name_nothing(client: TestClient, store: StoreFixture) -> None:
+    too_big = 2**31
+    response = client.post(f"/v1/contact-merges/{too_big}/undo", headers=store.headers)
+    assert response.status_code == 404
+    listed = client.get(f"/v1/contact-merges?contactId={too_big}", headers=store.headers)
+    assert listed.json()["totalCount"] == 0
+    conflicts = client.get(f"/v1/identity-conflicts?contactId={too_big}", headers=store.headers)
+    assert conflicts.json()["totalCount"] == 0

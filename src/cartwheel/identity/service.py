@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from cartwheel.exceptions import Conflict, NotFound
 from cartwheel.kit.pagination import PageParams, paginate
 from cartwheel.models import Contact, ContactIdentifier, ContactMerge, Event, IdentityConflict
-from cartwheel.models.base import utcnow
+from cartwheel.models.base import MAX_ID, utcnow
 from cartwheel.outbox import CONTACT_UPDATED, emit
 
 
@@ -18,6 +18,8 @@ def list_merges(
     session: Session, store_id: int, page: PageParams, contact_id: int | None
 ) -> tuple[list[ContactMerge], int]:
     query = select(ContactMerge).where(ContactMerge.store_id == store_id)
+    if contact_id is not None and not 0 < contact_id <= MAX_ID:
+        return [], 0
     if contact_id is not None:
         query = query.where(
             or_(
@@ -32,6 +34,8 @@ def list_conflicts(
     session: Session, store_id: int, page: PageParams, contact_id: int | None
 ) -> tuple[list[IdentityConflict], int]:
     query = select(IdentityConflict).where(IdentityConflict.store_id == store_id)
+    if contact_id is not None and not 0 < contact_id <= MAX_ID:
+        return [], 0
     if contact_id is not None:
         query = query.where(
             or_(
@@ -46,6 +50,8 @@ def undo_merge(session: Session, store_id: int, merge_id: int) -> ContactMerge:
     """Split a merged contact back out: its identifiers and the events that moved with the
     merge return to it, and it resolves on its own again. Fields copied into the survivor
     stay there (they may have been edited since); the source keeps its own fields."""
+    if not 0 < merge_id <= MAX_ID:
+        raise NotFound("Merge not found.")
     merge = session.get(ContactMerge, merge_id, with_for_update=True)
     if merge is None or merge.store_id != store_id:
         raise NotFound("Merge not found.")

@@ -23,6 +23,11 @@ NAMING_CONVENTION = {
 }
 
 
+#: The largest integer primary key (32-bit INTEGER on PostgreSQL). A larger id in a request
+#: names nothing; comparing it with an id column would be an error on PostgreSQL.
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
