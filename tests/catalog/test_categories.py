@@ -42,11 +42,15 @@ def test_list_is_a_plain_array_filtered_by_direct_parent(
     assert names(interior) == ["Sliding"]
     assert names(windows) == []
     assert names(0) == ["Doors", "Windows"]
-    assert names(99_999_999_999) == []
+    assert names(999_999_999) == []
 
-    bad = client.get("/v1/categories?parent=top", headers=store.headers)
-    assert bad.status_code == 400
-    assert bad.json() == {"success": False, "message": "The parent parameter must be an integer."}
+    for query, message in (
+        ("top", "The parent parameter must be an integer."),
+        ("99999999999", "The parent parameter may not be greater than 2147483647."),
+    ):
+        bad = client.get(f"/v1/categories?parent={query}", headers=store.headers)
+        assert bad.status_code == 400
+        assert bad.json() == {"success": False, "message": message}
 
 
 def test_url_is_unique_in_a_store(client: TestClient, store: StoreFixture) -> None:
@@ -66,7 +70,7 @@ def test_url_is_unique_in_a_store(client: TestClient, store: StoreFixture) -> No
 def test_validation_errors(client: TestClient, store: StoreFixture) -> None:
     missing = client.post("/v1/categories", json={"url": "x"}, headers=store.headers)
     assert missing.status_code == 422
-    assert missing.json()["errors"] == {"name": ["Field required"]}
+    assert missing.json()["errors"] == {"name": ["The name field is required."]}
     parent = client.post(
         "/v1/categories",
         json={"name": "Orphan", "parentCategory": 999_999_999},
@@ -75,8 +79,8 @@ def test_validation_errors(client: TestClient, store: StoreFixture) -> None:
     assert parent.status_code == 422
     assert parent.json() == {
         "success": False,
-        "message": "The parent category does not exist.",
-        "errors": {"parentCategory": ["The parent category does not exist."]},
+        "message": "The parent category 999999999 does not exist.",
+        "errors": {"parentCategory": ["The parent category 999999999 does not exist."]},
     }
     assert client.get("/v1/categories", headers=store.headers).json() == []
 

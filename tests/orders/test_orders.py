@@ -96,7 +96,7 @@ def test_other_status_values_are_refused(
     response = client.put(
         f"/v1/orders/{order['id']}", json={"status": status}, headers=store.headers
     )
-    message = "Input should be 'PENDING', 'SHIPPED', 'COMPLETED', 'CANCELED' or 'ARCHIVED'"
+    message = "The status field is invalid."
     assert response.status_code == 422
     assert response.json() == {
         "success": False,
@@ -142,18 +142,26 @@ def test_validation_errors(
     place(runtime, worker, store)
     path = f"/v1/orders/{first_order(client, store)['id']}"
     for body, field, message in (
-        ({"customerEmail": "nope"}, "customerEmail", "The value must be a valid email address."),
-        ({"paid": "maybe"}, "paid", "Input should be a valid boolean, unable to interpret input"),
-        ({"customerName": "J" * 301}, "customerName", "String should have at most 300 characters"),
+        (
+            {"customerEmail": "nope"},
+            "customerEmail",
+            "The customerEmail field must be a valid email address.",
+        ),
+        ({"paid": "maybe"}, "paid", "The paid field must be true or false."),
+        (
+            {"customerName": "J" * 301},
+            "customerName",
+            "The customerName field may not be greater than 300 characters.",
+        ),
         (
             {"billingAddress": {"city": "Bo\u0000ston"}},
-            "body",
-            "Text must not contain NUL characters.",
+            "billingAddress.city",
+            "The billingAddress.city field must not contain NUL characters.",
         ),
         (
             {"billingAddress": "Main St"},
             "billingAddress",
-            "Input should be a valid dictionary or object to extract fields from",
+            "The billingAddress field must be an object.",
         ),
     ):
         response = client.put(path, json=body, headers=store.headers)
@@ -188,7 +196,7 @@ def test_created_range_filter(
         ("created_at_max=1.5", "The created_at_max parameter must be an integer."),
         (
             "created_at_max=99999999999999999",
-            "The created_at_max parameter must be a Unix timestamp in seconds.",
+            "The created_at_max parameter may not be greater than 253402300799.",
         ),
     ):
         response = client.get(f"/v1/orders?{query}", headers=store.headers)

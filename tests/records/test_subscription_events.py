@@ -186,3 +186,7 @@ def test_subscription_list_errors(client: TestClient, store: StoreFixture) -> No
     bad = client.get("/v1/customer-subscriptions?skip=-5", headers=store.headers)
     assert bad.status_code == 400
     assert client.get("/v1/customer-subscriptions/0", headers=store.headers).status_code == 404
+    nul = client.get(
+        "/v1/customer-subscriptions", params={"status": "a\x00"}, headers=store.headers
+    )
+    assert nul.status_code == 400

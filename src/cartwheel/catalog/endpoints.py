@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, Path, Query, Response, status
+from fastapi import Depends, Path, Query, Response, status
 
 from cartwheel.auth.dependencies import SecretKeyStore
 from cartwheel.catalog import service
@@ -17,9 +17,11 @@ from cartwheel.catalog.schemas import (
     ProductCreate,
     ProductUpdate,
 )
+from cartwheel.contacts.requests import JsonObject, int_param, text_param, validate
+from cartwheel.exceptions import BadRequest
 from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router
+from cartwheel.kit.openapi import json_body
 from cartwheel.kit.pagination import Page, PageParams, page_params
-from cartwheel.kit.params import bool_param, int_param
 from cartwheel.kit.session import ReadSession, WriteSession
 
 router = native_router(prefix="/v1", responses=ERROR_RESPONSES)
@@ -62,7 +64,7 @@ def list_products(
         store.store_id,
         page,
         category_id=int_param("category_id", category_id),
-        title=title,
+        title=text_param("title", title),
     )
     return Page(items=items, totalCount=total, limit=page.limit, skip=page.skip)
 
@@ -74,12 +76,13 @@ def list_products(
     tags=["products"],
     responses={200: {"model": Product, "description": "An existing product was updated"}}
     | _CONFLICT,
+    openapi_extra=json_body(ProductCreate, examples=_PRODUCT_BODY_EXAMPLES),
 )
 def create_product(
     store: SecretKeyStore,
     session: WriteSession,
     response: Response,
-    body: Annotated[ProductCreate, Body(openapi_examples=_PRODUCT_BODY_EXAMPLES)],
+    body: JsonObject,
     update_existing_product_by_url: Annotated[
         str | None,
         Query(
@@ -94,9 +97,9 @@ def create_product(
     product, created = service.create_product(
         session,
         store.store_id,
-        body,
-        update_existing_by_url=bool(
-            bool_param("update_existing_product_by_url", update_existing_product_by_url)
+        validate(ProductCreate, body),
+        update_existing_by_url=_flag(
+            "update_existing_product_by_url", update_existing_product_by_url
         ),
     )
     if not created:
@@ -110,15 +113,18 @@ def get_product(id: ProductId, store: SecretKeyStore, session: ReadSession) -> P
     return service.get_product(session, store.store_id, id)
 
 
-@router.put("/products/{id}", response_model=Product, tags=["products"], responses=_CONFLICT)
+@router.put(
+    "/products/{id}",
+    response_model=Product,
+    tags=["products"],
+    responses=_CONFLICT,
+    openapi_extra=json_body(ProductUpdate, examples=_PRODUCT_BODY_EXAMPLES),
+)
 def update_product(
-    id: ProductId,
-    store: SecretKeyStore,
-    session: WriteSession,
-    body: Annotated[ProductUpdate, Body(openapi_examples=_PRODUCT_BODY_EXAMPLES)],
+    id: ProductId, store: SecretKeyStore, session: WriteSession, body: JsonObject
 ) -> Product:
     """Update a single product. Only non-empty fields or provided variants are set."""
-    return service.update_product(session, store.store_id, id, body)
+    return service.update_product(session, store.store_id, id, validate(ProductUpdate, body))
 
 
 @router.delete(
@@ -156,29 +162,29 @@ def list_categories(
     status_code=status.HTTP_201_CREATED,
     tags=["categories"],
     responses={409: {"model": ErrorResponse, "description": "Another category has this URL"}},
-)
-def create_category(
-    store: SecretKeyStore,
-    session: WriteSession,
-    body: Annotated[
+    openapi_extra=json_body(
         CategoryCreate,
-        Body(
-            openapi_examples={
-                "top": {
-                    "summary": "A top-level category",
-                    "value": {k: v for k, v in CATEGORY_EXAMPLE.items() if k != "id"},
-                },
-                "sub": {
-                    "summary": "A sub-category",
-                    "value": {
-                        "name": "Interior Doors",
-                        "url": "interior-doors",
-                        "parentCategory": 1,
-                    },
-                },
-            }
-        ),
-    ],
-) -> Category:
+        examples={
+            "top": {
+                "summary": "A top-level category",
+                "value": {k: v for k, v in CATEGORY_EXAMPLE.items() if k != "id"},
+            },
+            "sub": {
+                "summary": "A sub-category",
+                "value": {"name": "Interior Doors", "url": "interior-doors", "parentCategory": 1},
+            },
+        },
+    ),
+)
+def create_category(store: SecretKeyStore, session: WriteSession, body: JsonObject) -> Category:
     """Create a category, at the top level or under parentCategory."""
-    return service.create_category(session, store.store_id, body)
+    return service.create_category(session, store.store_id, validate(CategoryCreate, body))
+
+
+def _flag(name: str, raw: str | None) -> bool:
+    """A boolean query parameter (true/false, 1/0); anything else is this API's 400."""
+    if raw is None or raw == "" or raw.lower() in ("false", "0"):
+        return False
+    if raw.lower() in ("true", "1"):
+        return True
+    raise BadRequest(f"The {name} parameter must be true or false.")

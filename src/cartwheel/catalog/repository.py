@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from cartwheel.kit.params import is_record_id
+from cartwheel.contacts.requests import is_id
 from cartwheel.models import Category, Product, ProductCategory
 
 # -- categories ---------------------------------------------------------------------------
@@ -19,7 +19,7 @@ def categories(store_id: int) -> Select[Any]:
 
 
 def get_category(session: Session, store_id: int, category_id: int) -> Category | None:
-    if not is_record_id(category_id):
+    if not is_id(category_id):
         return None
     return session.scalars(
         select(Category).where(Category.store_id == store_id, Category.id == category_id)
@@ -68,7 +68,7 @@ def products(store_id: int) -> Select[Any]:
 
 
 def in_category_tree(query: Select[Any], store_id: int, category_id: int) -> Select[Any]:
-    if not is_record_id(category_id):
+    if not is_id(category_id):
         return query.where(literal(False))
     members = select(ProductCategory.product_id).where(
         ProductCategory.category_id.in_(subtree_ids(store_id, category_id))
@@ -81,7 +81,7 @@ def title_contains(query: Select[Any], text: str) -> Select[Any]:
 
 
 def get_product(session: Session, store_id: int, product_id: int) -> Product | None:
-    if not is_record_id(product_id):
+    if not is_id(product_id):
         return None
     return session.scalars(products(store_id).where(Product.id == product_id)).one_or_none()
 

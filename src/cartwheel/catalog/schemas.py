@@ -9,8 +9,6 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from cartwheel.kit.schemas import RequestBody
-
 ProductType = Literal["physical", "digital", "service", "membership"]
 PRODUCT_TYPES: tuple[str, ...] = ("physical", "digital", "service", "membership")
 
@@ -52,7 +50,7 @@ PRODUCT_EXAMPLE: dict[str, Any] = {
 def _check_uri(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise PydanticCustomError("uri", "The value must be an absolute http(s) URL.")
+        raise PydanticCustomError("invalid", "must be an absolute http(s) URL")
     return value
 
 
@@ -70,7 +68,7 @@ class Category(BaseModel):
     )
 
 
-class CategoryRef(RequestBody):
+class CategoryRef(BaseModel):
     """A category of a product being written: an existing one by ``id``, or one found by
     ``url`` or ``name`` (and created, under ``parentCategory``, when there is none)."""
 
@@ -84,11 +82,11 @@ class CategoryRef(RequestBody):
     @model_validator(mode="after")
     def _names_something(self) -> CategoryRef:
         if not self.id and not self.name and not self.url:
-            raise PydanticCustomError("category", "A category needs an id, a name or a url.")
+            raise PydanticCustomError("invalid", "needs an id, a name or a url")
         return self
 
 
-class CategoryCreate(RequestBody):
+class CategoryCreate(BaseModel):
     name: str = Field(
         min_length=1, max_length=300, description="Category name.", examples=["Doors"]
     )
@@ -103,7 +101,7 @@ class CategoryCreate(RequestBody):
     )
 
 
-class ProductOption(RequestBody):
+class ProductOption(BaseModel):
     name: str = Field(description="Option name.", examples=["Material"])
     values: list[str] = Field(
         default_factory=list, description="The option's values.", examples=[["Wood", "Glass"]]
@@ -111,7 +109,7 @@ class ProductOption(RequestBody):
     advanced: bool = Field(default=False, description="Whether this is an advanced option.")
 
 
-class ProductVariant(RequestBody):
+class ProductVariant(BaseModel):
     options: list[str] = Field(
         default_factory=list,
         description="One value per product option, in the options' order.",
@@ -126,7 +124,7 @@ class ProductVariant(RequestBody):
     weight: float = Field(default=0, description="Weight of one unit.")
 
 
-class Subscription(RequestBody):
+class Subscription(BaseModel):
     """Subscription details for a subscription product."""
 
     cycles: int = Field(default=0, description="Number of billing cycles; 0 = until cancelled.")
@@ -136,7 +134,7 @@ class Subscription(RequestBody):
     )
 
 
-class ProductWrite(RequestBody):
+class ProductWrite(BaseModel):
     type: ProductType = Field(description="The type of the product.")
     title: str = Field(
         min_length=1, max_length=500, description="Product title.", examples=["Interior Door"]

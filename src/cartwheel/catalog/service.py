@@ -15,9 +15,9 @@ from cartwheel.catalog.schemas import Category as CategoryView
 from cartwheel.catalog.schemas import CategoryCreate, CategoryRef, ProductCreate, ProductUpdate
 from cartwheel.catalog.schemas import Product as ProductView
 from cartwheel.catalog.slugs import slugify, unique_slug
+from cartwheel.contacts.requests import is_id
 from cartwheel.exceptions import Conflict, NotFound, ValidationFailed
 from cartwheel.kit.pagination import PageParams, paginate
-from cartwheel.kit.params import is_record_id
 from cartwheel.models import Category, Product
 from cartwheel.models.base import utcnow
 
@@ -72,7 +72,7 @@ def _product_view(product: Product, categories: list[Category]) -> ProductView:
 
 def list_categories(session: Session, store_id: int, parent: int | None) -> list[CategoryView]:
     query = repository.categories(store_id)
-    if parent is not None and parent != 0 and not is_record_id(parent):
+    if parent is not None and parent != 0 and not is_id(parent):
         return []
     if parent is not None:
         # 0 names the top level, as parentCategory does.
@@ -99,7 +99,9 @@ def resolve_categories(session: Session, store_id: int, refs: list[CategoryRef])
     for index, ref in enumerate(refs):
         found = repository.get_category(session, store_id, ref.id) if ref.id else None
         if found is None and ref.id and not (ref.url or ref.name):
-            raise ValidationFailed({f"categories.{index}.id": ["The category does not exist."]})
+            raise ValidationFailed(
+                {f"categories.{index}.id": [f"The category {ref.id} does not exist."]}
+            )
         if found is None and ref.url:
             found = repository.category_by(session, store_id, url=ref.url)
         if found is None and ref.name and not ref.url:
@@ -131,7 +133,7 @@ def _parent(session: Session, store_id: int, parent_id: int | None, field: str) 
     if not parent_id:
         return None
     if repository.get_category(session, store_id, parent_id) is None:
-        raise ValidationFailed({field: ["The parent category does not exist."]})
+        raise ValidationFailed({field: [f"The parent category {parent_id} does not exist."]})
     return parent_id
 
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body, Depends, Path, Query
+from fastapi import Depends, Path, Query
 
 from cartwheel.auth.dependencies import SecretKeyStore
+from cartwheel.contacts.requests import (
+    JsonObject,
+    int_param,
+    text_param,
+    timestamp_param,
+    validate,
+)
+from cartwheel.exceptions import BadRequest
 from cartwheel.kit.errors import ERROR_RESPONSES, native_router
+from cartwheel.kit.openapi import json_body
 from cartwheel.kit.pagination import Page, PageParams, page_params
-from cartwheel.kit.params import choice_param, int_param, timestamp_param
 from cartwheel.kit.session import ReadSession, WriteSession
 from cartwheel.orders import service
 from cartwheel.orders.schemas import (
@@ -70,33 +78,33 @@ def get_order(id: OrderId, store: SecretKeyStore, session: ReadSession) -> Order
     return service.get_order(session, store.store_id, id)
 
 
-@router.put("/orders/{id}", response_model=Order, tags=["orders"])
-def update_order(
-    id: OrderId,
-    store: SecretKeyStore,
-    session: WriteSession,
-    body: Annotated[
+@router.put(
+    "/orders/{id}",
+    response_model=Order,
+    tags=["orders"],
+    openapi_extra=json_body(
         OrderUpdate,
-        Body(
-            openapi_examples={
-                "document": {"summary": "The document's example", "value": ORDER_UPDATE_EXAMPLE},
-                "ship": {
-                    "summary": "Mark shipped with tracking",
-                    "value": {
-                        "status": "SHIPPED",
-                        "fulfillment": {"courier": "UPS", "trackingNo": "123456789ABC"},
-                        "notifyCustomer": True,
-                    },
+        examples={
+            "document": {"summary": "The document's example", "value": ORDER_UPDATE_EXAMPLE},
+            "ship": {
+                "summary": "Mark shipped with tracking",
+                "value": {
+                    "status": "SHIPPED",
+                    "fulfillment": {"courier": "UPS", "trackingNo": "123456789ABC"},
+                    "notifyCustomer": True,
                 },
-            }
-        ),
-    ],
+            },
+        },
+    ),
+)
+def update_order(
+    id: OrderId, store: SecretKeyStore, session: WriteSession, body: JsonObject
 ) -> Order:
     """Update a single order's details. Only non-empty fields are set.
 
     Available order statuses are PENDING, SHIPPED, COMPLETED, CANCELED and ARCHIVED (the
     order shows them in lowercase)."""
-    return service.update_order(session, store.store_id, id, body)
+    return service.update_order(session, store.store_id, id, validate(OrderUpdate, body))
 
 
 @router.get("/carts", response_model=Page[Cart], tags=["carts"])
@@ -115,7 +123,7 @@ def list_carts(
         store.store_id,
         page,
         contact_id=int_param("contactId", contact_id),
-        status=choice_param("status", status, CART_STATUSES),
+        status=_cart_status(status),
     )
     return Page(items=items, totalCount=total, limit=page.limit, skip=page.skip)
 
@@ -146,7 +154,7 @@ def list_subscriptions(
         store.store_id,
         page,
         contact_id=int_param("contactId", contact_id),
-        status=status,
+        status=text_param("status", status),
     )
     return Page(items=items, totalCount=total, limit=page.limit, skip=page.skip)
 
@@ -161,3 +169,11 @@ def get_subscription(
 ) -> CustomerSubscription:
     """Get a single customer subscription."""
     return service.get_subscription(session, store.store_id, id)
+
+
+def _cart_status(raw: str | None) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if raw not in CART_STATUSES:
+        raise BadRequest(f"The status parameter must be one of: {', '.join(CART_STATUSES)}.")
+    return raw

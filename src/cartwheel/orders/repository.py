@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
-from cartwheel.kit.params import is_record_id
+from cartwheel.contacts.requests import is_id
 from cartwheel.models import Cart, CustomerSubscription, Order, OrderItem
 
 # -- orders -------------------------------------------------------------------------------
@@ -19,7 +19,7 @@ def orders(store_id: int) -> Select[Any]:
 
 
 def get_order(session: Session, store_id: int, order_id: int) -> Order | None:
-    if not is_record_id(order_id):
+    if not is_id(order_id):
         return None
     return session.scalars(orders(store_id).where(Order.id == order_id)).one_or_none()
 
@@ -70,7 +70,7 @@ def carts(store_id: int) -> Select[Any]:
 
 
 def get_cart(session: Session, store_id: int, cart_id: int) -> Cart | None:
-    if not is_record_id(cart_id):
+    if not is_id(cart_id):
         return None
     return session.scalars(carts(store_id).where(Cart.id == cart_id)).one_or_none()
 
@@ -100,7 +100,7 @@ def subscriptions(store_id: int) -> Select[Any]:
 def get_subscription(
     session: Session, store_id: int, subscription_id: int
 ) -> CustomerSubscription | None:
-    if not is_record_id(subscription_id):
+    if not is_id(subscription_id):
         return None
     return session.scalars(
         subscriptions(store_id).where(CustomerSubscription.id == subscription_id)

@@ -3,30 +3,17 @@ cart and customer subscription views of Cartwheel's own API."""
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
-from cartwheel.kit.schemas import RequestBody
+from cartwheel.contacts.requests import Email
 
 OrderStatus = Literal["pending", "shipped", "completed", "canceled", "archived"]
 OrderStatusInput = Literal["PENDING", "SHIPPED", "COMPLETED", "CANCELED", "ARCHIVED"]
 DiscountType = Literal["fixed_discount", "percent_discount", "free_shipping"]
 CartStatus = Literal["open", "abandoned", "converted"]
 CART_STATUSES: tuple[str, ...] = ("open", "abandoned", "converted")
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _check_email(value: str) -> str:
-    if not _EMAIL.match(value):
-        raise PydanticCustomError("email", "The value must be a valid email address.")
-    return value
-
-
-Email = Annotated[str, AfterValidator(_check_email), Field(json_schema_extra={"format": "email"})]
 
 ADDRESS_EXAMPLE: dict[str, Any] = {
     key: "string"
@@ -116,7 +103,7 @@ ORDER_UPDATE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class Address(BaseModel):
+class OrderAddress(BaseModel):
     """A billing or shipping address."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [ADDRESS_EXAMPLE]})
@@ -142,12 +129,12 @@ class Tax(BaseModel):
     appliedToItems: list[int] = Field(description="Indexes of the items the tax applies to.")
 
 
-class NameValue(BaseModel):
+class OrderItemOption(BaseModel):
     name: str = Field(description="Name.")
     value: str = Field(description="Value.")
 
 
-class FieldValue(BaseModel):
+class OrderFieldValue(BaseModel):
     field: str = Field(description="Field name.")
     value: str = Field(description="Field value.")
 
@@ -171,8 +158,8 @@ class OrderItem(BaseModel):
     height: float = Field(description="Height.")
     length: float = Field(description="Length.")
     shippingRequired: bool = Field(description="Whether this line needs shipping.")
-    variation: list[NameValue] = Field(description="The chosen variant's option values.")
-    additions: list[NameValue] = Field(description="Additions chosen with the product.")
+    variation: list[OrderItemOption] = Field(description="The chosen variant's option values.")
+    additions: list[OrderItemOption] = Field(description="Additions chosen with the product.")
 
 
 class Order(BaseModel):
@@ -187,8 +174,8 @@ class Order(BaseModel):
     memberId: int = Field(
         description="Unique identifier of the registered member that made the order (if any)."
     )
-    shippingAddress: Address | None = Field(description="A billing or shipping address.")
-    billingAddress: Address | None = Field(description="A billing or shipping address.")
+    shippingAddress: OrderAddress | None = Field(description="A billing or shipping address.")
+    billingAddress: OrderAddress | None = Field(description="A billing or shipping address.")
     shippingRequired: bool = Field(
         description="Whether the order contains physical products requiring shipping."
     )
@@ -211,7 +198,7 @@ class Order(BaseModel):
     taxes: list[Tax] = Field(description="Taxes charged.")
     items: list[OrderItem] = Field(description="Order lines.")
     tags: list[str] = Field(description="List of tags assigned to the order.")
-    additionalFields: list[FieldValue] = Field(
+    additionalFields: list[OrderFieldValue] = Field(
         description="Field/value pairs of all additional fields collected with the order."
     )
     notes: list[OrderNote] = Field(
@@ -219,7 +206,7 @@ class Order(BaseModel):
     )
 
 
-class Fulfillment(RequestBody):
+class Fulfillment(BaseModel):
     courier: str | None = Field(default=None, description="Courier.", examples=["UPS"])
     trackingNo: str | None = Field(
         default=None, description="Tracking number.", examples=["123456789ABC"]
@@ -227,13 +214,13 @@ class Fulfillment(RequestBody):
     trackingUrl: str | None = Field(default=None, description="Tracking page URL.")
 
 
-class OrderUpdate(RequestBody):
+class OrderUpdate(BaseModel):
     """Only non-empty fields are set."""
 
     customerName: str | None = Field(default=None, max_length=300, description="Customer name.")
     customerEmail: Email | None = Field(default=None, max_length=320, description="Customer email.")
-    billingAddress: Address | None = Field(default=None, description="Billing address.")
-    shippingAddress: Address | None = Field(default=None, description="Shipping address.")
+    billingAddress: OrderAddress | None = Field(default=None, description="Billing address.")
+    shippingAddress: OrderAddress | None = Field(default=None, description="Shipping address.")
     paymentMethod: str | None = Field(
         default=None, max_length=100, description='The payment method type, e.g. "stripe".'
     )

@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 
 from cartwheel import outbox
 from cartwheel.catalog import repository as catalog
+from cartwheel.contacts.requests import is_id
 from cartwheel.exceptions import NotFound
 from cartwheel.kit.pagination import PageParams, paginate
-from cartwheel.kit.params import is_record_id
 from cartwheel.models import Cart, CustomerSubscription, Order, OrderItem
 from cartwheel.models.base import utcnow
 from cartwheel.orders import repository
-from cartwheel.orders.schemas import Address, LineItem, OrderUpdate
 from cartwheel.orders.schemas import Cart as CartView
 from cartwheel.orders.schemas import CustomerSubscription as SubscriptionView
+from cartwheel.orders.schemas import LineItem, OrderAddress, OrderUpdate
 from cartwheel.orders.schemas import Order as OrderView
 from cartwheel.orders.schemas import OrderItem as OrderItemView
 
@@ -108,8 +108,8 @@ def _item_view(item: OrderItem) -> OrderItemView:
     )
 
 
-def _address(value: dict[str, Any] | None) -> Address | None:
-    return Address.model_validate(value) if value else None
+def _address(value: dict[str, Any] | None) -> OrderAddress | None:
+    return OrderAddress.model_validate(value) if value else None
 
 
 def _seconds(value: datetime | None) -> int | None:
@@ -269,7 +269,7 @@ def list_carts(
     contact_id: int | None = None,
     status: str | None = None,
 ) -> tuple[list[CartView], int]:
-    if contact_id is not None and not is_record_id(contact_id):
+    if contact_id is not None and not is_id(contact_id):
         return [], 0
     query = repository.carts(store_id)
     if contact_id is not None:
@@ -316,7 +316,7 @@ def list_subscriptions(
     contact_id: int | None = None,
     status: str | None = None,
 ) -> tuple[list[SubscriptionView], int]:
-    if contact_id is not None and not is_record_id(contact_id):
+    if contact_id is not None and not is_id(contact_id):
         return [], 0
     query = repository.subscriptions(store_id)
     if contact_id is not None:
