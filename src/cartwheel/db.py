@@ -9,12 +9,13 @@ PostgreSQL runs with its default ``synchronous_commit=on``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -75,11 +76,19 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """Holds the engine and hands out sessions; commits happen in :meth:`transaction`."""
+    """Holds the engine and hands out sessions; commits happen in :meth:`transaction`.
+
+    On SQLite, writing transactions of this process also take a process-wide lock before
+    ``BEGIN IMMEDIATE``: threads then queue on a lock that wakes them the moment it is free,
+    instead of on SQLite's busy handler, which polls with sleeps of up to 100 ms and stalls
+    the ingest writer behind the worker. Other processes still meet ``busy_timeout``."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_db_engine(url, **engine_kwargs)
+        self._write_lock: threading.Lock | None = (
+            threading.Lock() if is_sqlite(self.engine) else None
+        )
         self._read_engine = self.engine.execution_options(sqlite_begin="DEFERRED")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
@@ -91,8 +100,22 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A writing unit of work: commits on success, rolls back on any exception."""
-        with self._sessions() as session, session.begin():
+        with self._writing(), self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A writing Core connection in a transaction (commits on success)."""
+        with self._writing(), self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        with self._write_lock:
+            yield
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -138,7 +138,7 @@ class IngestWriter:
         events = [event for submission in batch for event in submission.events]
         for attempt in range(_RACE_RETRIES):
             try:
-                with self.db.engine.begin() as conn:
+                with self.db.write_connection() as conn:
                     results = BatchResolver(conn, self._clock()).run(events)
                 break
             except (IntegrityError, OperationalError) as exc:

@@ -47,13 +47,19 @@ class Worker:
     def run_forever(self) -> None:
         while not self._stop.is_set():
             try:
-                busy = self.run_once() > 0
+                handled = self.run_once()
             except Exception:
                 log.exception("worker pass failed")
-                busy = False
-            if not busy:
+                handled = 0
+            if handled >= self.settings.worker_batch_size:
+                continue  # a backlog: keep going
+            # Idle or a partial batch: wait for the poll interval (or a wake-up when idle),
+            # so that under load each pass claims a large batch instead of many small ones.
+            if handled == 0:
                 self._wake.wait(self.settings.worker_poll_seconds)
                 self._wake.clear()
+            else:
+                self._stop.wait(self.settings.worker_poll_seconds)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run_forever, name="worker", daemon=True)
