@@ -1,5 +1,5 @@
-"""The delivery queue: claim due deliveries, send them outside any transaction, record each
-attempt in a transaction of its own.
+"""The delivery queue: claim due deliveries, send them outside any transaction, then record
+the attempts in a new transaction.
 
 - **Claim as a lease.** A short transaction picks the queue head of each active subscription
   that is due (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's single writer does the same
@@ -8,8 +8,9 @@ attempt in a transaction of its own.
 - **Ordering.** Only a subscription's head is ever sent; the ones behind it in a batch go
   one after the other, and the batch stops at the first failure. Message N+1 therefore never
   leaves before N succeeded or was given up.
-- **At least once.** A result is recorded only while the lease is still ours. A worker that
-  dies mid-batch records nothing more; its lease runs out and the rows are claimed again.
+- **At least once.** A batch's results are recorded together, and only where the lease is
+  still ours. A worker that dies mid-batch records nothing; its lease runs out and the rows
+  are claimed and sent again (under the same ``webhook-id``, for receivers to deduplicate).
 - **Retries.** ``settings.webhook_retry_schedule`` (seconds, with ±20% jitter), never sooner
   than the receiver's ``Retry-After``. When the last retry fails, or the receiver answers
   410 Gone, the delivery is given up and the subscription disabled until the merchant
@@ -28,10 +29,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
-from cartwheel.models import WebhookAttempt, WebhookSubscription
+from cartwheel.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from cartwheel.models.base import utcnow
 from cartwheel.webhooks import repository, signing
 from cartwheel.webhooks.client import SendResult, WebhookClient
@@ -127,83 +129,96 @@ def claim(
     return batches
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One attempt, made: what was sent, what came back, and when."""
+
+    claimed: Claimed
+    result: SendResult
+    at: datetime
+
+
 def record(
     db: Database,
-    claimed: Claimed,
-    result: SendResult,
-    now: datetime,
+    sent: list[Sent],
+    unsent: list[Claimed],
     schedule: list[float],
     rng: random.Random,
-) -> bool:
-    """Store one attempt and its consequences; True if the batch may go on to the next
-    delivery of this subscription."""
+) -> None:
+    """Store a batch's attempts and their consequences, and give back the deliveries it did
+    not get to, in one transaction (one commit per batch, not per attempt)."""
     with db.transaction() as session:
-        delivery = repository.locked_delivery(session, claimed.delivery_id)
-        if delivery is None:
-            return False  # the subscription was deleted meanwhile
-        session.add(
-            WebhookAttempt(
-                store_id=claimed.store_id,
-                delivery_id=claimed.delivery_id,
-                attempted_at=now,
-                status_code=result.status_code,
-                latency_ms=result.latency_ms,
-                error=result.error,
-                response_body=result.response_body,
-                succeeded=result.succeeded,
-            )
+        if unsent:
+            repository.release(session, [c.delivery_id for c in unsent], unsent[0].lease)
+        if not sent:
+            return
+        rows = repository.locked_deliveries(session, [s.claimed.delivery_id for s in sent])
+        for attempt in sent:
+            delivery = rows.get(attempt.claimed.delivery_id)
+            if delivery is None:
+                continue  # the subscription was deleted meanwhile
+            _record_one(session, delivery, attempt, schedule, rng)
+
+
+def _record_one(
+    session: Session,
+    delivery: WebhookDelivery,
+    sent: Sent,
+    schedule: list[float],
+    rng: random.Random,
+) -> None:
+    claimed, result, now = sent.claimed, sent.result, sent.at
+    session.add(
+        WebhookAttempt(
+            store_id=claimed.store_id,
+            delivery_id=claimed.delivery_id,
+            attempted_at=now,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            error=result.error,
+            response_body=result.response_body,
+            succeeded=result.succeeded,
         )
-        if delivery.lease != claimed.lease:
-            # The lease ran out and another worker owns the row now: it decides.
-            log.warning("webhook lease lost", extra={"delivery_id": claimed.delivery_id})
-            return False
-        delivery.attempts += 1
-        delivery.last_attempt_at = now
-        delivery.last_status_code = result.status_code
-        delivery.last_latency_ms = result.latency_ms
-        delivery.last_error = result.error
-        delivery.claimed_until = None
-        delivery.lease = None
-        subscription = session.get(WebhookSubscription, claimed.subscription_id)
-        active = subscription is not None and subscription.status == repository.ACTIVE
-        if result.succeeded:
-            delivery.status = repository.SUCCEEDED
-            delivery.next_attempt_at = None
-            delivery.completed_at = now
-            return active
-        delay = (
-            None
-            if result.status_code == 410
-            else retry_delay(schedule, delivery.attempts, result.retry_after, rng)
-        )
-        if delay is not None:
-            delivery.next_attempt_at = now + timedelta(seconds=delay)
-            return False
-        delivery.status = repository.FAILED
+    )
+    if delivery.lease != claimed.lease:
+        # The lease ran out and another worker owns the row now: it decides.
+        log.warning("webhook lease lost", extra={"delivery_id": claimed.delivery_id})
+        return
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    delivery.last_status_code = result.status_code
+    delivery.last_latency_ms = result.latency_ms
+    delivery.last_error = result.error
+    delivery.claimed_until = None
+    delivery.lease = None
+    if result.succeeded:
+        delivery.status = repository.SUCCEEDED
         delivery.next_attempt_at = None
         delivery.completed_at = now
-        reason = (
-            "The target answered 410 Gone."
-            if result.status_code == 410
-            else f"Delivery {delivery.id} failed {delivery.attempts} times; "
-            f"the last error was: {result.error}"
-        )
-        session.execute(
-            update(WebhookSubscription)
-            .where(WebhookSubscription.id == claimed.subscription_id)
-            .values(status=repository.DISABLED, disabled_reason=reason[:1000], updated_at=now)
-        )
-        log.warning(
-            "webhook subscription disabled",
-            extra={"subscription_id": claimed.subscription_id, "delivery_id": delivery.id},
-        )
-        return False
-
-
-def release(db: Database, unsent: list[Claimed]) -> None:
-    if unsent:
-        with db.transaction() as session:
-            repository.release(session, [c.delivery_id for c in unsent], unsent[0].lease)
+        return
+    gone = result.status_code == 410
+    delay = None if gone else retry_delay(schedule, delivery.attempts, result.retry_after, rng)
+    if delay is not None:
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+        return
+    delivery.status = repository.FAILED
+    delivery.next_attempt_at = None
+    delivery.completed_at = now
+    reason = (
+        "The target answered 410 Gone."
+        if gone
+        else f"Delivery {delivery.id} failed {delivery.attempts} times; "
+        f"the last error was: {result.error}"
+    )
+    session.execute(
+        update(WebhookSubscription)
+        .where(WebhookSubscription.id == claimed.subscription_id)
+        .values(status=repository.DISABLED, disabled_reason=reason[:1000], updated_at=now)
+    )
+    log.warning(
+        "webhook subscription disabled",
+        extra={"subscription_id": claimed.subscription_id, "delivery_id": delivery.id},
+    )
 
 
 class DeliveryTask:
@@ -256,19 +271,20 @@ class DeliveryTask:
         )
 
     def send_batch(self, db: Database, batch: list[Claimed]) -> int:
+        """Send a subscription's claimed deliveries in order, stopping at the first failure,
+        then record them. A crash before recording loses nothing: the lease runs out and
+        they are sent again (at least once; receivers deduplicate on ``webhook-id``)."""
         deadline = time.monotonic() + self.batch_seconds
-        sent = 0
-        for index, claimed in enumerate(batch):
+        sent: list[Sent] = []
+        for claimed in batch:
             if time.monotonic() > deadline or self.clock() >= claimed.claimed_until:
-                release(db, batch[index:])
                 break
             result = self.send(claimed)
-            sent += 1
-            go_on = record(db, claimed, result, self.clock(), self.schedule, self.rng)
-            if not go_on:
-                release(db, batch[index + 1 :])
+            sent.append(Sent(claimed, result, self.clock()))
+            if not result.succeeded:
                 break
-        return sent
+        record(db, sent, batch[len(sent) :], self.schedule, self.rng)
+        return len(sent)
 
     def send(self, claimed: Claimed) -> SendResult:
         body = claimed.body.encode()

@@ -192,10 +192,12 @@ def release(session: Session, ids: list[int], token: str) -> None:
         )
 
 
-def locked_delivery(session: Session, delivery_id: int) -> WebhookDelivery | None:
-    return session.execute(
+def locked_deliveries(session: Session, ids: list[int]) -> dict[int, WebhookDelivery]:
+    rows = session.execute(
         select(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id)
+        .where(WebhookDelivery.id.in_(ids))
+        .order_by(WebhookDelivery.id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    ).scalars()
+    return {row.id: row for row in rows}
