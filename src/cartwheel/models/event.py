@@ -17,7 +17,15 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_store_contact", "store_id", "contact_id", "id"),
-        Index("uq_events_store_dedup_key", "store_id", "dedup_key", unique=True),
+        # Partial: most events carry no dedup key and need no entry in this index.
+        Index(
+            "uq_events_store_dedup_key",
+            "store_id",
+            "dedup_key",
+            unique=True,
+            postgresql_where=text("dedup_key IS NOT NULL"),
+            sqlite_where=text("dedup_key IS NOT NULL"),
+        ),
         Index(
             "ix_events_pending",
             "id",

@@ -276,7 +276,13 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_events_store_contact", ["store_id", "contact_id", "id"], unique=False
         )
-        batch_op.create_index("uq_events_store_dedup_key", ["store_id", "dedup_key"], unique=True)
+        batch_op.create_index(
+            "uq_events_store_dedup_key",
+            ["store_id", "dedup_key"],
+            unique=True,
+            postgresql_where=sa.text("dedup_key IS NOT NULL"),
+            sqlite_where=sa.text("dedup_key IS NOT NULL"),
+        )
 
     op.create_table(
         "identity_conflicts",
