@@ -148,3 +148,16 @@ def test_two_writers_on_one_database_create_one_contact(db: Database, store: Sto
     with db.read() as session:
         contacts = session.scalar(select(func.count()).where(Contact.store_id == store.store_id))
     assert contacts == 30
+
+
+def test_early_years_round_trip_on_sqlite_and_postgresql(
+    runtime: Runtime, db: Database, store: StoreFixture
+) -> None:
+    from datetime import UTC, datetime
+
+    ev = event(store.store_id, email="old@example.com")
+    ev.occurred_at = datetime(103, 12, 30, 0, 6, 21, 80000, tzinfo=UTC)
+    result = ingest_one(runtime, ev)
+    with db.read() as session:
+        stored = session.get(Event, result.event_id)
+        assert stored is not None and stored.occurred_at == ev.occurred_at

@@ -20,8 +20,6 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection
 
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
-
 
 class BulkInsert:
     """Converts values for, and inserts rows into, one connection's engine."""
@@ -45,7 +43,8 @@ class BulkInsert:
             return value
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.strftime(_SQLITE_DATETIME)
+        # isoformat, not strftime: strftime does not zero-pad years before 1000.
+        return value.isoformat(sep=" ", timespec="microseconds")
 
     def json(self, value: Any) -> str | None:
         if value is None:
