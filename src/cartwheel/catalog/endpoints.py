@@ -41,6 +41,7 @@ def list_products(
     store: SecretKeyStore,
     session: ReadSession,
     page: Annotated[PageParams, Depends(page_params)],
+    # Filters arrive as text and are parsed by hand: a bad one is a 400, like a bad limit.
     category_id: Annotated[
         str | None,
         Query(

@@ -43,6 +43,7 @@ def list_orders(
     store: SecretKeyStore,
     session: ReadSession,
     page: Annotated[PageParams, Depends(page_params)],
+    # Filters arrive as text and are parsed by hand: a bad one is a 400, like a bad limit.
     created_at_min: Annotated[
         str | None,
         Query(

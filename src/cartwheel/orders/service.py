@@ -165,6 +165,7 @@ def update_order(session: Session, store_id: int, order_id: int, body: OrderUpda
         if body.paid and order.paid_at is None:
             values["paid_at"] = now
     if body.status is not None:
+        # Statuses are set in upper case and stored (and shown) in lower case.
         values["status"] = body.status.lower()
         if body.status == "COMPLETED" and order.completed_at is None:
             values["completed_at"] = now

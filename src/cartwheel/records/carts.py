@@ -74,6 +74,7 @@ def _find(session: Session, event: Event, external_id: str | None) -> Cart | Non
         return orders.cart_by_external_id(session, event.store_id, external_id)
     if event.contact_id is None:
         return None
+    # Without an id the event means the cart the contact is filling: its latest one.
     carts = orders.unconverted_carts(session, event.store_id, event.contact_id)
     return carts[0] if carts else None
 
