@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.routing import Route
 
 from cartwheel import health
 from cartwheel.bookings import endpoints as bookings
@@ -19,6 +20,10 @@ from cartwheel.wire.lindris import endpoints as lindris
 from cartwheel.wire.native import endpoints as native_events
 from cartwheel.wire.omnisend import endpoints as omnisend
 from cartwheel.wire.redo import endpoints as redo
+
+#: Hot endpoints served ahead of every router, without FastAPI's dependency resolution
+#: (cartwheel.kit.fastlane); their FastAPI declarations below document them.
+FAST_ROUTES: list[Route] = [*native_events.FAST_ROUTES]
 
 ROUTERS: list[APIRouter] = [
     health.router,

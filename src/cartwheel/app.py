@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from cartwheel import __version__
-from cartwheel.api import ROUTERS
+from cartwheel.api import FAST_ROUTES, ROUTERS
 from cartwheel.auth.cache import CredentialCache
 from cartwheel.config import Settings, get_settings
 from cartwheel.db import Database
@@ -96,6 +96,7 @@ def create_app(
     )
     for router in ROUTERS:
         app.include_router(router)
+    app.router.routes[0:0] = FAST_ROUTES
     openapi.install(app)
 
     @app.exception_handler(AppError)

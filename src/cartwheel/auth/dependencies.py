@@ -27,7 +27,21 @@ async def secret_key_store(
     """The store of the ``Authorization: Bearer`` secret key, rate-limited."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized()
-    context = await runtime.credentials.secret_key(credentials.credentials)
+    return await _charged(request, runtime, credentials.credentials)
+
+
+async def bearer_store(request: Request, runtime: Runtime) -> StoreContext:
+    """:func:`secret_key_store` without FastAPI's dependency machinery, for the fast lane
+    (:mod:`cartwheel.kit.fastlane`): same header, same answers."""
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized()
+    return await _charged(request, runtime, token)
+
+
+async def _charged(request: Request, runtime: Runtime, key: str) -> StoreContext:
+    context = await runtime.credentials.secret_key(key)
     if context is None:
         raise Unauthorized()
     # Kept on the request so an endpoint can answer with X-RateLimit-* headers.

@@ -7,18 +7,21 @@ encoded by msgspec too. The request is answered only after the ingest writer com
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import msgspec
 from fastapi import Depends, Request, Response
 
-from cartwheel.auth.dependencies import SecretKeyStore
+from cartwheel.auth.cache import StoreContext
+from cartwheel.auth.dependencies import SecretKeyStore, bearer_store
 from cartwheel.exceptions import AppError
 from cartwheel.health import EVENTS_INGESTED
 from cartwheel.ingest.body import read_body
 from cartwheel.ingest.canonical import CanonicalEvent
 from cartwheel.ingest.service import ingest, limits
-from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router
+from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router, render_native
+from cartwheel.kit.fastlane import fast_route
 from cartwheel.kit.openapi import json_body
 from cartwheel.ratelimit import Quota
 from cartwheel.runtime import Runtime, get_runtime
@@ -63,8 +66,10 @@ async def create_event(request: Request, store: SecretKeyStore) -> Response:
 
     The contact is resolved by `contact.id`, `uuid`, `externalId`, `email`, then `phone`
     (created when none matches) and the event is stored durably before the 202 answer."""
-    # The hot path: one declared dependency fewer is measurably cheaper per request.
-    runtime = await get_runtime(request)
+    return await _record_event(request, await get_runtime(request), store)
+
+
+async def _record_event(request: Request, runtime: Runtime, store: StoreContext) -> Response:
     body = await read_body(request, runtime.settings.max_body_bytes)
     event = mapping.to_canonical(store.store_id, mapping.decode_event(body), limits(runtime))
     (outcome,) = await ingest(runtime, [event])
@@ -88,6 +93,10 @@ async def create_events(request: Request, store: SecretKeyStore, runtime: Runtim
     Each event is validated and stored on its own: the answer lists, in request order, the
     accepted events (as `POST /v1/events` answers them) and the rejected ones (with their
     index, status and message). Valid events are stored even if others are rejected."""
+    return await _record_batch(request, runtime, store)
+
+
+async def _record_batch(request: Request, runtime: Runtime, store: StoreContext) -> Response:
     settings = runtime.settings
     raw_events = mapping.decode_batch(
         await read_body(request, settings.max_body_bytes), settings.max_batch_events
@@ -129,3 +138,26 @@ def _json(content: Any, request: Request) -> Response:
         media_type="application/json",
         headers=quota.headers() if quota is not None else None,
     )
+
+
+Recorder = Callable[[Request, Runtime, StoreContext], Awaitable[Response]]
+
+
+async def _fast(request: Request, record: Recorder) -> Response:
+    runtime = await get_runtime(request)
+    return await record(request, runtime, await bearer_store(request, runtime))
+
+
+async def _fast_event(request: Request) -> Response:
+    return await _fast(request, _record_event)
+
+
+async def _fast_batch(request: Request) -> Response:
+    return await _fast(request, _record_batch)
+
+
+#: The routes that serve these endpoints (see cartwheel.kit.fastlane).
+FAST_ROUTES = [
+    fast_route("/v1/events", _fast_event, render_native),
+    fast_route("/v1/events/batch", _fast_batch, render_native),
+]
