@@ -6,15 +6,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
-from cartwheel.models import WebhookDelivery
+from cartwheel.models import WebhookDelivery, WebhookSubscription
 from cartwheel.webhooks.delivery import DeliveryTask
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture, json_of
@@ -495,6 +495,9 @@ def test_replay_a_time_range(
 def test_replay_range_validation(client: TestClient, store: StoreFixture) -> None:
     created = create_webhook(client, store, "http://127.0.0.1:9/x", ["order_created"])
     url = f"/v1/webhooks/{created['id']}/replay"
+    not_an_object = client.post(url, json=[1], headers=store.headers)
+    assert not_an_object.status_code == 400
+    assert json_of(not_an_object)["message"] == "The request body must be a JSON object."
     for body, field, message in (
         ({}, "from", "The from field is required."),
         ({"from": "yesterday"}, "from", "The from must be Unix seconds or an ISO-8601 date-time."),
@@ -583,3 +586,55 @@ def test_another_store_cannot_see_or_replay_deliveries(
             ).all()
         )
     assert count == 1
+
+
+def test_range_replay_refuses_more_than_10000_deliveries(
+    client: TestClient, store: StoreFixture, db: Database
+) -> None:
+    created = create_webhook(client, store, "http://127.0.0.1:9/x", ["order_created"])
+    with db.transaction() as session:
+        sub = session.execute(
+            select(WebhookSubscription).where(WebhookSubscription.public_id == created["id"])
+        ).scalar_one()
+        now = datetime.now(UTC)
+        session.execute(
+            insert(WebhookDelivery),
+            [
+                {
+                    "store_id": store.store_id,
+                    "subscription_id": sub.id,
+                    "message_id": f"msg_{n}",
+                    "event_type": "order_created",
+                    "body": "{}",
+                    "status": "succeeded",
+                    "attempts": 1,
+                    "created_at": now,
+                }
+                for n in range(10_001)
+            ],
+        )
+    response = client.post(
+        f"/v1/webhooks/{created['id']}/replay", json={"from": 0}, headers=store.headers
+    )
+    assert response.status_code == 400
+    assert json_of(response)["message"] == (
+        "The range holds more than 10000 deliveries; replay a shorter range."
+    )
+    assert deliveries(client, store, created["id"], status="pending")["totalCount"] == 0
+
+
+def test_delivery_attempts_are_counted_in_metrics(
+    client: TestClient, store: StoreFixture, db: Database, worker: Worker, receiver: Receiver
+) -> None:
+    def attempts() -> float:
+        for line in client.get("/metrics").text.splitlines():
+            if line.startswith('cartwheel_webhook_attempts_total{outcome="succeeded"}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    before = attempts()
+    create_webhook(client, store, receiver.url, ["order_created"])
+    emit(db, store.store_id, "order_created", {"id": 1})
+    worker.drain()
+    assert attempts() >= before + 1
+    assert "cartwheel_webhook_attempt_seconds_bucket" in client.get("/metrics").text

@@ -216,6 +216,18 @@ def test_link_local_targets_are_refused_even_when_private_ones_are_allowed(
         assert "link-local address" in message and "never allowed" in message
 
 
+def test_multicast_targets_are_refused(client: TestClient, store: StoreFixture) -> None:
+    response = client.post(
+        "/v1/webhooks",
+        json={"target": "http://224.0.0.1/hooks", "events": ["order_created"]},
+        headers=store.headers,
+    )
+    assert response.status_code == 422
+    assert json_of(response)["message"] == (
+        "The target resolves to a multicast address (224.0.0.1); such targets are never allowed."
+    )
+
+
 def test_unresolvable_host_is_refused(client: TestClient, store: StoreFixture) -> None:
     response = client.post(
         "/v1/webhooks",

@@ -35,7 +35,7 @@ from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from cartwheel.models.base import utcnow
-from cartwheel.webhooks import repository, signing
+from cartwheel.webhooks import metrics, repository, signing
 from cartwheel.webhooks.client import SendResult, WebhookClient
 
 log = logging.getLogger(__name__)
@@ -215,6 +215,7 @@ def _record_one(
         .where(WebhookSubscription.id == claimed.subscription_id)
         .values(status=repository.DISABLED, disabled_reason=reason[:1000], updated_at=now)
     )
+    metrics.DISABLED.inc()
     log.warning(
         "webhook subscription disabled",
         extra={"subscription_id": claimed.subscription_id, "delivery_id": delivery.id},
@@ -280,6 +281,8 @@ class DeliveryTask:
             if time.monotonic() > deadline or self.clock() >= claimed.claimed_until:
                 break
             result = self.send(claimed)
+            metrics.ATTEMPTS.labels("succeeded" if result.succeeded else "failed").inc()
+            metrics.ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
             sent.append(Sent(claimed, result, self.clock()))
             if not result.succeeded:
                 break
