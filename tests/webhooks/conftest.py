@@ -152,12 +152,12 @@ def clock() -> Clock:
 @pytest.fixture
 def task(settings: Settings, clock: Clock) -> Iterator[DeliveryTask]:
     """The delivery task with the test settings (private targets allowed) and ``clock``."""
-    delivery_task = DeliveryTask(settings, clock=clock, max_subscriptions=200)
+    delivery_task = DeliveryTask(settings, clock=clock)
     yield delivery_task
     delivery_task.close()
 
 
-def run(task: DeliveryTask, db: Database, passes: int = 50) -> int:
+def run(task: DeliveryTask, db: Database, passes: int = 400) -> int:
     """Run the delivery task until it has nothing due; returns the attempts made."""
     total = 0
     for _ in range(passes):

@@ -24,7 +24,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -92,9 +92,15 @@ def claim(
 ) -> list[list[Claimed]]:
     """Lease up to ``per_subscription`` due deliveries for each of up to
     ``max_subscriptions`` subscriptions; one list per subscription, in send order."""
+    skip_locked = not db.is_sqlite
+    if not skip_locked:
+        # SQLite has one writer: look in a read transaction first, so an idle queue never
+        # takes the write lock the ingest writer is waiting for.
+        with db.read() as session:
+            if not repository.due_heads(session, now, 1, skip_locked=False):
+                return []
     token = secrets.token_hex(16)
     until = now + timedelta(seconds=lease_seconds)
-    skip_locked = not db.is_sqlite
     batches: list[list[Claimed]] = []
     with db.transaction() as session:
         for head, target, secret in repository.due_heads(
@@ -223,9 +229,13 @@ def _record_one(
 
 
 class DeliveryTask:
-    """The periodic task (worker/registry.py): one call claims a round of due deliveries,
-    sends them (subscriptions in parallel, each one's deliveries in order) and returns how
-    many attempts it made.
+    """The periodic task (worker/registry.py). Each call hands newly due subscriptions'
+    batches to a pool of sending threads (one batch per subscription at a time, its
+    deliveries in order), waits briefly for batches in flight, and returns how many attempts
+    finished — at least 1 while any batch is still in flight, 0 when idle.
+
+    Sending never blocks the worker loop for long: a receiver that hangs until the timeout
+    holds one sending thread, not the event processing that shares the loop.
 
     ``clock`` is injectable so tests move time instead of sleeping through backoff."""
 
@@ -236,9 +246,10 @@ class DeliveryTask:
         clock: Clock = utcnow,
         client: WebhookClient | None = None,
         rng: random.Random | None = None,
-        max_subscriptions: int = 32,
+        max_subscriptions: int = 16,
         per_subscription: int = 20,
         batch_seconds: float = 30.0,
+        wait_seconds: float = 0.05,
     ) -> None:
         self.clock = clock
         self.client = client or WebhookClient(
@@ -252,21 +263,33 @@ class DeliveryTask:
         # Stop starting new sends after this long; the lease covers that plus one slow send.
         self.batch_seconds = batch_seconds
         self.lease_seconds = batch_seconds + 3 * settings.webhook_timeout_seconds + 30
+        self.wait_seconds = wait_seconds
+        self._pool = ThreadPoolExecutor(max_subscriptions, thread_name_prefix="webhooks")
+        self._running: set[Future[int]] = set()
 
     def __call__(self, db: Database) -> int:
-        batches = self.claim(db)
-        if not batches:
+        free = self.max_subscriptions - len(self._running)
+        if free > 0:
+            for batch in self.claim(db, free):
+                self._running.add(self._pool.submit(self.send_batch, db, batch))
+        if not self._running:
             return 0
-        if len(batches) == 1:
-            return self.send_batch(db, batches[0])
-        with ThreadPoolExecutor(max_workers=min(len(batches), 16)) as pool:
-            return sum(pool.map(lambda batch: self.send_batch(db, batch), batches))
+        done, _ = wait(self._running, timeout=self.wait_seconds, return_when=FIRST_COMPLETED)
+        finished = 0
+        for future in done:
+            self._running.discard(future)
+            try:
+                finished += future.result()
+            except Exception:
+                # Nothing is lost: the batch's leases run out and it is claimed again.
+                log.exception("webhook batch failed")
+        return finished + (1 if self._running else 0)
 
-    def claim(self, db: Database) -> list[list[Claimed]]:
+    def claim(self, db: Database, limit: int | None = None) -> list[list[Claimed]]:
         return claim(
             db,
             self.clock(),
-            max_subscriptions=self.max_subscriptions,
+            max_subscriptions=limit or self.max_subscriptions,
             per_subscription=self.per_subscription,
             lease_seconds=self.lease_seconds,
         )
@@ -298,4 +321,6 @@ class DeliveryTask:
         return self.client.post(claimed.target, body, headers)
 
     def close(self) -> None:
+        """Finish the batches in flight, then drop the threads and connections."""
+        self._pool.shutdown(wait=True)
         self.client.close()
