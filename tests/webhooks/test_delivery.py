@@ -638,3 +638,26 @@ def test_delivery_attempts_are_counted_in_metrics(
     worker.drain()
     assert attempts() >= before + 1
     assert "cartwheel_webhook_attempt_seconds_bucket" in client.get("/metrics").text
+
+
+def test_a_hanging_receiver_does_not_hold_the_worker_loop(
+    client: TestClient,
+    store: StoreFixture,
+    db: Database,
+    worker: Worker,
+    task: DeliveryTask,
+) -> None:
+    def slow(n: int) -> tuple[int, dict[str, str], bytes]:
+        time.sleep(1.0)
+        return 200, {}, b""
+
+    with serve(Receiver(slow)) as receiver:
+        created = create_webhook(client, store, receiver.url, ["order_created"])
+        queue_orders(client, store, db, worker, created["id"], 1)
+        started = time.monotonic()
+        in_flight = task(db)
+        assert time.monotonic() - started < 0.5
+        assert in_flight >= 1  # still sending: reported busy, not finished
+        run(task, db)
+    assert len(receiver.delivered) == 1
+    assert deliveries(client, store, created["id"])["items"][0]["status"] == "succeeded"
