@@ -661,3 +661,35 @@ def test_a_hanging_receiver_does_not_hold_the_worker_loop(
         run(task, db)
     assert len(receiver.delivered) == 1
     assert deliveries(client, store, created["id"])["items"][0]["status"] == "succeeded"
+
+
+def test_store_data_changes_arrive_in_their_api_shape(
+    client: TestClient, store: StoreFixture, worker: Worker, receiver: Receiver
+) -> None:
+    events = ["product_created", "product_updated", "contact_updated"]
+    created = create_webhook(client, store, receiver.url, events)
+    product = client.post(
+        "/v1/products", json={"type": "physical", "title": "Interior Door"}, headers=store.headers
+    )
+    assert product.status_code == 201, product.text
+    updated = client.put(
+        f"/v1/products/{product.json()['id']}",
+        json={"type": "physical", "title": "Front Door"},
+        headers=store.headers,
+    )
+    assert updated.status_code == 200, updated.text
+    contact = client.post(
+        "/v1/contacts", json={"email": "john@doe.com", "name": "John Doe"}, headers=store.headers
+    )
+    assert contact.status_code in (200, 201), contact.text
+    worker.drain()
+    got = {r.headers["cartwheel-event"]: r for r in receiver.requests}
+    assert set(got) == set(events)
+    assert got["product_created"].json["title"] == "Interior Door"
+    assert got["product_updated"].json["title"] == "Front Door"
+    assert got["product_created"].json["id"] == product.json()["id"]
+    assert got["contact_updated"].json == contact.json()
+    verified = Webhook(created["secret"]).verify(
+        got["contact_updated"].body, got["contact_updated"].headers
+    )
+    assert verified == contact.json()
