@@ -693,3 +693,15 @@ def test_store_data_changes_arrive_in_their_api_shape(
         got["contact_updated"].body, got["contact_updated"].headers
     )
     assert verified == contact.json()
+
+
+def test_a_nul_byte_in_the_answer_is_recorded(
+    client: TestClient, store: StoreFixture, db: Database, worker: Worker
+) -> None:
+    with serve(Receiver(lambda n: (500, {}, b"bad\x00byte"))) as receiver:
+        created = create_webhook(client, store, receiver.url, ["order_created"])
+        emit(db, store.store_id, "order_created", {"id": 1})
+        worker.drain()
+    assert len(receiver.requests) == 1
+    attempt = deliveries(client, store, created["id"])["items"][0]["attempts"][0]
+    assert attempt["responseBody"] == "bad\ufffdbyte"

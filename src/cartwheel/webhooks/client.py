@@ -85,7 +85,7 @@ class WebhookClient:
             response.status_code,
             _ms_since(started),
             None if 200 <= response.status_code < 300 else _status_error(response),
-            received.decode("utf-8", errors="replace") if received else None,
+            _text(received) if received else None,
             retry_after_seconds(response.headers.get("retry-after")),
         )
 
@@ -103,6 +103,12 @@ def _read_capped(response: httpx.Response) -> bytes:
         if size >= MAX_RESPONSE_BYTES:
             break
     return b"".join(chunks)[:MAX_RESPONSE_BYTES]
+
+
+def _text(raw: bytes) -> str:
+    # PostgreSQL text cannot hold NUL: a receiver's stray byte must not make the attempt
+    # unrecordable (and so resent forever).
+    return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def _status_error(response: httpx.Response) -> str:
@@ -130,7 +136,7 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 def _describe(prefix: str, exc: Exception) -> str:
     detail = str(exc) or type(exc).__name__
-    return f"{prefix}: {detail}"[:1000]
+    return _text(f"{prefix}: {detail}"[:1000].encode())
 
 
 def _ms_since(started: float) -> int:
