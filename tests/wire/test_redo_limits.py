@@ -16,6 +16,7 @@ from cartwheel.wire.redo.schemas import FULL_EXAMPLE, MINIMAL_EXAMPLE, MIXED_EVE
 from tests.conftest import StoreFixture, json_of
 from tests.wire.test_redo import (
     assert_accepted,
+    assert_all_accepted,
     contact_by_email,
     events_of,
     send,
@@ -131,7 +132,7 @@ def test_bulk_takes_100_events_not_101(
     assert response.status_code == 400
     assert json_of(response)["detail"] == "events must contain at most 100 events (it has 101)."
     assert contacts_in(db, store) == 0
-    assert_accepted(send_bulk(client, store, {"events": events[:100]}))
+    assert_all_accepted(send_bulk(client, store, {"events": events[:100]}), 100)
     assert stored_events(db, store) == 100 and contacts_in(db, store) == 100
 
 
@@ -282,7 +283,9 @@ def test_openapi_documents_both_endpoints_with_the_documents_examples(
 def test_stored_events_keep_their_order_in_the_log(
     client: TestClient, db: Database, store: StoreFixture
 ) -> None:
-    assert_accepted(send_bulk(client, store, MIXED_EVENTS_EXAMPLE))
+    assert_all_accepted(
+        send_bulk(client, store, MIXED_EVENTS_EXAMPLE), len(MIXED_EVENTS_EXAMPLE["events"])
+    )
     with db.read() as session:
         names = session.scalars(
             select(Event.name).where(Event.store_id == store.store_id).order_by(Event.id)

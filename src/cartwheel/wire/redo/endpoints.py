@@ -1,6 +1,7 @@
 """Redo custom events: ``POST /stores/{storeId}/events`` and ``.../events/bulk``.
 
-Answers are the document's: 202 with no body, and errors as RFC 7807 problem details."""
+Answers are the document's: 202 with no body for one event, 202 with per-event results for a
+bulk request, and errors as RFC 7807 problem details."""
 
 from __future__ import annotations
 
@@ -175,9 +176,9 @@ async def create_custom_event(
     operation_id="Bulk create custom events",
     description="Create multiple custom events in a single request. Accepts up to 100 events "
     "per request.\n\nEach event is validated independently, allowing partial failures — some "
-    "events may be accepted while others are rejected due to validation errors. When every "
-    "event is accepted the answer is 202 with no body; when some are rejected it is 202 with "
-    "per-event results; when none is accepted it is a 400 problem carrying the same results.\n"
+    "events may be accepted while others are rejected due to validation errors. The answer is "
+    "202 with per-event results when at least one event was accepted, and a 400 problem "
+    "carrying the same results when none was.\n"
     "A `uniqueId` seen before (in an earlier request or earlier in the same one) is accepted "
     "and stored once.\n"
     + _IDENTITY.replace(
@@ -189,8 +190,8 @@ async def create_custom_event(
     response_class=Response,
     responses={
         202: {
-            "description": "Bulk request accepted and queued for processing. No body when "
-            "every event was accepted; per-event results when some were rejected.",
+            "description": "Bulk request accepted: the accepted events are stored; per-event "
+            "results in request order.",
             "content": {"application/json": {"schema": schema_ref(RedoBulkResponse)}},
         },
         400: _problem(
@@ -218,8 +219,8 @@ async def bulk_create_custom_events(
     _count([o for o in outcomes if isinstance(o, IngestResult)])
     results = [_result(index, outcome) for index, outcome in enumerate(outcomes)]
     accepted = sum(1 for r in results if r["status"] == "accepted")
-    if accepted == len(results):
-        return _accepted(request)
+    # Always the per-event results (also when all were accepted): the document declares one
+    # JSON shape for this 202, and a client learns which events were stored either way.
     if accepted == 0:
         raise BulkRejected(results)
     answer = RedoBulkResponse.model_validate(
