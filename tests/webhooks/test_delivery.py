@@ -242,15 +242,22 @@ def test_receiver_that_never_recovers_disables_the_subscription(
         ]
         span = datetime.fromisoformat(items[1]["completedOn"]) - started
         assert timedelta(hours=20) < span
+        # While disabled, new changes are not queued for it.
+        emit(db, store.store_id, "order_created", {"id": 2})
+        worker.drain()
+        assert deliveries(client, store, created["id"])["totalCount"] == 2
         # Re-enabled by the merchant: the queue goes on at once, the failed one can be replayed.
         answers["status"] = 200
         resumed = client.post(f"{url}/resume", headers=store.headers)
         assert json_of(resumed)["status"] == "active" and resumed.json()["disabledReason"] is None
         run(task, db)
+        emit(db, store.store_id, "order_created", {"id": 3})
+        worker.drain()
+        run(task, db)
         replay = client.post(f"{url}/deliveries/{items[1]['id']}/replay", headers=store.headers)
         assert replay.status_code == 202
         run(task, db)
-    assert [r.json["id"] for r in receiver.delivered] == [1, 0]
+    assert [r.json["id"] for r in receiver.delivered] == [1, 3, 0]
 
 
 def test_410_gone_disables_at_once(
@@ -705,3 +712,19 @@ def test_a_nul_byte_in_the_answer_is_recorded(
     assert len(receiver.requests) == 1
     attempt = deliveries(client, store, created["id"])["items"][0]["attempts"][0]
     assert attempt["responseBody"] == "bad\ufffdbyte"
+
+
+def test_a_paused_webhook_queues_and_sends_on_resume(
+    client: TestClient, store: StoreFixture, db: Database, worker: Worker, receiver: Receiver
+) -> None:
+    created = create_webhook(client, store, receiver.url, ["order_created"])
+    url = f"/v1/webhooks/{created['id']}"
+    client.post(f"{url}/pause", headers=store.headers)
+    for n in range(2):
+        emit(db, store.store_id, "order_created", {"id": n})
+    worker.drain()
+    assert receiver.requests == []
+    assert deliveries(client, store, created["id"], status="pending")["totalCount"] == 2
+    client.post(f"{url}/resume", headers=store.headers)
+    worker.drain()
+    assert [r.json["id"] for r in receiver.delivered] == [0, 1]

@@ -12,8 +12,9 @@ class WebhookSubscription(Base):
     """A store's outbound webhook: where to send which event types, signed with ``secret``.
 
     ``status`` is ``active``, ``paused`` (by the merchant) or ``disabled`` (after a delivery
-    exhausted its retries, or the target answered 410 Gone). Deliveries keep queueing while
-    a subscription is paused or disabled and go out, in order, once it is resumed."""
+    exhausted its retries, or the target answered 410 Gone). A paused subscription keeps
+    queueing and sends in order once resumed; a disabled one keeps what was queued but takes
+    no new deliveries until it is resumed."""
 
     __tablename__ = "webhook_subscriptions"
     __table_args__ = (Index("ix_webhook_subscriptions_store", "store_id", "id"),)

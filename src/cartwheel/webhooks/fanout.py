@@ -41,8 +41,12 @@ class Listener:
 
 
 def listeners(session: Session, store_id: int) -> list[Listener]:
-    """The store's subscriptions, read once per worker transaction (a batch of messages or
-    events): stores without webhooks cost one query per batch, not one per event."""
+    """The store's subscriptions that take new deliveries, read once per worker transaction
+    (a batch of messages or events): stores without webhooks cost one query per batch, not
+    one per event.
+
+    Active and paused subscriptions queue (a pause loses nothing); a disabled one does not:
+    its receiver failed for about a day, and queueing for it would grow without bound."""
     cache: dict[int, list[Listener]] = session.info.setdefault(_CACHE_KEY, {})
     found = cache.get(store_id)
     if found is None:
@@ -53,6 +57,7 @@ def listeners(session: Session, store_id: int) -> list[Listener]:
                 frozenset(s.event_names) if s.event_names is not None else None,
             )
             for s in repository.store_subscriptions(session, store_id)
+            if s.status != repository.DISABLED
         ]
         cache[store_id] = found
     return found

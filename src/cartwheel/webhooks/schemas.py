@@ -124,8 +124,9 @@ class Webhook(BaseModel):
     )
     status: Status = Field(
         description="`active`; `paused` by the merchant; `disabled` after a delivery "
-        "exhausted its retries or the target answered 410 (resume to re-enable). Paused "
-        "and disabled webhooks keep queueing and deliver in order once resumed."
+        "exhausted its retries or the target answered 410 (resume to re-enable). A paused "
+        "webhook keeps queueing and delivers in order once resumed; a disabled one keeps "
+        "what was queued but takes no new events until resumed."
     )
     disabledReason: str | None = Field(description="Why the webhook was disabled.")
     createdOn: datetime = Field(description="When the webhook was created.")
