@@ -107,13 +107,19 @@ def claim(
             session, now, max_subscriptions, skip_locked
         ):
             batch = [head]
-            for follower in repository.followers(session, head, per_subscription - 1, skip_locked):
-                # A follower waiting for its own retry time (after a replay put an older
-                # message in front of it) ends the batch: order is kept either way.
+            for follower in repository.followers(session, head, per_subscription - 1):
+                # Defensive: a follower with a later retry time of its own ends the batch.
                 if follower.next_attempt_at is not None and follower.next_attempt_at > now:
                     break
                 batch.append(follower)
-            repository.lease(session, [d.id for d in batch], until, token)
+            leased = repository.lease(session, [d.id for d in batch], until, token, now)
+            # Send only an unbroken run from the head: a row another worker changed in the
+            # meantime ends the batch, so no message ever overtakes an earlier one.
+            cut = next((i for i, d in enumerate(batch) if d.id not in leased), len(batch))
+            repository.release(session, [d.id for d in batch[cut:] if d.id in leased], token)
+            batch = batch[:cut]
+            if not batch:
+                continue
             batches.append(
                 [
                     Claimed(

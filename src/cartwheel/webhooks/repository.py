@@ -155,10 +155,9 @@ def due_heads(
     return [(row[0], row[1], row[2]) for row in session.execute(query).all()]
 
 
-def followers(
-    session: Session, head: WebhookDelivery, limit: int, skip_locked: bool
-) -> Sequence[WebhookDelivery]:
-    """The pending deliveries queued right behind ``head``, in order."""
+def followers(session: Session, head: WebhookDelivery, limit: int) -> Sequence[WebhookDelivery]:
+    """The pending deliveries queued right behind ``head``, in order (not locked: only the
+    worker holding the head claims them, and :func:`lease` re-checks each one)."""
     query = (
         select(WebhookDelivery)
         .where(
@@ -169,17 +168,23 @@ def followers(
         .order_by(WebhookDelivery.id)
         .limit(limit)
     )
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
     return session.execute(query).scalars().all()
 
 
-def lease(session: Session, ids: list[int], until: datetime, token: str) -> None:
-    session.execute(
+def lease(session: Session, ids: list[int], until: datetime, token: str, now: datetime) -> set[int]:
+    """Lease the deliveries that are still pending and not leased; returns their ids."""
+    leased = session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(ids))
+        .where(
+            WebhookDelivery.id.in_(ids),
+            WebhookDelivery.status == _PENDING_SQL,
+            or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until <= now),
+        )
         .values(claimed_until=until, lease=token)
+        .returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)
     )
+    return set(leased.scalars())
 
 
 def release(session: Session, ids: list[int], token: str) -> None:
