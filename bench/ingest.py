@@ -89,8 +89,20 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
 def server(app: str, env: dict[str, str], factory: bool = False) -> Iterator[int]:
     port = free_port()
     command = [
-        "taskset", "-c", "0", PYTHON, "-m", "uvicorn", app,
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+        "taskset",
+        "-c",
+        "0",
+        PYTHON,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     if factory:
         command.append("--factory")
@@ -109,8 +121,17 @@ def server(app: str, env: dict[str, str], factory: bool = False) -> Iterator[int
 def wrk(port: int, duration: int, connections: int, env: dict[str, str], path: str) -> Run:
     output = subprocess.run(
         [
-            "taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration}s",
-            "--latency", "-s", str(LUA), f"http://127.0.0.1:{port}{path}",
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            str(LUA),
+            f"http://127.0.0.1:{port}{path}",
         ],
         env={**os.environ, **env},
         capture_output=True,
@@ -121,7 +142,9 @@ def wrk(port: int, duration: int, connections: int, env: dict[str, str], path: s
     errors = 0
     if match := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output):
         errors += int(match.group(1))
-    if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+    if match := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
         errors += sum(int(g) for g in match.groups())
     return Run("", rps, _percentile(output, "50%"), _percentile(output, "99%"), errors)
 
@@ -148,11 +171,24 @@ def raw_insert_rate(db: Database, store_id: int, rows: int = 20_000, batch: int 
     """Rows/s for plain executemany inserts of event rows, one commit per ``batch``."""
     now = utcnow()
     template = {
-        "store_id": store_id, "contact_id": None, "name": "Viewed Product", "category": None,
-        "action": None, "occurred_at": now, "received_at": now, "source": None,
-        "properties": {"sku": "TSH-1", "price": 29.99}, "property_types": {}, "extra": {},
-        "entity": None, "value": None, "currency": None, "dedup_key": None, "silent": True,
-        "processed_at": now, "attempts": 0,
+        "store_id": store_id,
+        "contact_id": None,
+        "name": "Viewed Product",
+        "category": None,
+        "action": None,
+        "occurred_at": now,
+        "received_at": now,
+        "source": None,
+        "properties": {"sku": "TSH-1", "price": 29.99},
+        "property_types": {},
+        "extra": {},
+        "entity": None,
+        "value": None,
+        "currency": None,
+        "dedup_key": None,
+        "silent": True,
+        "processed_at": now,
+        "attempts": 0,
     }
     started = time.perf_counter()
     for _ in range(rows // batch):
@@ -201,7 +237,9 @@ def bench_engine(engine: str, duration: int, connections: int, batch: int) -> li
             single = wrk(port, duration, connections, {**env, "BATCH": "1"}, "/v1/events")
             single.label = "POST /v1/events (1 event)"
             left_single = backlog(db)
-            bulk = wrk(port, duration, connections, {**env, "BATCH": str(batch)}, "/v1/events/batch")
+            bulk = wrk(
+                port, duration, connections, {**env, "BATCH": str(batch)}, "/v1/events/batch"
+            )
             bulk.label = f"POST /v1/events/batch ({batch} events)"
             bulk.events_per_request = batch
             left_bulk = backlog(db)
@@ -225,15 +263,22 @@ def bench_engine(engine: str, duration: int, connections: int, batch: int) -> li
     lines.append("")
     lines.append(f"- events stored: {stored:,}")
     lines.append(f"- processing backlog when the single-event load stopped: {left_single:,}")
-    lines.append(f"- processing backlog when the bulk load stopped: {left_bulk:,}; drained in {drain_seconds:.1f} s")
-    lines.append(f"- raw batched insert ({batch} rows per commit, no HTTP, no identity): {raw:,.0f} rows/s")
+    lines.append(
+        f"- processing backlog when the bulk load stopped: {left_bulk:,}; "
+        f"drained in {drain_seconds:.1f} s"
+    )
+    lines.append(
+        f"- raw batched insert ({batch} rows per commit, no HTTP, no identity): {raw:,.0f} rows/s"
+    )
     lines.append(f"- bulk ingest / raw insert: {bulk.events_per_second / raw:.2f}")
     lines.append("")
     return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--duration", type=int, default=10, help="seconds per phase")
     parser.add_argument("--connections", type=int, default=64)
