@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import Depends, Header, Path, Query, Request, Response
 
 from cartwheel.auth.dependencies import ClientCredentialStore, SecretKeyStore
 from cartwheel.contacts.requests import JsonObject, timestamp_param, validate
-from cartwheel.exceptions import AppError, Forbidden
+from cartwheel.exceptions import AppError
 from cartwheel.forms import service
 from cartwheel.forms.schemas import SUBMIT_EXAMPLE, FormSubmission, FormSubmissionCreate
+from cartwheel.kit import cors
 from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router, render_native
 from cartwheel.kit.openapi import json_body
 from cartwheel.kit.pagination import Page, PageParams, page_params
@@ -141,30 +141,7 @@ def preflight(
 ) -> Response:
     """Answer a browser's CORS preflight for any well-formed http(s) origin; it reveals and
     grants nothing (the real request's origin is checked against its credential)."""
-    method = (access_control_request_method or "").strip().upper()
-    if not _well_formed(origin) or method != "POST":
-        raise Forbidden("CORS preflight refused.")
-    assert origin is not None
-    return Response(
-        status_code=204,
-        headers={
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": "POST, OPTIONS",
-            "Access-Control-Allow-Headers": ALLOWED_HEADERS,
-            "Access-Control-Max-Age": "600",
-            "Vary": "Origin",
-        },
-    )
-
-
-def _well_formed(origin: str | None) -> bool:
-    if not origin:
-        return False
-    try:
-        parts = urlsplit(origin)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.path
+    return cors.preflight(origin, access_control_request_method, ALLOWED_HEADERS)
 
 
 router.include_router(public)

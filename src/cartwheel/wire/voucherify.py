@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 import msgspec
 from fastapi import Depends, Header, Request, Response
@@ -35,7 +34,6 @@ from cartwheel.contacts import service as contacts
 from cartwheel.db import Database
 from cartwheel.exceptions import (
     AppError,
-    Forbidden,
     NotFound,
     RateLimited,
     Unauthorized,
@@ -48,6 +46,7 @@ from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, IngestResu
 from cartwheel.ingest.normalize import normalize_email, normalize_external_id, normalize_phone
 from cartwheel.ingest.properties import Limits, check_limits, split_properties
 from cartwheel.ingest.service import ingest, limits
+from cartwheel.kit import cors
 from cartwheel.kit.openapi import json_body
 from cartwheel.kit.routing import apply_headers, wire_router
 from cartwheel.ratelimit import Quota
@@ -540,28 +539,4 @@ async def preflight(
     carries no credential, so it reveals nothing: which origins a credential allows is
     enforced on the real request, whose answer carries `Access-Control-Allow-Origin` only
     for an allowed origin."""
-    method = (access_control_request_method or "").strip().upper()
-    if not _well_formed(origin) or method != "POST":
-        raise Forbidden("CORS preflight refused.")
-    assert origin is not None
-    return Response(
-        status_code=204,
-        headers={
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": "POST, OPTIONS",
-            "Access-Control-Allow-Headers": ALLOWED_HEADERS,
-            "Access-Control-Max-Age": "600",
-            "Vary": "Origin",
-        },
-    )
-
-
-def _well_formed(origin: str | None) -> bool:
-    if not origin:
-        return False
-    try:
-        parts = urlsplit(origin)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.path.strip("/")
+    return cors.preflight(origin, access_control_request_method, ALLOWED_HEADERS)
