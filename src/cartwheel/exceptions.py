@@ -87,3 +87,14 @@ def first_message(errors: dict[str, Any]) -> str:
         if messages:
             return str(messages[0])
     return "The given data was invalid."
+
+
+class InvalidRequest(ValidationFailed):
+    """Field-level errors answered with 400, for the formats that use 400 (not 422) for a
+    request that breaks their schema."""
+
+    status_code = 400
+    title = "Bad Request"
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors, first_message(errors))

@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from cartwheel.exceptions import ValidationFailed, first_message
+from cartwheel.exceptions import InvalidRequest
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, ProfilePatch
 from cartwheel.ingest.entities import AddressEntity, LineItemEntity, OrderEntity
 from cartwheel.ingest.normalize import normalize_email, normalize_external_id, normalize_phone
@@ -27,6 +27,7 @@ from cartwheel.ingest.properties import (
     parse_iso_datetime,
     split_properties,
 )
+from cartwheel.kit.validation import FieldErrors
 
 PAID_FOR_ORDER = "paid for order"
 
@@ -52,31 +53,9 @@ _CONTACT_TEXT: dict[str, tuple[str, int]] = {
 }
 
 
-class InvalidEvent(ValidationFailed):
-    """A request that breaks the document: a 400 listing every invalid field at once."""
-
-    status_code = 400
-    title = "Bad Request"
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__(errors, first_message(errors))
-
-
-class _Errors:
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, path: str, message: str) -> None:
-        self.fields.setdefault(path, []).append(message)
-
-    def raise_any(self) -> None:
-        if self.fields:
-            raise InvalidEvent(self.fields)
-
-
 # -- the document's property table, as checks ---------------------------------------------------
 
-Check = Callable[[Any, str, _Errors], None]
+Check = Callable[[Any, str, FieldErrors], None]
 
 
 def _is_number(value: Any) -> bool:
@@ -88,34 +67,34 @@ def _is_number(value: Any) -> bool:
         return False
 
 
-def _string(value: Any, path: str, errors: _Errors) -> None:
+def _string(value: Any, path: str, errors: FieldErrors) -> None:
     if not isinstance(value, str):
         errors.add(path, f"'{path}' must be a string")
 
 
-def _number(value: Any, path: str, errors: _Errors) -> None:
+def _number(value: Any, path: str, errors: FieldErrors) -> None:
     if not _is_number(value):
         errors.add(path, f"'{path}' must be a number")
 
 
-def _boolean(value: Any, path: str, errors: _Errors) -> None:
+def _boolean(value: Any, path: str, errors: FieldErrors) -> None:
     if not isinstance(value, bool):
         errors.add(path, f"'{path}' must be a boolean")
 
 
-def _string_or_number(value: Any, path: str, errors: _Errors) -> None:
+def _string_or_number(value: Any, path: str, errors: FieldErrors) -> None:
     # The document's table and its own example disagree on these fields (orderNumber is a
     # "number" sent as "4122111", productSKU a "string" sent as 200): both are accepted.
     if not isinstance(value, str) and not _is_number(value):
         errors.add(path, f"'{path}' must be a string or a number")
 
 
-def _date_string(value: Any, path: str, errors: _Errors) -> None:
+def _date_string(value: Any, path: str, errors: FieldErrors) -> None:
     if not isinstance(value, str) or parse_iso_datetime(value) is None:
         errors.add(path, f"'{path}' must be an ISO 8601 date string, e.g. 2023-11-10T07:00:00")
 
 
-def _currency(value: Any, path: str, errors: _Errors) -> None:
+def _currency(value: Any, path: str, errors: FieldErrors) -> None:
     if not isinstance(value, str) or not _CURRENCY.match(value):
         errors.add(path, f"'{path}' must be a 3-letter ISO 4217 currency code, e.g. EUR")
 
@@ -123,7 +102,7 @@ def _currency(value: Any, path: str, errors: _Errors) -> None:
 def _object(fields: dict[str, Check]) -> Check:
     """An object whose known fields are checked; other fields are allowed and kept."""
 
-    def check(value: Any, path: str, errors: _Errors) -> None:
+    def check(value: Any, path: str, errors: FieldErrors) -> None:
         if not isinstance(value, dict):
             errors.add(path, f"'{path}' must be an object")
             return
@@ -136,7 +115,7 @@ def _object(fields: dict[str, Check]) -> Check:
 
 
 def _array(items: Check) -> Check:
-    def check(value: Any, path: str, errors: _Errors) -> None:
+    def check(value: Any, path: str, errors: FieldErrors) -> None:
         if not isinstance(value, list):
             errors.add(path, f"'{path}' must be an array")
             return
@@ -227,9 +206,9 @@ PAID_FOR_ORDER_PROPERTIES = _object(
 def parse_event(body: Any, store_id: int, limits: Limits) -> CanonicalEvent:
     """The canonical event of a ``/v5/events`` body; raises a 400 error if it is invalid."""
     if not isinstance(body, dict):
-        raise InvalidEvent({"body": ["'body' must be a JSON object"]})
+        raise InvalidRequest({"body": ["'body' must be a JSON object"]})
     _check_limits(body, limits)
-    errors = _Errors()
+    errors = FieldErrors()
     name = _required_text(body, "eventName", MAX_EVENT_NAME, errors)
     origin = _required_text(body, "origin", MAX_ORIGIN, errors)
     version = body.get("eventVersion")
@@ -288,7 +267,7 @@ def _check_limits(body: dict[str, Any], limits: Limits) -> None:
     check_limits(body, replace(limits, max_properties=sys.maxsize))
 
 
-def _required_text(body: dict[str, Any], key: str, longest: int, errors: _Errors) -> str:
+def _required_text(body: dict[str, Any], key: str, longest: int, errors: FieldErrors) -> str:
     value = body.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         errors.add(key, f"'{key}' is required")
@@ -301,7 +280,7 @@ def _required_text(body: dict[str, Any], key: str, longest: int, errors: _Errors
     return ""
 
 
-def _event_id(value: Any, errors: _Errors) -> str | None:
+def _event_id(value: Any, errors: FieldErrors) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -313,7 +292,7 @@ def _event_id(value: Any, errors: _Errors) -> str | None:
     return None
 
 
-def _contact(value: Any, errors: _Errors) -> tuple[IdentityHints, ProfilePatch]:
+def _contact(value: Any, errors: FieldErrors) -> tuple[IdentityHints, ProfilePatch]:
     hints = IdentityHints()
     patch = ProfilePatch()
     if value is None:
@@ -353,7 +332,7 @@ def _contact(value: Any, errors: _Errors) -> tuple[IdentityHints, ProfilePatch]:
     return hints, patch
 
 
-def _custom_properties(contact: dict[str, Any], errors: _Errors) -> dict[str, Any]:
+def _custom_properties(contact: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
     custom: dict[str, Any] = {}
     raw = contact.get("customProperties")
     if raw is not None:
@@ -481,7 +460,7 @@ def _order_value(properties: dict[str, Any]) -> float | None:
 
 
 def _text(
-    obj: dict[str, Any], key: str, path: str, longest: int | None, errors: _Errors
+    obj: dict[str, Any], key: str, path: str, longest: int | None, errors: FieldErrors
 ) -> str | None:
     """An optional string field, stripped; null and "" count as absent."""
     value = obj.get(key)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cartwheel.exceptions import AppError, NotFound, ValidationFailed, first_message
+from cartwheel.exceptions import AppError, InvalidRequest, NotFound
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, ProfilePatch
 from cartwheel.ingest.normalize import normalize_email, normalize_phone
 from cartwheel.ingest.properties import (
@@ -22,6 +22,7 @@ from cartwheel.ingest.properties import (
     parse_iso_datetime,
     split_properties,
 )
+from cartwheel.kit.validation import FieldErrors
 
 SOURCE = "redo"
 MAX_BULK_EVENTS = 100
@@ -54,36 +55,14 @@ _LOCATION_FIELDS = frozenset(
 )
 
 
-class InvalidEvent(ValidationFailed):
-    """A request that breaks the document's schema: a 400 listing every problem found."""
-
-    status_code = 400
-    title = "Bad Request"
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__(errors, first_message(errors))
-
-
-class _Errors:
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, path: str, message: str) -> None:
-        self.fields.setdefault(path, []).append(message)
-
-    def raise_any(self) -> None:
-        if self.fields:
-            raise InvalidEvent(self.fields)
-
-
 # -- the request envelopes -------------------------------------------------------------------
 
 
 def bulk_items(body: Any) -> list[Any]:
-    """The ``events`` of a bulk request (1 to 100 of them), or :class:`InvalidEvent`."""
+    """The ``events`` of a bulk request (1 to 100 of them), or :class:`InvalidRequest`."""
     if not isinstance(body, dict):
-        raise InvalidEvent({"body": ["The request body must be a JSON object."]})
-    errors = _Errors()
+        raise InvalidRequest({"body": ["The request body must be a JSON object."]})
+    errors = FieldErrors()
     for key in sorted(body.keys() - {"events"}):
         errors.add(key, f"{key} is not allowed: a bulk request has only `events`.")
     events = body.get("events")
@@ -106,9 +85,9 @@ def bulk_items(body: Any) -> list[Any]:
 def parse_event(body: Any, store_id: int, limits: Limits) -> CanonicalEvent:
     """One custom event, limits checked first; raises :class:`AppError` (400) if invalid."""
     if not isinstance(body, dict):
-        raise InvalidEvent({"body": ["The event must be a JSON object."]})
+        raise InvalidRequest({"body": ["The event must be a JSON object."]})
     _check_limits(body, limits)
-    errors = _Errors()
+    errors = FieldErrors()
     name = _event_name(body.get("eventName"), errors)
     identity, profile = _customer(body.get("customer"), errors)
     data, extra = _data(body.get("data"), errors)
@@ -167,7 +146,7 @@ def ingest_error(error: AppError) -> AppError:
     """The Redo answer for an event the resolver refused. Only an unknown ``customer.id``
     with nothing else to go by gets here; the document promises no 404 for it."""
     if isinstance(error, NotFound):
-        return InvalidEvent(
+        return InvalidRequest(
             {
                 "customer.id": [
                     "customer.id matches no customer; add customer.email or "
@@ -194,7 +173,7 @@ def _check_limits(body: dict[str, Any], limits: Limits) -> None:
 # -- fields ------------------------------------------------------------------------------------
 
 
-def _event_name(value: Any, errors: _Errors) -> str:
+def _event_name(value: Any, errors: FieldErrors) -> str:
     if value is None or value == "":
         errors.add("eventName", "eventName is required.")
     elif not isinstance(value, str):
@@ -208,7 +187,7 @@ def _event_name(value: Any, errors: _Errors) -> str:
     return ""
 
 
-def _customer(value: Any, errors: _Errors) -> tuple[IdentityHints, ProfilePatch]:
+def _customer(value: Any, errors: FieldErrors) -> tuple[IdentityHints, ProfilePatch]:
     hints = IdentityHints()
     patch = ProfilePatch(source=SOURCE)
     if value is None:
@@ -253,7 +232,7 @@ def _customer(value: Any, errors: _Errors) -> tuple[IdentityHints, ProfilePatch]
     return hints, patch
 
 
-def _location(value: Any, patch: ProfilePatch, errors: _Errors) -> None:
+def _location(value: Any, patch: ProfilePatch, errors: FieldErrors) -> None:
     if value is None:
         return
     if not isinstance(value, dict):
@@ -295,7 +274,7 @@ def _location(value: Any, patch: ProfilePatch, errors: _Errors) -> None:
             errors.add(path, f"{path} must be between -{bound} and {bound}.")
 
 
-def _custom_fields(value: Any, errors: _Errors) -> dict[str, Any]:
+def _custom_fields(value: Any, errors: FieldErrors) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -312,7 +291,7 @@ def _custom_fields(value: Any, errors: _Errors) -> dict[str, Any]:
     return split_properties(valid).properties
 
 
-def _data(value: Any, errors: _Errors) -> tuple[dict[str, Any], dict[str, Any]]:
+def _data(value: Any, errors: FieldErrors) -> tuple[dict[str, Any], dict[str, Any]]:
     """Segmentable data (0, null and "" dropped, as the document says) and ``$extra``."""
     if value is None:
         return {}, {}
@@ -338,7 +317,7 @@ def _unset(value: Any) -> bool:
 
 
 def _text(
-    obj: dict[str, Any], key: str, path: str, errors: _Errors, longest: int | None = None
+    obj: dict[str, Any], key: str, path: str, errors: FieldErrors, longest: int | None = None
 ) -> str | None:
     """An optional string field, stripped; null and "" count as absent (patch semantics)."""
     value = obj.get(key)
@@ -354,7 +333,7 @@ def _text(
     return value or None
 
 
-def _number(obj: dict[str, Any], key: str, path: str, errors: _Errors) -> float | None:
+def _number(obj: dict[str, Any], key: str, path: str, errors: FieldErrors) -> float | None:
     value = obj.get(key)
     if value is None:
         return None
