@@ -216,7 +216,9 @@ def database(engine: str) -> Iterator[str]:
         yield url
 
 
-def bench_engine(engine: str, duration: int, connections: int, batch: int) -> list[str]:
+def bench_engine(
+    engine: str, duration: int, connections: int, bulk_connections: int, batch: int
+) -> list[str]:
     lines = []
     with database(engine) as url:
         db = Database(url)
@@ -238,7 +240,7 @@ def bench_engine(engine: str, duration: int, connections: int, batch: int) -> li
             single.label = "POST /v1/events (1 event)"
             left_single = backlog(db)
             bulk = wrk(
-                port, duration, connections, {**env, "BATCH": str(batch)}, "/v1/events/batch"
+                port, duration, bulk_connections, {**env, "BATCH": str(batch)}, "/v1/events/batch"
             )
             bulk.label = f"POST /v1/events/batch ({batch} events)"
             bulk.events_per_request = batch
@@ -281,19 +283,23 @@ def main() -> None:
     )
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--duration", type=int, default=10, help="seconds per phase")
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int, default=64, help="for single events")
+    parser.add_argument("--bulk-connections", type=int, default=16, help="for batches")
     parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
     if not shutil.which("wrk") or not shutil.which("taskset"):
         sys.exit("the benchmark needs wrk and taskset (Debian: apt-get install wrk util-linux)")
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     report = [
-        f"Ingest benchmark: {args.duration}s per phase, {args.connections} connections, "
+        f"Ingest benchmark: {args.duration}s per phase, {args.connections} connections "
+        f"(single events) / {args.bulk_connections} (batches), "
         f"server on core 0, wrk on core 1, python {sys.version.split()[0]}",
         "",
     ]
     for engine in engines:
-        report += bench_engine(engine, args.duration, args.connections, args.batch)
+        report += bench_engine(
+            engine, args.duration, args.connections, args.bulk_connections, args.batch
+        )
     print("\n".join(report))
 
 

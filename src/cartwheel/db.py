@@ -10,6 +10,7 @@ PostgreSQL runs with its default ``synchronous_commit=on``.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -75,20 +76,53 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+class FairLock:
+    """A lock handed to waiters in arrival order. ``threading.Lock`` is not fair: the ingest
+    writer, releasing and re-acquiring it in a loop, would starve the worker and let the
+    processing backlog grow without bound under load."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def acquire(self) -> None:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            baton = threading.Lock()
+            baton.acquire()
+            self._waiters.append(baton)
+        baton.acquire()  # released by the holder handing the lock over to us
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # ownership passes; _held stays True
+            else:
+                self._held = False
+
+    def __enter__(self) -> FairLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+
 class Database:
     """Holds the engine and hands out sessions; commits happen in :meth:`transaction`.
 
-    On SQLite, writing transactions of this process also take a process-wide lock before
-    ``BEGIN IMMEDIATE``: threads then queue on a lock that wakes them the moment it is free,
-    instead of on SQLite's busy handler, which polls with sleeps of up to 100 ms and stalls
-    the ingest writer behind the worker. Other processes still meet ``busy_timeout``."""
+    On SQLite, writing transactions of this process also take a process-wide, first-come
+    first-served lock before ``BEGIN IMMEDIATE``: threads then queue on a lock that wakes
+    them in turn the moment it is free, instead of on SQLite's busy handler, which polls with
+    sleeps of up to 100 ms. Other processes still meet ``busy_timeout``."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_db_engine(url, **engine_kwargs)
-        self._write_lock: threading.Lock | None = (
-            threading.Lock() if is_sqlite(self.engine) else None
-        )
+        self._write_lock: FairLock | None = FairLock() if is_sqlite(self.engine) else None
         self._read_engine = self.engine.execution_options(sqlite_begin="DEFERRED")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
