@@ -44,7 +44,9 @@ class Settings(BaseSettings):
         default=0.2, description="How long an idle worker waits before looking for work again."
     )
     worker_batch_size: int = Field(
-        default=500, description="Most rows a worker claims from one queue per pass."
+        default=2000,
+        description="Most rows a worker claims from one queue per pass; larger than "
+        "`ingest_max_batch` so that under sustained load processing keeps up with ingest.",
     )
 
     webhook_allow_private: bool = Field(
