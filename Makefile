@@ -25,7 +25,8 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: install  ## the ingest load benchmark (see docs/performance.md)
+bench: install  ## the ingest load benchmark (see docs/performance.md); needs wrk
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.ingest
 
 clean:
