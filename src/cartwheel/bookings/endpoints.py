@@ -11,16 +11,16 @@ from fastapi import Depends, Query
 from cartwheel.auth.dependencies import SecretKeyStore
 from cartwheel.bookings import service
 from cartwheel.bookings.schemas import BOOKING_REQUEST_EXAMPLE, Booking, BookingCreate
-from cartwheel.contacts.requests import (
+from cartwheel.kit.errors import ERROR_RESPONSES, native_router
+from cartwheel.kit.openapi import json_body
+from cartwheel.kit.pagination import Page, PageParams, page_params
+from cartwheel.kit.requests import (
     MAX_EXTERNAL_ID,
     JsonObject,
     int_param,
     timestamp_param,
     validate,
 )
-from cartwheel.kit.errors import ERROR_RESPONSES, native_router
-from cartwheel.kit.openapi import json_body
-from cartwheel.kit.pagination import Page, PageParams, page_params
 from cartwheel.kit.session import ReadSession, WriteSession
 
 router = native_router(prefix="/v1", tags=["bookings"], responses=ERROR_RESPONSES)

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from cartwheel.bookings import repository
 from cartwheel.bookings.schemas import Booking, BookingCreate, booking_view
 from cartwheel.contacts import service as contacts
-from cartwheel.contacts.requests import from_unix
 from cartwheel.exceptions import ValidationFailed
 from cartwheel.kit.pagination import PageParams, paginate
+from cartwheel.kit.requests import from_unix
 from cartwheel.models import Booking as BookingRow
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import emit

@@ -17,11 +17,11 @@ from cartwheel.catalog.schemas import (
     ProductCreate,
     ProductUpdate,
 )
-from cartwheel.contacts.requests import JsonObject, int_param, text_param, validate
 from cartwheel.exceptions import BadRequest
 from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router
 from cartwheel.kit.openapi import json_body
 from cartwheel.kit.pagination import Page, PageParams, page_params
+from cartwheel.kit.requests import JsonObject, int_param, text_param, validate
 from cartwheel.kit.session import ReadSession, WriteSession
 
 router = native_router(prefix="/v1", responses=ERROR_RESPONSES)

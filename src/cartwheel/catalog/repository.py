@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from cartwheel.contacts.requests import is_id
+from cartwheel.kit.requests import is_id
 from cartwheel.models import Category, Product, ProductCategory
 
 # -- categories ---------------------------------------------------------------------------

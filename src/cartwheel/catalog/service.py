@@ -15,9 +15,9 @@ from cartwheel.catalog.schemas import Category as CategoryView
 from cartwheel.catalog.schemas import CategoryCreate, CategoryRef, ProductCreate, ProductUpdate
 from cartwheel.catalog.schemas import Product as ProductView
 from cartwheel.catalog.slugs import slugify, unique_slug
-from cartwheel.contacts.requests import is_id
 from cartwheel.exceptions import Conflict, NotFound, ValidationFailed
 from cartwheel.kit.pagination import PageParams, paginate
+from cartwheel.kit.requests import is_id
 from cartwheel.models import Category, Product
 from cartwheel.models.base import utcnow
 

@@ -11,7 +11,6 @@ from fastapi import Depends, Query, Response
 
 from cartwheel.auth.dependencies import SecretKeyStore
 from cartwheel.contacts import service
-from cartwheel.contacts.requests import JsonObject, text_param, timestamp_param, validate
 from cartwheel.contacts.schemas import (
     CONTACT_REQUEST_EXAMPLE,
     Contact,
@@ -22,6 +21,7 @@ from cartwheel.contacts.schemas import (
 from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router
 from cartwheel.kit.openapi import json_body
 from cartwheel.kit.pagination import Page, PageParams, page_params
+from cartwheel.kit.requests import JsonObject, text_param, timestamp_param, validate
 from cartwheel.kit.session import ReadSession, WriteSession
 
 router = native_router(prefix="/v1", tags=["contacts"], responses=ERROR_RESPONSES)

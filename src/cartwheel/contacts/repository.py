@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from cartwheel.contacts.requests import is_id
+from cartwheel.kit.requests import is_id
 from cartwheel.models import Base, Contact, ContactIdentifier
 
 

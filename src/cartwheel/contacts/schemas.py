@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cartwheel import models
-from cartwheel.contacts.requests import Email, Id, to_unix
+from cartwheel.kit.requests import Email, Id, to_unix
 
 CONTACT_EXAMPLE: dict[str, Any] = {
     "id": 123,

@@ -15,7 +15,6 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Query, Request, Response
 
 from cartwheel.auth.dependencies import ClientCredentialStore, SecretKeyStore
-from cartwheel.contacts.requests import JsonObject, timestamp_param, validate
 from cartwheel.exceptions import AppError
 from cartwheel.forms import service
 from cartwheel.forms.schemas import SUBMIT_EXAMPLE, FormSubmission, FormSubmissionCreate
@@ -23,6 +22,7 @@ from cartwheel.kit import cors
 from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router, render_native
 from cartwheel.kit.openapi import json_body
 from cartwheel.kit.pagination import Page, PageParams, page_params
+from cartwheel.kit.requests import JsonObject, timestamp_param, validate
 from cartwheel.kit.routing import wire_router
 from cartwheel.kit.session import ReadSession, WriteSession
 

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from cartwheel import models
-from cartwheel.contacts.requests import to_unix
 from cartwheel.contacts.schemas import Contact
+from cartwheel.kit.requests import to_unix
 
 SUBMISSION_EXAMPLE: dict[str, Any] = {
     "id": 12,

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from cartwheel.contacts import service as contacts
-from cartwheel.contacts.requests import is_email
 from cartwheel.exceptions import ValidationFailed
 from cartwheel.forms import repository
 from cartwheel.forms.schemas import (
@@ -22,6 +21,7 @@ from cartwheel.forms.schemas import (
 )
 from cartwheel.ingest.normalize import normalize_email
 from cartwheel.kit.pagination import PageParams, paginate
+from cartwheel.kit.requests import is_email
 from cartwheel.models import FormSubmission as SubmissionRow
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import emit

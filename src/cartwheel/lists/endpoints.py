@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Response
 
 from cartwheel.auth.dependencies import SecretKeyStore
-from cartwheel.contacts.requests import JsonObject, validate
 from cartwheel.contacts.schemas import Contact
 from cartwheel.kit.errors import ERROR_RESPONSES, native_router
 from cartwheel.kit.openapi import json_body
 from cartwheel.kit.pagination import Page, PageParams, page_params
+from cartwheel.kit.requests import JsonObject, validate
 from cartwheel.kit.session import ReadSession, WriteSession
 from cartwheel.lists import service
 from cartwheel.lists.schemas import (

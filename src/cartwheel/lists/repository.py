@@ -9,7 +9,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from cartwheel.contacts import repository as contacts
-from cartwheel.contacts.requests import is_id
+from cartwheel.kit.requests import is_id
 from cartwheel.models import Contact, SubscriberList, SubscriberListContact
 from cartwheel.models.base import utcnow
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cartwheel import models
-from cartwheel.contacts.requests import Id, to_unix
+from cartwheel.kit.requests import Id, to_unix
 
 LIST_EXAMPLE: dict[str, Any] = {
     "id": 87647751,

@@ -10,11 +10,11 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from cartwheel.auth.dependencies import SecretKeyStore
-from cartwheel.contacts.requests import JsonObject, int_param, text_param, validate
 from cartwheel.exceptions import Unauthorized
 from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router
 from cartwheel.kit.openapi import json_body
 from cartwheel.kit.pagination import Page, PageParams, page_params
+from cartwheel.kit.requests import JsonObject, int_param, text_param, validate
 from cartwheel.kit.session import ReadSession, WriteSession
 from cartwheel.members import service
 from cartwheel.members.schemas import (

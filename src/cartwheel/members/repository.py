@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cartwheel.contacts import repository as contacts
-from cartwheel.contacts.requests import is_id
+from cartwheel.kit.requests import is_id
 from cartwheel.models import (
     Member,
     MemberGroup,

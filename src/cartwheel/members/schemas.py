@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from cartwheel import models
-from cartwheel.contacts.requests import Email, Id, to_unix
+from cartwheel.kit.requests import Email, Id, to_unix
 
 ADDRESS_EXAMPLE: dict[str, Any] = {
     "name": "string",

@@ -8,17 +8,17 @@ from typing import Annotated
 from fastapi import Depends, Path, Query
 
 from cartwheel.auth.dependencies import SecretKeyStore
-from cartwheel.contacts.requests import (
+from cartwheel.exceptions import BadRequest
+from cartwheel.kit.errors import ERROR_RESPONSES, native_router
+from cartwheel.kit.openapi import json_body
+from cartwheel.kit.pagination import Page, PageParams, page_params
+from cartwheel.kit.requests import (
     JsonObject,
     int_param,
     text_param,
     timestamp_param,
     validate,
 )
-from cartwheel.exceptions import BadRequest
-from cartwheel.kit.errors import ERROR_RESPONSES, native_router
-from cartwheel.kit.openapi import json_body
-from cartwheel.kit.pagination import Page, PageParams, page_params
 from cartwheel.kit.session import ReadSession, WriteSession
 from cartwheel.orders import service
 from cartwheel.orders.schemas import (

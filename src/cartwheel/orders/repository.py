@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
-from cartwheel.contacts.requests import is_id
+from cartwheel.kit.requests import is_id
 from cartwheel.models import Cart, CustomerSubscription, Order, OrderItem
 
 # -- orders -------------------------------------------------------------------------------

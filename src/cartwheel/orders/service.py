@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from cartwheel import outbox
 from cartwheel.catalog import repository as catalog
-from cartwheel.contacts.requests import is_id
 from cartwheel.exceptions import NotFound
 from cartwheel.kit.pagination import PageParams, paginate
+from cartwheel.kit.requests import is_id
 from cartwheel.models import Cart, CustomerSubscription, Order, OrderItem
 from cartwheel.models.base import utcnow
 from cartwheel.orders import repository

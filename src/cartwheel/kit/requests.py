@@ -1,8 +1,8 @@
 """Reading store data API requests: JSON bodies validated against a pydantic model with
 readable messages, and the integer query filters (Unix timestamps, ids).
 
-The people-side domains (contacts, members, forms, bookings, subscriber lists) share these.
-Bodies are read by hand (size checked first, msgspec) and documented with
+Every store data API domain (contacts, members, forms, bookings, lists, catalog, orders)
+shares these. Bodies are read by hand (size checked first, msgspec) and documented with
 ``kit.openapi.json_body``; a bad query filter is a 400 like a bad ``limit``."""
 
 from __future__ import annotations
@@ -17,15 +17,13 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from cartwheel.exceptions import BadRequest, ValidationFailed
 from cartwheel.ingest.body import read_json
+from cartwheel.models.base import MAX_ID
 from cartwheel.runtime import Runtime, get_runtime
 
 M = TypeVar("M", bound=BaseModel)
 
 #: The largest Unix timestamp accepted (9999-12-31T23:59:59Z).
 MAX_TIMESTAMP = 253_402_300_799
-#: The largest row id (PostgreSQL ``integer``; a larger bound value overflows the cast
-#: SQLAlchemy renders for it): larger ids name nothing.
-MAX_ID = 2**31 - 1
 #: The largest id of the store's own (a 64-bit integer), such as a booking's event id.
 MAX_EXTERNAL_ID = 2**63 - 1
 
