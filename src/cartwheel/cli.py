@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
@@ -13,6 +12,7 @@ import typer
 from cartwheel.config import get_settings
 from cartwheel.db import Database
 from cartwheel.exceptions import AppError
+from cartwheel.kit import logs
 from cartwheel.migrate import migrate as run_migrations
 from cartwheel.stores import service as stores
 
@@ -57,7 +57,7 @@ def serve(
     from cartwheel.app import create_app
 
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()
     uvicorn.run(
         create_app(settings, run_worker=False if no_worker else None),
         host=host or settings.host,
@@ -72,7 +72,7 @@ def worker() -> None:
     """Run the background worker loop in the foreground (event processing, webhooks)."""
     from cartwheel.worker.runner import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()
     with _database() as db:
         Worker(db, get_settings()).run_forever()
 
