@@ -108,3 +108,17 @@ def test_concurrent_workers_claim_disjoint_events(own_db: Database) -> None:
     for db in workers:
         db.dispose()
     assert sorted(handled) == sorted(ids)  # each exactly once
+
+
+def test_events_no_processor_wants_are_marked_done_without_handling(own_db: Database) -> None:
+    from cartwheel.worker.queue import EventHandler
+
+    store_events(own_db, ["wanted", "ignored", "wanted"])
+    handled: list[str] = []
+    handler = EventHandler(
+        handle=lambda _s, e: handled.append(e.name),
+        wants=lambda _s, header: header.name == "wanted",
+    )
+    assert process_events(own_db, [handler], 100) == 3
+    assert handled == ["wanted", "wanted"]
+    assert pending(own_db) == 0

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,11 @@ HANDLERS: dict[str, Callable[[Session, Event], None]] = {
     # "customer" and "user" events have none: ingest already applied their profile patch to
     # the contact, and a deleted account on the platform does not delete the contact.
 }
+
+
+def wants(_session: Session, event: Any) -> bool:
+    """Only lifecycle events with a record to keep (asked with the event's header)."""
+    return event.category in HANDLERS
 
 
 def process_event(session: Session, event: Event) -> None:

@@ -74,6 +74,16 @@ def fan_out_message(session: Session, message: OutboxMessage) -> None:
     enqueue(session, message.store_id, targets, message.topic, payload)
 
 
+def wants_event(session: Session, event: Any) -> bool:
+    """Whether :func:`fan_out_event` has a subscription to queue for (asked with the event's
+    header, before the event is loaded)."""
+    if event.silent:
+        return False
+    return any(
+        s.wants(event_types.EVENT_TRACKED, event.name) for s in listeners(session, event.store_id)
+    )
+
+
 def fan_out_event(session: Session, event: Event) -> None:
     """Event processor: queue ``event_tracked`` for every stored event that is not silent
     (silent events trigger no automation)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,6 +23,27 @@ log = logging.getLogger(__name__)
 
 EventProcessor = Callable[[Session, Event], None]
 OutboxConsumer = Callable[[Session, OutboxMessage], None]
+#: Whether a processor has anything to do for an event. It is asked with the event's header
+#: (a row with ``id``, ``store_id``, ``category``, ``name``, ``silent``) before the event is
+#: loaded, so events no processor wants are marked done without being loaded at all.
+EventFilter = Callable[[Session, Any], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class EventHandler:
+    handle: EventProcessor
+    wants: EventFilter
+
+    def __call__(self, session: Session, event: Event) -> None:
+        if self.wants(session, event):
+            self.handle(session, event)
+
+
+def _wants(processor: EventProcessor | EventHandler) -> EventFilter:
+    if isinstance(processor, EventHandler):
+        return processor.wants
+    return lambda _session, _event: True
+
 
 #: An event whose processing failed this many times is set aside (processed, with a log).
 MAX_ATTEMPTS = 5
@@ -34,12 +56,32 @@ def _claim(session: Session, model: Any, limit: int, skip_locked: bool) -> list[
     return list(session.execute(query).scalars())
 
 
-def process_events(db: Database, processors: Sequence[EventProcessor], limit: int) -> int:
+def process_events(
+    db: Database, processors: Sequence[EventProcessor | EventHandler], limit: int
+) -> int:
     """Run every processor over up to ``limit`` pending events; returns how many."""
+    filters = [_wants(p) for p in processors]
     with db.transaction() as session:
-        events: list[Event] = _claim(session, Event, limit, not db.is_sqlite)
+        query = (
+            select(Event.id, Event.store_id, Event.category, Event.name, Event.silent)
+            .where(Event.processed_at.is_(None))
+            .order_by(Event.id)
+            .limit(limit)
+        )
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        headers = session.execute(query).all()
+        wanted = [h.id for h in headers if any(wants(session, h) for wants in filters)]
+        events: list[Event] = []
+        if wanted:
+            events = list(
+                session.scalars(select(Event).where(Event.id.in_(wanted)).order_by(Event.id))
+            )
         _run_batch(session, Event, events, processors, "event")
-        return len(events)
+        unwanted = set(h.id for h in headers) - set(wanted)
+        if unwanted:
+            _mark_done(session, Event, list(unwanted))
+        return len(headers)
 
 
 def process_outbox(db: Database, consumers: Sequence[OutboxConsumer], limit: int) -> int:
@@ -81,10 +123,14 @@ def _run_batch(
             log.error("giving up on a row", extra={"kind": kind, "row_id": str(row.id)})
             done.append(row.id)
     if done:
-        session.execute(
-            update(model).where(model.id.in_(done)).values(processed_at=utcnow()),
-            execution_options={"synchronize_session": False},
-        )
+        _mark_done(session, model, done)
+
+
+def _mark_done(session: Session, model: Any, ids: list[Any]) -> None:
+    session.execute(
+        update(model).where(model.id.in_(ids)).values(processed_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def _run_one(

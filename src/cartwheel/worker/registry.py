@@ -8,15 +8,18 @@ from collections.abc import Callable
 from cartwheel.config import Settings, get_settings
 from cartwheel.contacts.tasks import follow_merge
 from cartwheel.db import Database
+from cartwheel.records import processor as records
 from cartwheel.records.merges import follow_merge as follow_merge_to_records
-from cartwheel.records.processor import process_event as keep_records
 from cartwheel.webhooks import tasks as webhooks
-from cartwheel.worker.queue import EventProcessor, OutboxConsumer
+from cartwheel.worker.queue import EventHandler, OutboxConsumer
 
 
-def event_processors() -> list[EventProcessor]:
-    """Called for every stored event, after it is durable, in log order."""
-    return [keep_records, webhooks.fan_out_event]
+def event_processors() -> list[EventHandler]:
+    """Called for the stored events each one wants, after they are durable, in log order."""
+    return [
+        EventHandler(records.process_event, records.wants),
+        EventHandler(webhooks.fan_out_event, webhooks.wants_event),
+    ]
 
 
 def outbox_consumers() -> list[OutboxConsumer]:
