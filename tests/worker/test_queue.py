@@ -111,11 +111,11 @@ def test_concurrent_workers_claim_disjoint_events(own_db: Database) -> None:
 
 
 def test_events_no_processor_wants_are_marked_done_without_handling(own_db: Database) -> None:
-    from cartwheel.worker.queue import EventHandler
+    from cartwheel.worker.queue import Handler
 
     store_events(own_db, ["wanted", "ignored", "wanted"])
     handled: list[str] = []
-    handler = EventHandler(
+    handler = Handler(
         handle=lambda _s, e: handled.append(e.name),
         wants=lambda _s, header: header.name == "wanted",
     )

@@ -6,6 +6,8 @@ submissions, bookings) follow here, from the ``contact_merged`` outbox message."
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from cartwheel.bookings import repository as bookings
@@ -14,6 +16,11 @@ from cartwheel.lists import repository as lists
 from cartwheel.members import repository as members
 from cartwheel.models import Contact, OutboxMessage
 from cartwheel.outbox import CONTACT_MERGED
+
+
+def wants(_session: Session, message: Any) -> bool:
+    """Only merges (asked with the message's header)."""
+    return bool(message.topic == CONTACT_MERGED)
 
 
 def follow_merge(session: Session, message: OutboxMessage) -> None:

@@ -63,6 +63,14 @@ def listeners(session: Session, store_id: int) -> list[Listener]:
     return found
 
 
+def wants_message(session: Session, message: Any) -> bool:
+    """Whether :func:`fan_out_message` has a subscription to queue for (asked with the
+    message's header, before it is loaded)."""
+    if message.topic not in event_types.OUTBOX_TOPICS:
+        return False
+    return any(s.wants(message.topic) for s in listeners(session, message.store_id))
+
+
 def fan_out_message(session: Session, message: OutboxMessage) -> None:
     """Outbox consumer: queue the change for the store's subscriptions to its topic."""
     if message.topic not in event_types.OUTBOX_TOPICS:

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from cartwheel.webhooks.delivery import DeliveryTask
-from cartwheel.webhooks.fanout import fan_out_event, fan_out_message, wants_event
+from cartwheel.webhooks.fanout import fan_out_event, fan_out_message, wants_event, wants_message
 
-__all__ = ["DeliveryTask", "fan_out_event", "fan_out_message", "wants_event"]
+__all__ = ["DeliveryTask", "fan_out_event", "fan_out_message", "wants_event", "wants_message"]

@@ -23,73 +23,78 @@ log = logging.getLogger(__name__)
 
 EventProcessor = Callable[[Session, Event], None]
 OutboxConsumer = Callable[[Session, OutboxMessage], None]
-#: Whether a processor has anything to do for an event. It is asked with the event's header
-#: (a row with ``id``, ``store_id``, ``category``, ``name``, ``silent``) before the event is
-#: loaded, so events no processor wants are marked done without being loaded at all.
-EventFilter = Callable[[Session, Any], bool]
+#: Whether a handler has anything to do with a row. It is asked with the row's header (for an
+#: event: ``id``, ``store_id``, ``category``, ``name``, ``silent``; for an outbox message:
+#: ``id``, ``store_id``, ``topic``) before the row is loaded, so rows no handler wants are
+#: marked done without being loaded at all.
+RowFilter = Callable[[Session, Any], bool]
 
 
 @dataclass(frozen=True, slots=True)
-class EventHandler:
-    handle: EventProcessor
-    wants: EventFilter
+class Handler:
+    handle: Callable[[Session, Any], None]
+    wants: RowFilter
 
-    def __call__(self, session: Session, event: Event) -> None:
-        if self.wants(session, event):
-            self.handle(session, event)
-
-
-def _wants(processor: EventProcessor | EventHandler) -> EventFilter:
-    if isinstance(processor, EventHandler):
-        return processor.wants
-    return lambda _session, _event: True
+    def __call__(self, session: Session, row: Any) -> None:
+        if self.wants(session, row):
+            self.handle(session, row)
 
 
-#: An event whose processing failed this many times is set aside (processed, with a log).
+#: A row whose handling failed this many times is set aside (marked done, with a log).
 MAX_ATTEMPTS = 5
 
-
-def _claim(session: Session, model: Any, limit: int, skip_locked: bool) -> list[Any]:
-    query = select(model).where(model.processed_at.is_(None)).order_by(model.id).limit(limit)
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
-    return list(session.execute(query).scalars())
+_HEADERS: dict[Any, tuple[str, ...]] = {
+    Event: ("id", "store_id", "category", "name", "silent"),
+    OutboxMessage: ("id", "store_id", "topic"),
+}
 
 
-def process_events(
-    db: Database, processors: Sequence[EventProcessor | EventHandler], limit: int
-) -> int:
+def _wants(handler: Callable[[Session, Any], None]) -> RowFilter:
+    if isinstance(handler, Handler):
+        return handler.wants
+    return lambda _session, _row: True
+
+
+def process_events(db: Database, processors: Sequence[EventProcessor | Handler], limit: int) -> int:
     """Run every processor over up to ``limit`` pending events; returns how many."""
-    filters = [_wants(p) for p in processors]
+    return _process(db, Event, processors, limit, "event")
+
+
+def process_outbox(db: Database, consumers: Sequence[OutboxConsumer | Handler], limit: int) -> int:
+    """Run every consumer over up to ``limit`` pending outbox messages; returns how many."""
+    return _process(db, OutboxMessage, consumers, limit, "outbox")
+
+
+def _process(
+    db: Database,
+    model: Any,
+    handlers: Sequence[Callable[[Session, Any], None]],
+    limit: int,
+    kind: str,
+) -> int:
+    """Claim up to ``limit`` pending rows (oldest first), load and handle those some handler
+    wants, and mark all of them done, in one transaction."""
+    filters = [_wants(h) for h in handlers]
     with db.transaction() as session:
         query = (
-            select(Event.id, Event.store_id, Event.category, Event.name, Event.silent)
-            .where(Event.processed_at.is_(None))
-            .order_by(Event.id)
+            select(*(getattr(model, column) for column in _HEADERS[model]))
+            .where(model.processed_at.is_(None))
+            .order_by(model.id)
             .limit(limit)
         )
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         headers = session.execute(query).all()
         wanted = [h.id for h in headers if any(wants(session, h) for wants in filters)]
-        events: list[Event] = []
+        rows: list[Any] = []
         if wanted:
-            events = list(
-                session.scalars(select(Event).where(Event.id.in_(wanted)).order_by(Event.id))
-            )
-        _run_batch(session, Event, events, processors, "event")
-        unwanted = set(h.id for h in headers) - set(wanted)
+            loaded = session.scalars(select(model).where(model.id.in_(wanted)).order_by(model.id))
+            rows = list(loaded)
+        _run_batch(session, model, rows, handlers, kind)
+        unwanted = {h.id for h in headers} - set(wanted)
         if unwanted:
-            _mark_done(session, Event, list(unwanted))
+            _mark_done(session, model, list(unwanted))
         return len(headers)
-
-
-def process_outbox(db: Database, consumers: Sequence[OutboxConsumer], limit: int) -> int:
-    """Run every consumer over up to ``limit`` pending outbox messages; returns how many."""
-    with db.transaction() as session:
-        messages: list[OutboxMessage] = _claim(session, OutboxMessage, limit, not db.is_sqlite)
-        _run_batch(session, OutboxMessage, messages, consumers, "outbox")
-        return len(messages)
 
 
 def _run_batch(

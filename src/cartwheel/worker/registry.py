@@ -6,25 +6,29 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cartwheel.config import Settings, get_settings
-from cartwheel.contacts.tasks import follow_merge
+from cartwheel.contacts import tasks as contacts
 from cartwheel.db import Database
+from cartwheel.records import merges as record_merges
 from cartwheel.records import processor as records
-from cartwheel.records.merges import follow_merge as follow_merge_to_records
 from cartwheel.webhooks import tasks as webhooks
-from cartwheel.worker.queue import EventHandler, OutboxConsumer
+from cartwheel.worker.queue import Handler
 
 
-def event_processors() -> list[EventHandler]:
+def event_processors() -> list[Handler]:
     """Called for the stored events each one wants, after they are durable, in log order."""
     return [
-        EventHandler(records.process_event, records.wants),
-        EventHandler(webhooks.fan_out_event, webhooks.wants_event),
+        Handler(records.process_event, records.wants),
+        Handler(webhooks.fan_out_event, webhooks.wants_event),
     ]
 
 
-def outbox_consumers() -> list[OutboxConsumer]:
-    """Called for every outbox message (domain change), in order."""
-    return [follow_merge, follow_merge_to_records, webhooks.fan_out_message]
+def outbox_consumers() -> list[Handler]:
+    """Called for the outbox messages (domain changes) each one wants, in order."""
+    return [
+        Handler(contacts.follow_merge, contacts.wants),
+        Handler(record_merges.follow_merge, contacts.wants),  # the same topic: contact_merged
+        Handler(webhooks.fan_out_message, webhooks.wants_message),
+    ]
 
 
 def periodic_tasks(settings: Settings | None = None) -> list[Callable[[Database], int]]:
