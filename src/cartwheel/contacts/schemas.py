@@ -163,6 +163,11 @@ class EventView(BaseModel):
     properties: dict[str, Any] = Field(description="Segmentable top-level properties.")
     propertyTypes: dict[str, str] = Field(description="Type of each property (date, number…).")
     extra: dict[str, Any] = Field(description="Non-segmentable data, stored whole.")
+    entity: dict[str, Any] | None = Field(
+        default=None,
+        description="For lifecycle events, the record they describe (order, product, cart…) "
+        "in Cartwheel's canonical shape.",
+    )
     value: float | None = Field(description="Monetary value of the event.")
     currency: str | None = Field(description="ISO 4217 currency of `value`.")
 
@@ -216,6 +221,7 @@ def event_view(event: models.Event) -> EventView:
         properties=event.properties or {},
         propertyTypes=event.property_types or {},
         extra=event.extra or {},
+        entity=event.entity,
         value=event.value,
         currency=event.currency,
     )
