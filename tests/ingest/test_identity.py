@@ -161,3 +161,24 @@ def test_early_years_round_trip_on_sqlite_and_postgresql(
     with db.read() as session:
         stored = session.get(Event, result.event_id)
         assert stored is not None and stored.occurred_at == ev.occurred_at
+
+
+def test_a_dedup_key_repeated_within_one_batch_is_stored_once(
+    runtime: Runtime, db: Database, store: StoreFixture
+) -> None:
+    first, repeat = runtime.writer.submit_sync(
+        [
+            event(store.store_id, email="twice@example.com", dedup="same-key"),
+            event(store.store_id, email="twice@example.com", dedup="same-key"),
+        ]
+    )
+    assert isinstance(first, IngestResult) and isinstance(repeat, IngestResult)
+    assert repeat.event_id == first.event_id
+    assert (first.duplicate, repeat.duplicate) == (False, True)
+    with db.read() as session:
+        count = session.scalar(
+            select(func.count()).where(
+                Event.store_id == store.store_id, Event.dedup_key == "same-key"
+            )
+        )
+    assert count == 1

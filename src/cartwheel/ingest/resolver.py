@@ -125,7 +125,8 @@ class BatchResolver:
     def run(self, events: list[CanonicalEvent]) -> list[IngestResult | AppError]:
         seen_keys = self._load_dedup_keys(events)
         self._load_contacts(events)
-        results: list[IngestResult | AppError | _PendingEvent] = []
+        # A _PendingEvent in a tuple is a repeat, within this batch, of that event's dedup key.
+        results: list[IngestResult | AppError | _PendingEvent | tuple[_PendingEvent]] = []
         batch_keys: dict[tuple[int, str], _PendingEvent] = {}
         for event in events:
             if event.dedup_key is not None and not event.test:
@@ -134,7 +135,7 @@ class BatchResolver:
                     results.append(seen_keys[key])
                     continue
                 if key in batch_keys:
-                    results.append(batch_keys[key])
+                    results.append((batch_keys[key],))
                     continue
             try:
                 outcome = self._resolve(event)
@@ -561,7 +562,12 @@ class BatchResolver:
         if rows:
             self.conn.execute(insert(IdentityConflict), rows)
 
-    def _result(self, item: IngestResult | AppError | _PendingEvent) -> IngestResult | AppError:
+    def _result(
+        self, item: IngestResult | AppError | _PendingEvent | tuple[_PendingEvent]
+    ) -> IngestResult | AppError:
+        duplicate = isinstance(item, tuple)
+        if isinstance(item, tuple):
+            item = item[0]
         if not isinstance(item, _PendingEvent):
             return item
         contact = item.contact.final()
@@ -570,6 +576,7 @@ class BatchResolver:
             contact_id=contact.id,
             contact_uuid=contact.uuid,
             received_at=self.now,
+            duplicate=duplicate,
         )
 
 
