@@ -79,9 +79,7 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 @pytest.fixture
 def worker(runtime: Runtime) -> Worker:
     """The runtime's worker, for tests to run queued work with ``worker.drain()``."""
-    w = runtime.extras["worker"]
-    assert isinstance(w, Worker)
-    return w
+    return runtime.worker
 
 
 @dataclass(frozen=True)

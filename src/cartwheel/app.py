@@ -40,23 +40,16 @@ shape `{"success": false, "message": "..."}`.
 
 def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     db = db or Database(settings.database_url)
-    worker_ref: list[Worker] = []
-    writer = IngestWriter(
-        db,
-        max_batch=settings.ingest_max_batch,
-        on_commit=lambda: worker_ref[0].wake() if worker_ref else None,
-    )
-    runtime = Runtime(
+    worker = Worker(db, settings)
+    return Runtime(
         settings=settings,
         db=db,
         rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
-        writer=writer,
+        # Each commit wakes an idle worker, so new events are processed without polling delay.
+        writer=IngestWriter(db, max_batch=settings.ingest_max_batch, on_commit=worker.wake),
         credentials=CredentialCache(db, settings.auth_cache_seconds),
+        worker=worker,
     )
-    worker = Worker(db, settings)
-    worker_ref.append(worker)
-    runtime.extras["worker"] = worker
-    return runtime
 
 
 def _tune_garbage_collector() -> None:
@@ -82,7 +75,7 @@ def create_app(
         rt = runtime or build_runtime(settings)
         migrate(rt.db.engine)
         rt.writer.start()
-        worker: Worker = rt.extras["worker"]  # type: ignore[assignment]
+        worker = rt.worker
         start_worker = settings.run_worker_in_process if run_worker is None else run_worker
         if start_worker:
             worker.start()

@@ -1,9 +1,9 @@
-"""What one running Cartwheel process holds: settings, database, ingest writer, limiter.
+"""What one running Cartwheel process holds: settings, database, ingest writer, worker, limiter.
 Built once in the app's lifespan and reached by endpoints through :func:`get_runtime`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -15,6 +15,7 @@ from cartwheel.ratelimit import RateLimiter
 if TYPE_CHECKING:
     from cartwheel.auth.cache import CredentialCache
     from cartwheel.ingest.writer import IngestWriter
+    from cartwheel.worker.runner import Worker
 
 
 @dataclass
@@ -24,7 +25,8 @@ class Runtime:
     rate_limiter: RateLimiter
     writer: IngestWriter
     credentials: CredentialCache
-    extras: dict[str, object] = field(default_factory=dict)
+    #: Started in-process by the app unless told otherwise; tests drive it with ``drain()``.
+    worker: Worker
 
 
 async def get_runtime(request: Request) -> Runtime:

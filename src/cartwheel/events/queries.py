@@ -19,11 +19,3 @@ def contact_events(
         .order_by(Event.id.desc())
     )
     return paginate(session, query, page)
-
-
-def pending_events(session: Session, limit: int, *, skip_locked: bool) -> list[Event]:
-    """Unprocessed events, oldest first, claimed for this transaction on PostgreSQL."""
-    query = select(Event).where(Event.processed_at.is_(None)).order_by(Event.id).limit(limit)
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
-    return list(session.execute(query).scalars())

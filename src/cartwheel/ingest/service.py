@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from cartwheel.exceptions import AppError
 from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
-from cartwheel.ingest.properties import Limits, check_limits
+from cartwheel.ingest.columns import check_lengths
+from cartwheel.ingest.properties import Limits
 from cartwheel.runtime import Runtime
 
 
@@ -19,7 +20,15 @@ async def ingest(runtime: Runtime, events: list[CanonicalEvent]) -> list[IngestR
     """Resolve and durably store ``events``; one result or error per event, in order.
 
     Test events (``event.test``) are resolved read-only and nothing is stored."""
-    return await runtime.writer.submit(events)
-
-
-__all__ = ["check_limits", "ingest", "limits"]
+    results: list[IngestResult | AppError | None] = []
+    storable: list[CanonicalEvent] = []
+    for event in events:
+        try:
+            check_lengths(event)
+        except AppError as exc:
+            results.append(exc)
+        else:
+            results.append(None)
+            storable.append(event)
+    stored = iter(await runtime.writer.submit(storable))
+    return [result if result is not None else next(stored) for result in results]

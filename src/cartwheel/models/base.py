@@ -8,7 +8,6 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
@@ -94,9 +93,3 @@ def uuid7() -> uuid.UUID:
             value = _uuid7_last + 1
         _uuid7_last = value
     return uuid.UUID(int=value)
-
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")

@@ -9,7 +9,8 @@ import msgspec
 from cartwheel.exceptions import AppError, NotFound, ValidationFailed
 from cartwheel.health import EVENTS_INGESTED
 from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
-from cartwheel.ingest.service import check_limits, ingest, limits
+from cartwheel.ingest.properties import check_limits
+from cartwheel.ingest.service import ingest, limits
 from cartwheel.runtime import Runtime
 from cartwheel.wire.lindris.mapping import generic_event, lifecycle_event
 from cartwheel.wire.lindris.requests import GENERIC_FIELDS, EventType
