@@ -182,3 +182,19 @@ def test_a_dedup_key_repeated_within_one_batch_is_stored_once(
             )
         )
     assert count == 1
+
+
+def test_a_value_too_long_for_its_column_is_that_events_error(
+    runtime: Runtime, store: StoreFixture
+) -> None:
+    import asyncio
+
+    from cartwheel.exceptions import ValidationFailed
+    from cartwheel.ingest.service import ingest
+
+    ok = event(store.store_id, email="fine@example.com")
+    too_long = event(store.store_id, "x" * 301, email="fine@example.com")
+    first, second = asyncio.run(ingest(runtime, [ok, too_long]))
+    assert isinstance(first, IngestResult)
+    assert isinstance(second, ValidationFailed)
+    assert second.errors == {"name": ["The name may not be greater than 300 characters."]}
