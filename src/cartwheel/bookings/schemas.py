@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cartwheel import models
-from cartwheel.kit.requests import MAX_EXTERNAL_ID, Email, Timestamp, to_unix
+from cartwheel.identity.addresses import Email
+from cartwheel.kit.requests import MAX_EXTERNAL_ID, Timestamp, to_unix
 
 BOOKING_EXAMPLE: dict[str, Any] = {
     "id": 206,

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cartwheel import models
-from cartwheel.kit.requests import Email, Id, to_unix
+from cartwheel.identity.addresses import Email
+from cartwheel.kit.requests import Id, to_unix
 
 CONTACT_EXAMPLE: dict[str, Any] = {
     "id": 123,

@@ -27,7 +27,7 @@ from cartwheel.contacts.schemas import (
 from cartwheel.events import queries as event_queries
 from cartwheel.exceptions import BadRequest, Conflict, NotFound, ValidationFailed
 from cartwheel.forms import repository as forms
-from cartwheel.ingest.normalize import normalize_email, normalize_external_id, normalize_phone
+from cartwheel.identity.addresses import normalize_email, normalize_external_id, normalize_phone
 from cartwheel.kit.pagination import PageParams, paginate
 from cartwheel.lists import repository as lists
 from cartwheel.members import repository as members

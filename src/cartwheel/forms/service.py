@@ -19,9 +19,8 @@ from cartwheel.forms.schemas import (
     submission_view,
     submitted_payload,
 )
-from cartwheel.ingest.normalize import normalize_email
+from cartwheel.identity.addresses import is_valid_email, normalize_email
 from cartwheel.kit.pagination import PageParams, paginate
-from cartwheel.kit.requests import is_email
 from cartwheel.models import FormSubmission as SubmissionRow
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import emit
@@ -109,7 +108,7 @@ def _contact_fields(data: FormSubmissionCreate) -> tuple[str | None, dict[str, s
             value = field.value.strip()
             if not value:
                 continue
-            if not is_email(value):
+            if not is_valid_email(value):
                 raise ValidationFailed(
                     {f"fields.{index}.value": ["The email field must be a valid email address."]}
                 )

@@ -23,7 +23,7 @@ class Identifier:
 class IdentityHints:
     """Who the event is about, in the adapter's documented priority order (first wins).
 
-    Values are already normalized (see :mod:`cartwheel.ingest.normalize`)."""
+    Values are already normalized (see :mod:`cartwheel.identity.addresses`)."""
 
     identifiers: list[Identifier] = field(default_factory=list)
     #: Create a contact when nothing matches (every documented format does).

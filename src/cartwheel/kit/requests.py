@@ -7,13 +7,12 @@ shares these. Bodies are read by hand (size checked first, msgspec) and document
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from cartwheel.exceptions import BadRequest, ValidationFailed
 from cartwheel.ingest.body import read_json
@@ -26,27 +25,6 @@ M = TypeVar("M", bound=BaseModel)
 MAX_TIMESTAMP = 253_402_300_799
 #: The largest id of the store's own (a 64-bit integer), such as a booking's event id.
 MAX_EXTERNAL_ID = 2**63 - 1
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-
-
-def is_email(value: str) -> bool:
-    return len(value) <= 320 and _EMAIL.match(value) is not None
-
-
-def _check_email(value: str) -> str:
-    value = value.strip()
-    if not is_email(value):
-        raise PydanticCustomError("invalid", "must be a valid email address")
-    return value
-
-
-#: An email address (format-checked, surrounding spaces removed; not yet lower-cased).
-Email = Annotated[
-    str,
-    AfterValidator(_check_email),
-    Field(json_schema_extra={"format": "email"}),
-]
 
 #: A Unix timestamp in seconds.
 Timestamp = Annotated[int, Field(ge=0, le=MAX_TIMESTAMP)]

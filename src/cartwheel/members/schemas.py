@@ -9,7 +9,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from cartwheel import models
-from cartwheel.kit.requests import Email, Id, to_unix
+from cartwheel.identity.addresses import Email
+from cartwheel.kit.requests import Id, to_unix
 
 ADDRESS_EXAMPLE: dict[str, Any] = {
     "name": "string",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from cartwheel.auth.tokens import digest
 from cartwheel.contacts import service as contacts
 from cartwheel.exceptions import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from cartwheel.ingest.normalize import normalize_email
+from cartwheel.identity.addresses import normalize_email
 from cartwheel.kit.pagination import PageParams, paginate
 from cartwheel.kit.requests import is_id, to_unix
 from cartwheel.members import repository, tokens

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cartwheel.kit.requests import Email
+from cartwheel.identity.addresses import Email
 
 OrderStatus = Literal["pending", "shipped", "completed", "canceled", "archived"]
 OrderStatusInput = Literal["PENDING", "SHIPPED", "COMPLETED", "CANCELED", "ARCHIVED"]

@@ -9,7 +9,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from cartwheel.ingest.normalize import normalize_external_id
+from cartwheel.identity.addresses import normalize_external_id
 from cartwheel.ingest.properties import parse_iso_datetime
 from cartwheel.models import Event
 

@@ -41,9 +41,14 @@ from cartwheel.exceptions import (
     first_message,
 )
 from cartwheel.health import EVENTS_INGESTED
+from cartwheel.identity.addresses import (
+    is_valid_email,
+    normalize_email,
+    normalize_external_id,
+    normalize_phone,
+)
 from cartwheel.ingest.body import read_body
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, IngestResult, ProfilePatch
-from cartwheel.ingest.normalize import normalize_email, normalize_external_id, normalize_phone
 from cartwheel.ingest.properties import Limits, check_limits, split_properties
 from cartwheel.ingest.service import ingest, limits
 from cartwheel.kit import cors
@@ -394,7 +399,7 @@ def to_canonical(store_id: int, payload: _Event, lim: Limits) -> CanonicalEvent:
     hints.add("external", normalize_external_id(customer.source_id))
     if customer.email is not None:
         email = normalize_email(customer.email)
-        if email is None or "@" not in email:
+        if email is None or not is_valid_email(email):
             raise VoucherifyError(
                 400,
                 "invalid_customer",

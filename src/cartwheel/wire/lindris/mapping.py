@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import String
 
+from cartwheel.identity.addresses import normalize_email, normalize_external_id, normalize_phone
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, ProfilePatch
 from cartwheel.ingest.entities import (
     AddressEntity,
@@ -25,7 +26,6 @@ from cartwheel.ingest.entities import (
     ProductVariantEntity,
     SubscriptionEntity,
 )
-from cartwheel.ingest.normalize import normalize_email, normalize_external_id, normalize_phone
 from cartwheel.ingest.properties import parse_iso_datetime, split_properties
 from cartwheel.models import Contact
 from cartwheel.wire.lindris.requests import EventType

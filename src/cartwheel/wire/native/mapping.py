@@ -14,9 +14,14 @@ from typing import Any
 import msgspec
 
 from cartwheel.exceptions import AppError, BadRequest, ValidationFailed
+from cartwheel.identity.addresses import (
+    is_valid_email,
+    normalize_email,
+    normalize_external_id,
+    normalize_phone,
+)
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, IngestResult, ProfilePatch
 from cartwheel.ingest.entities import ENTITY_CATEGORIES
-from cartwheel.ingest.normalize import normalize_email, normalize_external_id, normalize_phone
 from cartwheel.ingest.properties import Limits, check_limits, split_properties
 from cartwheel.wire.native.schemas import (
     ENTITY_TYPES,
@@ -27,7 +32,6 @@ from cartwheel.wire.native.schemas import (
     NativeEvent,
 )
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _LOCATION = re.compile(r"^(?P<message>.*) - at `\$(?P<path>[^`]*)`$", re.DOTALL)
 _TYPE_NAMES = {
     "str": "a string",
@@ -202,7 +206,7 @@ def _identity(contact: NativeContact, errors: dict[str, list[str]]) -> IdentityH
         hints.add("external", external)
     if contact.email is not None:
         email = normalize_email(contact.email)
-        if email is None or not _EMAIL.match(email):
+        if email is None or not is_valid_email(email):
             errors["contact.email"] = ["The contact.email field must be a valid email address."]
         else:
             hints.add("email", email)

@@ -18,9 +18,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from cartwheel.exceptions import InvalidRequest
+from cartwheel.identity.addresses import (
+    is_valid_email,
+    normalize_email,
+    normalize_external_id,
+    normalize_phone,
+)
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, ProfilePatch
 from cartwheel.ingest.entities import AddressEntity, LineItemEntity, OrderEntity
-from cartwheel.ingest.normalize import normalize_email, normalize_external_id, normalize_phone
 from cartwheel.ingest.properties import (
     Limits,
     check_limits,
@@ -36,7 +41,6 @@ MAX_EVENT_NAME = 300
 MAX_ORIGIN = 200
 MAX_IDENTIFIER = 320
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _BIRTHDATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -304,7 +308,7 @@ def _contact(value: Any, errors: FieldErrors) -> tuple[IdentityHints, ProfilePat
 
     external = _text(value, "id", "contact.id", MAX_IDENTIFIER, errors)
     email = _text(value, "email", "contact.email", MAX_IDENTIFIER, errors)
-    if email is not None and not _EMAIL.match(email):
+    if email is not None and not is_valid_email(email):
         errors.add("contact.email", "'contact.email' must be a valid email address")
         email = None
     raw_phone = _text(value, "phone", "contact.phone", None, errors)

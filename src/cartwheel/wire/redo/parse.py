@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cartwheel.exceptions import AppError, InvalidRequest, NotFound
+from cartwheel.identity.addresses import is_valid_email, normalize_email, normalize_phone
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, ProfilePatch
-from cartwheel.ingest.normalize import normalize_email, normalize_phone
 from cartwheel.ingest.properties import (
     LimitExceeded,
     Limits,
@@ -32,7 +32,6 @@ MAX_EVENT_NAME = 300
 MAX_EMAIL = 320
 MAX_NAME = 200
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
 _MAX_CONTACT_ID = 2**31 - 1
@@ -201,7 +200,7 @@ def _customer(value: Any, errors: FieldErrors) -> tuple[IdentityHints, ProfilePa
 
     contact_ref = _text(value, "id", "customer.id", errors)
     email = _text(value, "email", "customer.email", errors, MAX_EMAIL)
-    if email is not None and not _EMAIL.match(email):
+    if email is not None and not is_valid_email(email):
         errors.add("customer.email", "customer.email must be a valid email address.")
         email = None
     raw_phone = _text(value, "phoneNumber", "customer.phoneNumber", errors)

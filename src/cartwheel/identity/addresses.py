@@ -1,0 +1,84 @@
+"""The one rule for the identifiers people are found by: how an email, a phone and an
+external id are normalized, and when an email is valid. Every wire format and the store data
+API call these; each format words its own error message."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+#: RFC 5321: 64 octets of local part, 255 of domain, 320 in all (with the "@").
+EMAIL_MAX = 320
+_LOCAL_MAX = 64
+_DOMAIN_MAX = 255
+_LABEL_MAX = 63
+
+
+def normalize_email(value: str | None) -> str | None:
+    """Trimmed and lower-cased (emails compare case-insensitively); None when blank. Says
+    nothing of validity: see :func:`is_valid_email`."""
+    if value is None:
+        return None
+    value = value.strip().lower()
+    return value or None
+
+
+def is_valid_email(value: str) -> bool:
+    """An address a mail server could deliver to: one ``@``, a non-empty local part without
+    spaces, and a domain of at least two dot-separated labels (``ann@shop`` is refused: no
+    store's customer has a mailbox on a bare host name)."""
+    if len(value) > EMAIL_MAX or value.count("@") != 1:
+        return False
+    local, domain = value.split("@")
+    if not local or len(local) > _LOCAL_MAX or len(domain) > _DOMAIN_MAX:
+        return False
+    if any(ch.isspace() or ord(ch) < 32 or ch == "\x7f" for ch in value):
+        return False
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return False
+    return all(0 < len(label) <= _LABEL_MAX for label in labels)
+
+
+def normalize_phone(value: str | None, default_region: str | None = "US") -> str | None:
+    """E.164 (``+15551234567``), or None when the value is not a possible phone number."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    try:
+        parsed = phonenumbers.parse(value, None if value.startswith("+") else default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_external_id(value: object) -> str | None:
+    """External ids are strings; numbers are cast (``123`` → ``"123"``)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def _check_email(value: str) -> str:
+    value = value.strip()
+    if not is_valid_email(value):
+        raise PydanticCustomError("invalid", "must be a valid email address")
+    return value
+
+
+#: An email address (format-checked, surrounding spaces removed; not yet lower-cased).
+Email = Annotated[
+    str,
+    AfterValidator(_check_email),
+    Field(json_schema_extra={"format": "email"}),
+]
