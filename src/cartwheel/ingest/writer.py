@@ -2,7 +2,7 @@
 
 Requests hand their events to :meth:`IngestWriter.submit` and wait. The writer thread takes
 everything queued (up to ``max_batch`` events), resolves and stores it in one transaction
-(:class:`~cartwheel.ingest.resolver.BatchResolver`), commits — one fsync for the whole batch —
+(:class:`~cartwheel.identity.resolver.BatchResolver`), commits — one fsync for the whole batch —
 and only then answers every waiting request. So a 2xx always means committed, and under load
 the cost of a commit is shared by every request that arrived while the previous one ran.
 
@@ -26,8 +26,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from cartwheel.db import Database
 from cartwheel.exceptions import AppError
+from cartwheel.identity.resolver import BatchResolver
 from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
-from cartwheel.ingest.resolver import BatchResolver
 from cartwheel.models.base import utcnow
 
 log = logging.getLogger(__name__)
