@@ -16,9 +16,9 @@ install: $(BIN)/.installed
 run: install  ## install, migrate the SQLite default and serve on 127.0.0.1:8000
 	$(BIN)/cartwheel serve
 
-test: install  ## install and run the whole suite, on SQLite and PostgreSQL
+test: install  ## install and run the whole suite, on SQLite and PostgreSQL, one process per core
 	scripts/ensure-postgres.sh
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: install
 	$(BIN)/ruff check src tests bench
