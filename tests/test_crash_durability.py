@@ -129,12 +129,11 @@ def test_a_server_killed_mid_load_keeps_every_acknowledged_event_once(
     assert all(count == 1 for count in stored.values())
 
     # The clients retry everything they sent, acknowledged or not, with the same dedup keys.
-    with server(db) as (_process, port):
-        with httpx.Client(timeout=30, headers=store.headers) as client:
-            for i in sorted(acknowledged | failed):
-                response = client.post(f"http://127.0.0.1:{port}/v1/events", json=event_body(run, i))
-                assert response.status_code == 202, response.text
-                assert response.json()["duplicate"] is (i in acknowledged or f"{run}-{i}" in stored)
+    with server(db) as (_process, port), httpx.Client(timeout=30, headers=store.headers) as client:
+        for i in sorted(acknowledged | failed):
+            response = client.post(f"http://127.0.0.1:{port}/v1/events", json=event_body(run, i))
+            assert response.status_code == 202, response.text
+            assert response.json()["duplicate"] is (i in acknowledged or f"{run}-{i}" in stored)
 
     after = stored_per_key(db, run)
     assert set(after) == {f"{run}-{i}" for i in acknowledged | failed}
