@@ -87,6 +87,19 @@ def test_normalization_trims_and_lower_cases() -> None:
     assert normalize_email("   ") is None
 
 
+def test_normalization_composes_unicode_so_one_person_has_one_address() -> None:
+    decomposed, composed = "jose\u0301@c.example", "jos\u00e9@c.example"
+    assert normalize_email(decomposed) == normalize_email(composed) == composed
+
+
+def test_nfc_and_nfd_spellings_of_one_email_are_one_contact(
+    client: TestClient, store: StoreFixture
+) -> None:
+    first = native(client, store, "Jose\u0301@c.example").json()
+    second = native(client, store, "jos\u00e9@c.example").json()
+    assert first["contactId"] == second["contactId"]
+
+
 @pytest.mark.parametrize("fmt", SENDERS)
 def test_every_format_refuses_what_the_rule_refuses(
     client: TestClient, store: StoreFixture, fmt: str

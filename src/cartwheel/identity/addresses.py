@@ -4,6 +4,7 @@ API call these; each format words its own error message."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 import phonenumbers
@@ -18,11 +19,12 @@ _LABEL_MAX = 63
 
 
 def normalize_email(value: str | None) -> str | None:
-    """Trimmed and lower-cased (emails compare case-insensitively); None when blank. Says
-    nothing of validity: see :func:`is_valid_email`."""
+    """Trimmed, in Unicode NFC and lower-cased, so ``josé@…`` typed with a combining accent
+    and with a precomposed one is one person; None when blank. Says nothing of validity: see
+    :func:`is_valid_email`."""
     if value is None:
         return None
-    value = value.strip().lower()
+    value = unicodedata.normalize("NFC", value.strip()).lower()
     return value or None
 
 
