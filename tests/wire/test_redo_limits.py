@@ -162,6 +162,8 @@ def test_missing_or_wrong_key_is_a_401_problem(
         response = client.post(path.format(store.store_id), json=bodies_for(path), headers=headers)
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"] == "Bearer"
+        # Not one of the statuses the document declares: its `default`, problem+json.
+        assert response.headers["content-type"] == "application/problem+json"
         assert json_of(response) == {
             "type": "about:blank",
             "title": "Unauthorized",
@@ -187,6 +189,7 @@ def test_another_stores_id_is_a_404_like_a_missing_store(
     for store_id in (other_store.store_id, 999_999_999, "abc", "0001", f"{store.store_id}x"):
         response = client.post(path.format(store_id), json=bodies_for(path), headers=store.headers)
         assert response.status_code == 404, store_id
+        assert response.headers["content-type"] == "application/json"
         assert json_of(response) == not_found
     assert contacts_in(db, store) == 0 and contacts_in(db, other_store) == 0
 
@@ -224,6 +227,7 @@ def test_over_the_stores_rate_limit_is_a_429_problem(
     assert client.post(url, json=bodies_for(path), headers=store.headers).status_code == 202
     response = client.post(url, json=bodies_for(path), headers=store.headers)
     assert response.status_code == 429
+    assert response.headers["content-type"] == "application/json"
     assert json_of(response) == {
         "type": "about:blank",
         "title": "Too Many Requests",
@@ -274,7 +278,13 @@ def test_openapi_documents_both_endpoints_with_the_documents_examples(
 
     for operation in (single, bulk):
         assert set(operation["responses"]) >= {"202", "400", "401", "404", "413", "429"}
-        problem = operation["responses"]["400"]["content"]["application/problem+json"]
+        responses = operation["responses"]
+        # The content types of Redo's document: application/json for 400, 404 and 429,
+        # application/problem+json for its `default` response.
+        for status in ("400", "404", "429"):
+            assert set(responses[status]["content"]) == {"application/json"}, status
+        assert set(responses["default"]["content"]) == {"application/problem+json"}
+        problem = responses["400"]["content"]["application/json"]
         assert "detail" in _resolve(document, problem["schema"]["$ref"])["properties"]
     results = bulk["responses"]["202"]["content"]["application/json"]["schema"]["$ref"]
     assert "results" in _resolve(document, results)["properties"]

@@ -384,7 +384,17 @@ def test_a_secret_key_is_not_accepted(client: TestClient, store: StoreFixture) -
 
 @pytest.mark.parametrize(
     "origin",
-    ["https://evil.example.com", "http://shop.example.com", "https://shop.example.com.evil.io"],
+    [
+        "https://evil.example.com",
+        "http://shop.example.com",
+        "https://shop.example.com.evil.io",
+        # Without a scheme (Voucherify's `string<hostname>`), the host still has to match,
+        "evil.example.com",
+        "shop.example.com.evil.io",
+        # and a port the header names must be the allowed origin's (443 for https).
+        "shop.example.com:8443",
+        "https://shop.example.com:8443",
+    ],
 )
 def test_an_origin_the_credential_does_not_allow_is_refused(
     client: TestClient, db: Database, store: StoreFixture, origin: str
@@ -407,6 +417,18 @@ def test_an_origin_the_credential_does_not_allow_is_refused(
 def test_an_allowed_origin_may_name_a_port(client: TestClient, store: StoreFixture) -> None:
     response = send(client, store, DOCUMENT_EXAMPLE, origin="https://shop.example.com:443")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["shop.example.com", "shop.example.com:443", "SHOP.example.com"])
+def test_the_origin_header_is_a_hostname_scheme_and_port_optional(
+    client: TestClient, db: Database, store: StoreFixture, origin: str
+) -> None:
+    # Voucherify types `origin` as string<hostname>: a server-side client configured with
+    # `shop.example.com` is accepted by a store that allows `https://shop.example.com`.
+    response = send(client, store, DOCUMENT_EXAMPLE, origin=origin)
+    assert response.status_code == 200, response.text
+    assert json_of(response)["object"] == "event"
+    assert [e.name for e in events(db, store)] == ["user_subscribed"]
 
 
 @pytest.mark.parametrize(

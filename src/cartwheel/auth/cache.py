@@ -100,20 +100,27 @@ class CredentialCache:
 
 
 def origin_allowed(origin: str | None, allowed: tuple[str, ...]) -> bool:
-    """Does ``origin`` match one of ``allowed``? Hosts must match; an allowed entry that
-    names a scheme or a port must match those too (``shop.example.com`` allows any)."""
+    """Does ``origin`` match one of ``allowed``? Hosts must match. Voucherify types the
+    header ``string<hostname>``, so its scheme and port are optional: a scheme or port the
+    header does carry must match the allowed entry's, and an allowed entry that names a
+    scheme or port must match a header that names them (``shop.example.com`` allows any)."""
     if not origin:
         return False
-    requested = urlsplit(origin if "://" in origin else "//" + origin)
+    try:
+        requested = urlsplit(origin if "://" in origin else "//" + origin)
+        requested_port = _port(requested.scheme, requested.port)
+    except ValueError:
+        return False
     if not requested.hostname:
         return False
     for entry in allowed:
         wanted = urlsplit(entry if "://" in entry else "//" + entry)
         if wanted.hostname != requested.hostname:
             continue
-        if wanted.scheme and wanted.scheme != requested.scheme:
+        if wanted.scheme and requested.scheme and wanted.scheme != requested.scheme:
             continue
-        if wanted.port is not None and wanted.port != _port(requested.scheme, requested.port):
+        wanted_port = _port(wanted.scheme, wanted.port)
+        if wanted_port is not None and requested_port is not None and wanted_port != requested_port:
             continue
         return True
     return False

@@ -32,6 +32,14 @@ from cartwheel.wire.redo.schemas import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+#: Redo's document declares ``application/json`` for its 400, 404 and 429 bodies and
+#: ``application/problem+json`` only for its ``default`` response (any other status): a
+#: client generated from the document reads each status with the content type it declares.
+_DECLARED_JSON = frozenset({400, 404, 429})
+
+
+def problem_media_type(status: int) -> str:
+    return "application/json" if status in _DECLARED_JSON else PROBLEM_JSON
 
 
 class BulkRejected(AppError):
@@ -56,7 +64,9 @@ def render_problem(_request: Request, exc: AppError) -> Response:
         body["errors"] = _field_errors(exc)
     if isinstance(exc, BulkRejected):
         body["results"] = exc.results
-    response = JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM_JSON)
+    response = JSONResponse(
+        body, status_code=exc.status_code, media_type=problem_media_type(exc.status_code)
+    )
     if exc.status_code == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
     return apply_headers(response, exc)
@@ -70,21 +80,22 @@ def _field_errors(exc: ValidationFailed) -> list[dict[str, str]]:
     ]
 
 
-def _problem(description: str) -> dict[str, Any]:
+def _problem(description: str, media_type: str = "application/json") -> dict[str, Any]:
     return {
         "description": description,
-        "content": {PROBLEM_JSON: {"schema": schema_ref(RedoProblem)}},
+        "content": {media_type: {"schema": schema_ref(RedoProblem)}},
     }
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _problem("Missing or invalid secret API key"),
+    401: _problem("Missing or invalid secret API key", PROBLEM_JSON),
     404: _problem("Store not found (or not the key's store)"),
-    413: _problem("The request body exceeds 5 MB"),
+    413: _problem("The request body exceeds 5 MB", PROBLEM_JSON),
     429: _problem(
         "Rate limit exceeded (100 requests per second per store); see `Retry-After` and "
         "`X-RateLimit-*`"
     ),
+    "default": _problem("Any other error", PROBLEM_JSON),
 }
 
 _IDENTITY = """
