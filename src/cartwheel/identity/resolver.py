@@ -14,10 +14,15 @@ The identity rules (see docs/identity.md):
   already belongs to another contact. If that contact has no email of its own (the same person
   seen before only by phone or external id) it is merged into the resolved one; if it has a
   different email the identifier stays where it is and the conflict is recorded.
+
+Events resolve with :attr:`Policy.MERGE`. The other paths that find or create a person (the
+store data API, forms, bookings, members) use the same resolver through :meth:`person` with
+their own policy for an identifier that belongs to someone else.
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,18 +31,46 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, or_, select, tuple_, update
 
-from cartwheel.exceptions import AppError, NotFound
+from cartwheel.exceptions import AppError, Conflict, NotFound
+from cartwheel.identity import owned
 from cartwheel.ingest.bulk import BulkInsert
 from cartwheel.ingest.canonical import (
     PROFILE_FIELDS,
     STORED_KINDS,
     CanonicalEvent,
     Identifier,
+    IdentityHints,
     IngestResult,
+    ProfilePatch,
 )
 from cartwheel.models import Contact, ContactIdentifier, ContactMerge, Event, IdentityConflict
 from cartwheel.models.base import uuid7
 from cartwheel.outbox import CONTACT_CREATED, CONTACT_MERGED, emit_many
+
+EMAIL_TAKEN = "A contact with this email already exists."
+
+
+class Policy(enum.Enum):
+    """What to do when an identifier the caller ties to a contact belongs to another one."""
+
+    #: Events: merge that contact in when it has no email (or the same one); otherwise
+    #: leave the identifier with it and record a conflict.
+    MERGE = "merge"
+    #: The store data API: an email of another contact is a 409 (``EMAIL_TAKEN``); any
+    #: other identifier (a shared phone) stays with its owner, recorded as a conflict.
+    REFUSE = "refuse"
+    #: Never merge: the identifier stays with its owner and a conflict is recorded.
+    RECORD = "record"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The contact :meth:`BatchResolver.person` found or created."""
+
+    id: int
+    uuid: uuid.UUID
+    created: bool
+
 
 _CONTACT_COLUMNS = ("email", "phone", *PROFILE_FIELDS, "custom_fields")
 _EVENT_COLUMNS = (
@@ -105,11 +138,14 @@ _Key = tuple[int, str, str]  # (store_id, kind, value)
 
 
 class BatchResolver:
-    """Resolves and stores one batch. Use once: ``BatchResolver(conn, now).run(events)``."""
+    """Resolves and stores one batch. Use once: ``BatchResolver(conn, now).run(events)``,
+    or ``BatchResolver(conn, now, Policy.REFUSE).person(...)`` for one person without an
+    event."""
 
-    def __init__(self, conn: Connection, now: datetime) -> None:
+    def __init__(self, conn: Connection, now: datetime, policy: Policy = Policy.MERGE) -> None:
         self.conn = conn
         self.now = now
+        self.policy = policy
         self._bulk = BulkInsert(conn)
         self._owners: dict[_Key, _ContactState] = {}
         self._by_id: dict[int, _ContactState] = {}
@@ -124,7 +160,7 @@ class BatchResolver:
 
     def run(self, events: list[CanonicalEvent]) -> list[IngestResult | AppError]:
         seen_keys = self._load_dedup_keys(events)
-        self._load_contacts(events)
+        self._load_contacts([(e.store_id, e.identity) for e in events])
         # A _PendingEvent in a tuple is a repeat, within this batch, of that event's dedup key.
         results: list[IngestResult | AppError | _PendingEvent | tuple[_PendingEvent]] = []
         batch_keys: dict[tuple[int, str], _PendingEvent] = {}
@@ -147,6 +183,23 @@ class BatchResolver:
             results.append(outcome)
         self._flush()
         return [self._result(item) for item in results]
+
+    def person(
+        self,
+        store_id: int,
+        hints: IdentityHints,
+        *,
+        source: str,
+        profile: ProfilePatch | None = None,
+    ) -> Person:
+        """Find the person ``hints`` name (in their priority order) or create one, attach
+        the other identifiers under this resolver's policy, and store it; no event."""
+        self._load_contacts([(store_id, hints)])
+        contact = self._find_or_create(store_id, hints, profile, source)
+        self._flush()
+        contact = contact.final()
+        assert contact.id is not None
+        return Person(id=contact.id, uuid=contact.uuid, created=contact.is_new)
 
     # -- loading ------------------------------------------------------------------------
 
@@ -179,20 +232,20 @@ class BatchResolver:
         rows = self.conn.execute(select(Contact.id, Contact.uuid).where(Contact.id.in_(ids)))
         return {row.id: row.uuid for row in rows}
 
-    def _load_contacts(self, events: list[CanonicalEvent]) -> None:
+    def _load_contacts(self, identities: list[tuple[int, IdentityHints]]) -> None:
         stored: set[_Key] = set()
         by_id: set[tuple[int, int]] = set()
         by_uuid: set[tuple[int, uuid.UUID]] = set()
-        for event in events:
-            for ident in event.identity.identifiers:
+        for store_id, identity in identities:
+            for ident in identity.identifiers:
                 if ident.kind in STORED_KINDS:
-                    stored.add((event.store_id, ident.kind, ident.value))
+                    stored.add((store_id, ident.kind, ident.value))
                 elif ident.kind == "contact_id" and ident.value.isdigit():
-                    by_id.add((event.store_id, int(ident.value)))
+                    by_id.add((store_id, int(ident.value)))
                 elif ident.kind == "contact_uuid":
                     parsed = _parse_uuid(ident.value)
                     if parsed is not None:
-                        by_uuid.add((event.store_id, parsed))
+                        by_uuid.add((store_id, parsed))
         contact_ids: set[int] = set()
         identifier_rows: list[Any] = []
         if stored:
@@ -277,7 +330,23 @@ class BatchResolver:
 
     def _resolve(self, event: CanonicalEvent) -> _PendingEvent | IngestResult:
         store_id = event.store_id
-        hints = event.identity.identifiers
+        if event.test:
+            candidate = self._find(store_id, event.identity)
+            return IngestResult(
+                event_id=None,
+                contact_id=candidate.id if candidate else None,
+                contact_uuid=candidate.uuid if candidate else None,
+                received_at=self.now,
+            )
+        source = event.profile.source if event.profile and event.profile.source else event.source
+        contact = self._find_or_create(store_id, event.identity, event.profile, source)
+        pending = _PendingEvent(event=event, event_id=uuid7(), contact=contact)
+        self._pending.append(pending)
+        return pending
+
+    def _find(self, store_id: int, identity: IdentityHints) -> _ContactState | None:
+        """The contact the hints name, first match in priority order (rules 1 and 2)."""
+        hints = identity.identifiers
         candidate: _ContactState | None = None
         via: Identifier | None = None
         for ident in hints:
@@ -285,46 +354,47 @@ class BatchResolver:
             if candidate is not None:
                 via = ident
                 break
-        email = event.identity.first("email")
+        email = identity.first("email")
         if candidate is not None and via is not None and via.kind == "phone" and email:
             email_owner = self._lookup(store_id, Identifier("email", email))
             if email_owner is not None:
                 candidate = email_owner
             elif candidate.email and candidate.email != email:
                 candidate = None  # a different known person shares this phone
-        if event.test:
-            return IngestResult(
-                event_id=None,
-                contact_id=candidate.id if candidate else None,
-                contact_uuid=candidate.uuid if candidate else None,
-                received_at=self.now,
-            )
+        return candidate
+
+    def _find_or_create(
+        self,
+        store_id: int,
+        identity: IdentityHints,
+        profile: ProfilePatch | None,
+        source: str | None,
+    ) -> _ContactState:
+        """Rules 1 to 5: find or create, attach the other identifiers, patch the profile."""
+        hints = identity.identifiers
+        candidate = self._find(store_id, identity)
         if candidate is None:
-            if not event.identity.create or not any(i.kind in STORED_KINDS for i in hints):
+            if not identity.create or not any(i.kind in STORED_KINDS for i in hints):
                 raise NotFound("No contact matches the given identifiers.")
-            candidate = self._new_contact(store_id, event)
+            candidate = self._new_contact(store_id, source)
         for ident in hints:
             if ident.kind in STORED_KINDS:
                 self._attach(candidate, store_id, ident)
         candidate = candidate.final()
-        if event.profile is not None and not event.profile.is_empty():
-            self._patch(candidate, event.profile.fields, event.profile.custom_fields)
-        pending = _PendingEvent(event=event, event_id=uuid7(), contact=candidate)
-        self._pending.append(pending)
-        return pending
+        if profile is not None and not profile.is_empty():
+            self._patch(candidate, profile.fields, profile.custom_fields)
+        return candidate
 
-    def _new_contact(self, store_id: int, event: CanonicalEvent) -> _ContactState:
+    def _new_contact(self, store_id: int, source: str | None) -> _ContactState:
         state = _ContactState(
             store_id=store_id,
             uuid=uuid.uuid4(),
             values={column: None for column in _CONTACT_COLUMNS},
-            source=event.profile.source if event.profile else event.source,
+            source=source,
             is_new=True,
         )
         state.values["custom_fields"] = {}
         state.values["subscribed"] = False
-        if state.source is None:
-            state.source = event.source
         self._new_contacts.append(state)
         return state
 
@@ -340,7 +410,9 @@ class BatchResolver:
             if ident.kind in ("email", "phone"):
                 self._set(contact, ident.kind, ident.value)
             return
-        if owner.email is None or owner.email == contact.email:
+        if self.policy is Policy.REFUSE and ident.kind == "email":
+            raise Conflict(EMAIL_TAKEN)
+        if self.policy is Policy.MERGE and owner.email in (None, contact.email):
             self._merge(owner, contact, f"{ident.kind} {ident.value}")
         else:
             self._conflicts.append((contact, owner, ident.kind, ident.value))
@@ -441,26 +513,8 @@ class BatchResolver:
         for merge in self._merges:
             source, target = merge.source, merge.target.final()
             assert source.id is not None and target.id is not None
-            moved_identifiers = (
-                self.conn.execute(
-                    update(ContactIdentifier)
-                    .where(ContactIdentifier.contact_id == source.id)
-                    .values(contact_id=target.id)
-                    .returning(ContactIdentifier.id)
-                )
-                .scalars()
-                .all()
-            )
-            moved_events = (
-                self.conn.execute(
-                    update(Event)
-                    .where(Event.contact_id == source.id)
-                    .values(contact_id=target.id)
-                    .returning(Event.id)
-                )
-                .scalars()
-                .all()
-            )
+            # Everything the source owns follows, in this transaction (merges are rare).
+            moved: dict[str, Any] = owned.move(self.conn, source.id, target.id)
             self.conn.execute(
                 update(Contact)
                 .where(Contact.id == source.id)
@@ -473,11 +527,7 @@ class BatchResolver:
                     source_contact_id=source.id,
                     target_contact_id=target.id,
                     reason=merge.reason,
-                    moved={
-                        "identifier_ids": list(moved_identifiers),
-                        "event_ids": [str(e) for e in moved_events],
-                        "source_fields": before,
-                    },
+                    moved={**moved, "source_fields": before},
                     created_at=self.now,
                 )
             )

@@ -1,15 +1,15 @@
-"""Listing merges and conflicts, and undoing a merge."""
+"""Listing merges and conflicts, and undoing a merge (through the registry of what a contact
+owns, :mod:`cartwheel.identity.owned`)."""
 
 from __future__ import annotations
 
-import uuid
-
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cartwheel.exceptions import Conflict, NotFound
+from cartwheel.identity import owned
 from cartwheel.kit.pagination import PageParams, paginate
-from cartwheel.models import Contact, ContactIdentifier, ContactMerge, Event, IdentityConflict
+from cartwheel.models import Contact, ContactMerge, IdentityConflict
 from cartwheel.models.base import MAX_ID, utcnow
 from cartwheel.outbox import CONTACT_UPDATED, emit
 
@@ -47,8 +47,9 @@ def list_conflicts(
 
 
 def undo_merge(session: Session, store_id: int, merge_id: int) -> ContactMerge:
-    """Split a merged contact back out: its identifiers and the events that moved with the
-    merge return to it, and it resolves on its own again. Fields copied into the survivor
+    """Split a merged contact back out: everything the merge moved (identifiers, events,
+    orders, list memberships… every row of :data:`~cartwheel.identity.owned.OWNED`) returns
+    to it, and it resolves on its own again. Fields copied into the survivor
     stay there (they may have been edited since); the source keeps its own fields."""
     if not 0 < merge_id <= MAX_ID:
         raise NotFound("Merge not found.")
@@ -60,24 +61,9 @@ def undo_merge(session: Session, store_id: int, merge_id: int) -> ContactMerge:
     source = session.get(Contact, merge.source_contact_id)
     if source is None or source.merged_into_id != merge.target_contact_id:
         raise Conflict("The merged contact has changed since; this merge cannot be undone.")
-    moved = merge.moved or {}
-    identifier_ids = [int(i) for i in moved.get("identifier_ids", [])]
-    event_ids = [uuid.UUID(e) for e in moved.get("event_ids", [])]
-    if identifier_ids:
-        session.execute(
-            update(ContactIdentifier)
-            .where(
-                ContactIdentifier.id.in_(identifier_ids),
-                ContactIdentifier.contact_id == merge.target_contact_id,
-            )
-            .values(contact_id=source.id)
-        )
-    if event_ids:
-        session.execute(
-            update(Event)
-            .where(Event.id.in_(event_ids), Event.contact_id == merge.target_contact_id)
-            .values(contact_id=source.id)
-        )
+    # Exactly the rows the merge recorded, per registry table, that the target still holds.
+    session.flush()
+    owned.move(session.connection(), merge.target_contact_id, source.id, only=merge.moved or {})
     now = utcnow()
     source.merged_into_id = None
     source.updated_at = now

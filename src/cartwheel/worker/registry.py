@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cartwheel.config import Settings, get_settings
-from cartwheel.contacts import tasks as contacts
 from cartwheel.db import Database
-from cartwheel.records import merges as record_merges
 from cartwheel.records import processor as records
 from cartwheel.webhooks import tasks as webhooks
 from cartwheel.worker.queue import Handler
@@ -25,8 +23,6 @@ def event_processors() -> list[Handler]:
 def outbox_consumers() -> list[Handler]:
     """Called for the outbox messages (domain changes) each one wants, in order."""
     return [
-        Handler(contacts.follow_merge, contacts.wants),
-        Handler(record_merges.follow_merge, contacts.wants),  # the same topic: contact_merged
         Handler(webhooks.fan_out_message, webhooks.wants_message),
     ]
 
