@@ -49,6 +49,22 @@ class Settings(BaseSettings):
         "`ingest_max_batch` so that under sustained load processing keeps up with ingest.",
     )
 
+    queue_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="Tries of one handler on one event or outbox message (the first included) "
+        "before it is set aside as failed (a dead letter, replayable by API and CLI).",
+    )
+    queue_backoff_base_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Wait before the first retry of a failed handler; each further retry "
+        "waits twice as long, up to `queue_backoff_cap_seconds`.",
+    )
+    queue_backoff_cap_seconds: float = Field(
+        default=3600.0, gt=0, description="Longest wait between two retries of a failed handler."
+    )
+
     webhook_allow_private: bool = Field(
         default=False, description="Allow webhook targets on private or loopback addresses."
     )

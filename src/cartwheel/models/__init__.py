@@ -23,6 +23,7 @@ from cartwheel.models.order_item import OrderItem
 from cartwheel.models.outbox_message import OutboxMessage
 from cartwheel.models.product import Product
 from cartwheel.models.product_category import ProductCategory
+from cartwheel.models.queue_failure import QueueFailure
 from cartwheel.models.store import Store
 from cartwheel.models.subscriber_list import SubscriberList
 from cartwheel.models.subscriber_list_contact import SubscriberListContact
@@ -54,6 +55,7 @@ __all__ = [
     "OutboxMessage",
     "Product",
     "ProductCategory",
+    "QueueFailure",
     "Store",
     "SubscriberList",
     "SubscriberListContact",

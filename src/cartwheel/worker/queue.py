@@ -1,23 +1,38 @@
 """Claiming and finishing queued rows: the event log and the outbox.
 
-A row is claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (on SQLite the write lock
-held by the transaction does the same job) and marked done in the same transaction that
-does its work. A crash before commit leaves the row pending: the work replays, never lost.
+- **Claim.** A pass claims the oldest pending rows (``processed_at IS NULL``) with ``FOR
+  UPDATE SKIP LOCKED`` on PostgreSQL (on SQLite the write lock held by the transaction does
+  the same job), runs every handler that wants each row, and marks them all processed, in
+  one transaction. A crash before commit leaves the rows pending: the work replays.
+- **Cheap when nothing fails.** The whole batch runs under one savepoint, with no per-row
+  statement of the queue's own.
+- **Isolation.** If anything fails, that savepoint is rolled back and the batch is run again
+  with one savepoint per (row, handler): a failing handler undoes only its own work. The rows
+  are still marked processed; each failing (row, handler) pair becomes a ``queue_failures``
+  row, written in the same transaction.
+- **Retries.** Each pass also claims the failures that are due (``SKIP LOCKED`` again) and
+  runs only their handler on their row, after the rows behind them: a success deletes the
+  failure; another failure waits twice as long as the last (capped); after the last try it
+  stays as ``failed``, a dead letter, until replayed (``worker/service.py``).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.models import Event, OutboxMessage
 from cartwheel.models.base import utcnow
+from cartwheel.worker import metrics, repository
 
 log = logging.getLogger(__name__)
 
@@ -28,124 +43,296 @@ OutboxConsumer = Callable[[Session, OutboxMessage], None]
 #: ``id``, ``store_id``, ``topic``) before the row is loaded, so rows no handler wants are
 #: marked done without being loaded at all.
 RowFilter = Callable[[Session, Any], bool]
+Clock = Callable[[], datetime]
+
+#: The longest error text kept on a failure.
+MAX_ERROR = 1000
+
+
+def _always(_session: Session, _row: Any) -> bool:
+    return True
 
 
 @dataclass(frozen=True, slots=True)
 class Handler:
+    """A processor or consumer, with the rows it wants and a stable name. The name keys its
+    failures (``queue_failures.handler``): by default the function's dotted path; pass the
+    old name when moving a function that may have failures waiting."""
+
     handle: Callable[[Session, Any], None]
-    wants: RowFilter
+    wants: RowFilter = _always
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            handle = self.handle
+            qualname = getattr(handle, "__qualname__", type(handle).__qualname__)
+            object.__setattr__(self, "name", f"{handle.__module__}.{qualname}")
 
     def __call__(self, session: Session, row: Any) -> None:
         if self.wants(session, row):
             self.handle(session, row)
 
 
-#: A row whose handling failed this many times is set aside (marked done, with a log).
-MAX_ATTEMPTS = 5
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often a failing handler is tried on one row, and how long it waits in between."""
 
-_HEADERS: dict[Any, tuple[str, ...]] = {
-    Event: ("id", "store_id", "category", "name", "silent"),
-    OutboxMessage: ("id", "store_id", "topic"),
-}
+    max_attempts: int = 10
+    backoff_base_seconds: float = 5.0
+    backoff_cap_seconds: float = 3600.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(
+            settings.queue_max_attempts,
+            settings.queue_backoff_base_seconds,
+            settings.queue_backoff_cap_seconds,
+        )
+
+    def delay(self, attempts: int) -> float | None:
+        """Seconds to wait after the ``attempts``-th failed try; None once tries are spent."""
+        if attempts >= self.max_attempts:
+            return None
+        exponent = min(attempts - 1, 62)  # past the cap long before; keeps the float finite
+        return float(min(self.backoff_cap_seconds, self.backoff_base_seconds * 2.0**exponent))
 
 
-def _wants(handler: Callable[[Session, Any], None]) -> RowFilter:
-    if isinstance(handler, Handler):
-        return handler.wants
-    return lambda _session, _row: True
+@dataclass(frozen=True, slots=True)
+class _Queue:
+    name: str
+    model: Any
+    header: tuple[str, ...]
+    parse_id: Callable[[str], Any]
 
 
-def process_events(db: Database, processors: Sequence[EventProcessor | Handler], limit: int) -> int:
-    """Run every processor over up to ``limit`` pending events; returns how many."""
-    return _process(db, Event, processors, limit, "event")
+_EVENTS = _Queue(
+    repository.EVENTS, Event, ("id", "store_id", "category", "name", "silent"), uuid.UUID
+)
+_OUTBOX = _Queue(repository.OUTBOX, OutboxMessage, ("id", "store_id", "topic"), int)
 
 
-def process_outbox(db: Database, consumers: Sequence[OutboxConsumer | Handler], limit: int) -> int:
-    """Run every consumer over up to ``limit`` pending outbox messages; returns how many."""
-    return _process(db, OutboxMessage, consumers, limit, "outbox")
+@dataclass(slots=True)
+class _Outcomes:
+    """Counted into the metrics once the pass has committed."""
+
+    retries: int = 0
+    dead_letters: int = 0
+    recovered: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def publish(self, queue: str) -> None:
+        if self.retries:
+            metrics.RETRIES.labels(queue).inc(self.retries)
+        if self.dead_letters:
+            metrics.DEAD_LETTERS.labels(queue).inc(self.dead_letters)
+        if self.recovered:
+            metrics.RECOVERED.labels(queue).inc(self.recovered)
+
+
+def process_events(
+    db: Database,
+    processors: Sequence[EventProcessor | Handler],
+    limit: int,
+    *,
+    policy: RetryPolicy | None = None,
+    clock: Clock = utcnow,
+) -> int:
+    """Run every processor over up to ``limit`` pending events, then retry up to ``limit``
+    due failures; returns how many rows and retries were handled."""
+    return _process(db, _EVENTS, processors, limit, policy or RetryPolicy(), clock)
+
+
+def process_outbox(
+    db: Database,
+    consumers: Sequence[OutboxConsumer | Handler],
+    limit: int,
+    *,
+    policy: RetryPolicy | None = None,
+    clock: Clock = utcnow,
+) -> int:
+    """Run every consumer over up to ``limit`` pending outbox messages, then retry up to
+    ``limit`` due failures; returns how many rows and retries were handled."""
+    return _process(db, _OUTBOX, consumers, limit, policy or RetryPolicy(), clock)
+
+
+def _handlers(handlers: Sequence[Callable[[Session, Any], None]]) -> dict[str, Handler]:
+    named: dict[str, Handler] = {}
+    for handler in handlers:
+        h = handler if isinstance(handler, Handler) else Handler(handler)
+        if h.name in named:
+            raise ValueError(f"two handlers are named {h.name!r}")
+        named[h.name] = h
+    return named
 
 
 def _process(
     db: Database,
-    model: Any,
+    queue: _Queue,
     handlers: Sequence[Callable[[Session, Any], None]],
     limit: int,
-    kind: str,
+    policy: RetryPolicy,
+    clock: Clock,
+) -> int:
+    named = _handlers(handlers)
+    outcomes = _Outcomes()
+    with db.transaction() as session:
+        now = clock()
+        handled = _first_pass(session, db, queue, list(named.values()), limit, now, outcomes)
+        handled += _retry_due(session, db, queue, named, limit, policy, now, outcomes)
+        repository.add(session, [_failed(f, policy, now, outcomes) for f in outcomes.failures])
+    outcomes.publish(queue.name)
+    return handled
+
+
+def _first_pass(
+    session: Session,
+    db: Database,
+    queue: _Queue,
+    handlers: list[Handler],
+    limit: int,
+    now: datetime,
+    outcomes: _Outcomes,
 ) -> int:
     """Claim up to ``limit`` pending rows (oldest first), load and handle those some handler
-    wants, and mark all of them done, in one transaction."""
-    filters = [_wants(h) for h in handlers]
-    with db.transaction() as session:
-        query = (
-            select(*(getattr(model, column) for column in _HEADERS[model]))
-            .where(model.processed_at.is_(None))
-            .order_by(model.id)
-            .limit(limit)
-        )
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        headers = session.execute(query).all()
-        wanted = [h.id for h in headers if any(wants(session, h) for wants in filters)]
-        rows: list[Any] = []
-        if wanted:
-            loaded = session.scalars(select(model).where(model.id.in_(wanted)).order_by(model.id))
-            rows = list(loaded)
-        _run_batch(session, model, rows, handlers, kind)
-        unwanted = {h.id for h in headers} - set(wanted)
-        if unwanted:
-            _mark_done(session, model, list(unwanted))
-        return len(headers)
+    wants, and mark all of them processed."""
+    model = queue.model
+    query = (
+        select(*(getattr(model, column) for column in queue.header))
+        .where(model.processed_at.is_(None))
+        .order_by(model.id)
+        .limit(limit)
+    )
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    headers = session.execute(query).all()
+    if not headers:
+        return 0
+    wanted = [h.id for h in headers if any(handler.wants(session, h) for handler in handlers)]
+    if wanted:
+        rows = list(session.scalars(select(model).where(model.id.in_(wanted)).order_by(model.id)))
+        _run_batch(session, queue, rows, handlers, outcomes)
+    session.execute(
+        update(model).where(model.id.in_([h.id for h in headers])).values(processed_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return len(headers)
 
 
 def _run_batch(
     session: Session,
-    model: Any,
+    queue: _Queue,
     rows: list[Any],
-    handlers: Sequence[Callable[[Session, Any], None]],
-    kind: str,
+    handlers: list[Handler],
+    outcomes: _Outcomes,
 ) -> None:
-    """Handle ``rows`` and mark them done with one UPDATE.
-
-    The whole batch runs under one savepoint: the common case (nothing fails) costs no
-    per-row savepoint or flush. If anything fails, the batch is rolled back and replayed
-    row by row, each under its own savepoint, so one bad row cannot hold up the others."""
-    if not rows:
-        return
-    failed: list[Any] = []
+    """Handle ``rows`` under one savepoint; if anything fails, roll it back and run every
+    (row, handler) pair under a savepoint of its own, noting the pairs that fail."""
     try:
         with session.begin_nested():
             for row in rows:
                 for handler in handlers:
                     handler(session, row)
+        return
     except Exception:
-        failed = [row for row in rows if not _run_one(session, row, handlers, kind)]
-    done = [row.id for row in rows if row not in failed]
-    for row in failed:
-        attempts = getattr(row, "attempts", MAX_ATTEMPTS - 1) + 1
-        if hasattr(row, "attempts"):
-            row.attempts = attempts
-        if attempts >= MAX_ATTEMPTS:
-            log.error("giving up on a row", extra={"kind": kind, "row_id": str(row.id)})
-            done.append(row.id)
-    if done:
-        _mark_done(session, model, done)
+        log.info("queue batch failed; handling it row by row", extra={"queue": queue.name})
+    for row in rows:
+        for handler in handlers:
+            if not handler.wants(session, row):
+                continue
+            error = _run(session, queue, handler, row)
+            if error is not None:
+                outcomes.failures.append(
+                    {
+                        "store_id": row.store_id,
+                        "queue": queue.name,
+                        "row_id": str(row.id),
+                        "handler": handler.name,
+                        "attempts": 1,
+                        "last_error": error,
+                    }
+                )
 
 
-def _mark_done(session: Session, model: Any, ids: list[Any]) -> None:
-    session.execute(
-        update(model).where(model.id.in_(ids)).values(processed_at=utcnow()),
-        execution_options={"synchronize_session": False},
-    )
-
-
-def _run_one(
-    session: Session, row: Any, handlers: Sequence[Callable[[Session, Any], None]], kind: str
-) -> bool:
+def _run(session: Session, queue: _Queue, handler: Handler, row: Any) -> str | None:
+    """Run one handler on one row under its own savepoint; the error text if it failed."""
     try:
         with session.begin_nested():
-            for handler in handlers:
-                handler(session, row)
-    except Exception:
-        log.exception("processing failed", extra={"kind": kind, "row_id": str(row.id)})
-        return False
-    return True
+            handler(session, row)
+    except Exception as exc:
+        log.warning(
+            "queue handler failed",
+            exc_info=True,
+            extra={"queue": queue.name, "row_id": str(row.id), "handler": handler.name},
+        )
+        return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+    return None
+
+
+def _after_failure(
+    attempts: int, policy: RetryPolicy, now: datetime, outcomes: _Outcomes
+) -> dict[str, Any]:
+    """The columns a failure gets after its ``attempts``-th failed try."""
+    delay = policy.delay(attempts)
+    if delay is None:
+        outcomes.dead_letters += 1
+        return {
+            "status": repository.FAILED,
+            "next_attempt_at": None,
+            "failed_at": now,
+            "last_attempt_at": now,
+        }
+    outcomes.retries += 1
+    return {
+        "status": repository.PENDING,
+        "next_attempt_at": now + timedelta(seconds=delay),
+        "failed_at": None,
+        "last_attempt_at": now,
+    }
+
+
+def _failed(
+    failure: dict[str, Any], policy: RetryPolicy, now: datetime, outcomes: _Outcomes
+) -> dict[str, Any]:
+    return {**failure, **_after_failure(1, policy, now, outcomes), "created_at": now}
+
+
+def _retry_due(
+    session: Session,
+    db: Database,
+    queue: _Queue,
+    named: dict[str, Handler],
+    limit: int,
+    policy: RetryPolicy,
+    now: datetime,
+    outcomes: _Outcomes,
+) -> int:
+    """Run each due failure's handler again on its row, alone."""
+    due = repository.claim_due(session, queue.name, list(named), now, limit, not db.is_sqlite)
+    if not due:
+        return 0
+    model = queue.model
+    ids = {queue.parse_id(f.row_id) for f in due}
+    rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+    resolved: list[int] = []
+    for failure in due:
+        row = rows.get(queue.parse_id(failure.row_id))
+        if row is None:  # the row is gone (its store was deleted): nothing left to do
+            resolved.append(failure.id)
+            continue
+        error = _run(session, queue, named[failure.handler], row)
+        if error is None:
+            resolved.append(failure.id)
+            outcomes.recovered += 1
+            continue
+        attempts = failure.attempts + 1
+        values = _after_failure(attempts, policy, now, outcomes)
+        values.update(attempts=attempts, last_error=error)
+        repository.change(session, failure.id, values)
+        if values["status"] == repository.FAILED:
+            log.error(
+                "queue handler failed for the last time",
+                extra={"queue": queue.name, "row_id": failure.row_id, "handler": failure.handler},
+            )
+    repository.resolve(session, resolved)
+    return len(due)

@@ -8,15 +8,17 @@ import threading
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
+from cartwheel.models.base import utcnow
 from cartwheel.worker import registry
-from cartwheel.worker.queue import process_events, process_outbox
+from cartwheel.worker.queue import Clock, RetryPolicy, process_events, process_outbox
 
 log = logging.getLogger(__name__)
 
 
 class Worker:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, *, clock: Clock = utcnow) -> None:
         self.db = db
+        self.clock = clock  # injectable, so tests move time instead of sleeping through backoff
         self.settings = settings
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -24,6 +26,7 @@ class Worker:
         self._event_processors = registry.event_processors()
         self._outbox_consumers = registry.outbox_consumers()
         self._tasks = registry.periodic_tasks(settings)
+        self._policy = RetryPolicy.from_settings(settings)
 
     def wake(self) -> None:
         """New work was committed: skip the rest of the idle wait."""
@@ -32,8 +35,9 @@ class Worker:
     def run_once(self) -> int:
         """One pass over every queue; returns the number of items handled."""
         limit = self.settings.worker_batch_size
-        done = process_events(self.db, self._event_processors, limit)
-        done += process_outbox(self.db, self._outbox_consumers, limit)
+        policy, clock = self._policy, self.clock
+        done = process_events(self.db, self._event_processors, limit, policy=policy, clock=clock)
+        done += process_outbox(self.db, self._outbox_consumers, limit, policy=policy, clock=clock)
         for task in self._tasks:
             done += task(self.db)
         return done
