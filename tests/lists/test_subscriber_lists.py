@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from cartwheel.contacts import repository
 from cartwheel.db import Database
-from cartwheel.lists import repository
 from cartwheel.lists.schemas import LIST_REQUEST_EXAMPLE
 from tests.conftest import StoreFixture, json_of
 from tests.contacts.helpers import assert_pagination, create_contact, error, outbox
@@ -240,7 +240,7 @@ def test_adding_an_existing_membership_again_is_harmless(
     news = create_list(client, store)
     ann = create_contact(client, store, email="ann@example.com")
     with db.transaction() as session:
-        repository.add(session, [(news["id"], ann["id"])])
-        repository.add(session, [(news["id"], ann["id"])])
+        repository.add_to_lists(session, [(news["id"], ann["id"])])
+        repository.add_to_lists(session, [(news["id"], ann["id"])])
     shown = json_of(client.get(f"/v1/subscriber-lists/{news['id']}", headers=store.headers))
     assert shown["subscribers"] == 1

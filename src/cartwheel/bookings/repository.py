@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
 
 from cartwheel.models import Booking
 
@@ -27,13 +26,3 @@ def store_bookings(
     if event_id is not None:
         query = query.where(Booking.event_id == event_id)
     return query.order_by(Booking.start_at, Booking.id)
-
-
-def move_contact(session: Session, source_id: int, target_id: int) -> None:
-    session.execute(
-        update(Booking).where(Booking.contact_id == source_id).values(contact_id=target_id)
-    )
-
-
-def unlink_contact(session: Session, contact_id: int) -> None:
-    session.execute(update(Booking).where(Booking.contact_id == contact_id).values(contact_id=None))

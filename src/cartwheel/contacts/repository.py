@@ -5,13 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cartwheel.kit.requests import is_id
-from cartwheel.models import Base, Contact, ContactIdentifier
+from cartwheel.models import (
+    Base,
+    Contact,
+    ContactIdentifier,
+    Member,
+    SubscriberList,
+    SubscriberListContact,
+)
+from cartwheel.models.base import utcnow
 
 
 def active_contacts(store_id: int) -> Select[Any]:
@@ -75,17 +83,6 @@ def active_ids(session: Session, store_id: int, contact_ids: set[int]) -> set[in
     return set(session.execute(query.where(Contact.id.in_(contact_ids))).scalars())
 
 
-def identifier_owner(session: Session, store_id: int, kind: str, value: str) -> int | None:
-    owner: int | None = session.execute(
-        select(ContactIdentifier.contact_id).where(
-            ContactIdentifier.store_id == store_id,
-            ContactIdentifier.kind == kind,
-            ContactIdentifier.value == value,
-        )
-    ).scalar_one_or_none()
-    return owner
-
-
 def delete_identifier(session: Session, contact_id: int, kind: str, value: str) -> None:
     session.execute(
         delete(ContactIdentifier).where(
@@ -94,10 +91,6 @@ def delete_identifier(session: Session, contact_id: int, kind: str, value: str) 
             ContactIdentifier.value == value,
         )
     )
-
-
-def delete_identifiers(session: Session, contact_id: int) -> None:
-    session.execute(delete(ContactIdentifier).where(ContactIdentifier.contact_id == contact_id))
 
 
 def external_ids(session: Session, contact_ids: list[int]) -> dict[int, list[str]]:
@@ -121,3 +114,65 @@ def insert_missing(session: Session, model: type[Base], rows: list[dict[str, Any
         return
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(model).on_conflict_do_nothing(), rows)
+
+
+# -- what the contact view shows of rows other domains hold --------------------------------
+# Here rather than in lists/ or members/: those domains use contacts, so contacts reads the
+# tables directly instead of importing them back.
+
+
+def member_ids_by_contact(session: Session, contact_ids: list[int]) -> dict[int, int]:
+    """The member of each contact (the first, should a contact have several)."""
+    if not contact_ids:
+        return {}
+    rows = session.execute(
+        select(Member.contact_id, func.min(Member.id))
+        .where(Member.contact_id.in_(contact_ids))
+        .group_by(Member.contact_id)
+    )
+    return {contact_id: member_id for contact_id, member_id in rows if contact_id is not None}
+
+
+def list_ids_by_contact(session: Session, contact_ids: list[int]) -> dict[int, list[int]]:
+    if not contact_ids:
+        return {}
+    rows = session.execute(
+        select(SubscriberListContact.contact_id, SubscriberListContact.list_id)
+        .where(SubscriberListContact.contact_id.in_(contact_ids))
+        .order_by(SubscriberListContact.list_id)
+    )
+    out: dict[int, list[int]] = {}
+    for contact_id, list_id in rows:
+        out.setdefault(contact_id, []).append(list_id)
+    return out
+
+
+def existing_list_ids(session: Session, store_id: int, list_ids: set[int]) -> set[int]:
+    if not list_ids:
+        return set()
+    query = select(SubscriberList.id).where(
+        SubscriberList.store_id == store_id, SubscriberList.id.in_(list_ids)
+    )
+    return set(session.execute(query).scalars())
+
+
+def add_to_lists(session: Session, pairs: list[tuple[int, int]]) -> None:
+    """Insert (list id, contact id) memberships (existing ones are left as they are)."""
+    insert_missing(
+        session,
+        SubscriberListContact,
+        [
+            {"list_id": list_id, "contact_id": contact_id, "created_at": utcnow()}
+            for list_id, contact_id in pairs
+        ],
+    )
+
+
+def remove_from_lists(session: Session, contact_id: int, list_ids: set[int]) -> None:
+    if list_ids:
+        session.execute(
+            delete(SubscriberListContact).where(
+                SubscriberListContact.contact_id == contact_id,
+                SubscriberListContact.list_id.in_(list_ids),
+            )
+        )

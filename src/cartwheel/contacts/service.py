@@ -1,20 +1,20 @@
 """Contacts through the store data API: the same rows the event APIs resolve.
 
-Email and phone are identities, not just fields: setting them here keeps
-``contact_identifiers`` in step (normalized email, E.164 phone), so the next event with that
-email finds this contact. Every change emits ``contact_updated`` with the contact in its API
-shape, in the same transaction."""
+Email and phone are identities, not just fields: finding, creating and re-keying a contact
+goes through the one identity resolver (:mod:`cartwheel.identity.resolver`) with a policy
+(the API refuses an email another contact owns with a 409), on this session's connection and
+transaction. Delete follows the registry of what a contact owns
+(:mod:`cartwheel.identity.owned`). Every change emits ``contact_updated`` with the contact in
+its API shape, in the same transaction."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cartwheel.bookings import repository as bookings
 from cartwheel.contacts import repository
 from cartwheel.contacts.schemas import (
     Contact,
@@ -26,13 +26,12 @@ from cartwheel.contacts.schemas import (
 )
 from cartwheel.events import queries as event_queries
 from cartwheel.exceptions import BadRequest, Conflict, NotFound, ValidationFailed
-from cartwheel.forms import repository as forms
+from cartwheel.identity import owned
 from cartwheel.identity.addresses import normalize_email, normalize_external_id, normalize_phone
+from cartwheel.identity.resolver import EMAIL_TAKEN, BatchResolver, Policy
+from cartwheel.ingest.canonical import IdentifierKind, IdentityHints
 from cartwheel.kit.pagination import PageParams, paginate
-from cartwheel.lists import repository as lists
-from cartwheel.members import repository as members
 from cartwheel.models import Contact as ContactRow
-from cartwheel.models import ContactIdentifier
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import CONTACT_DELETED, CONTACT_UPDATED, emit
 
@@ -49,8 +48,6 @@ TEXT_FIELDS: dict[str, str] = {
     "country": "country",
     "companyName": "company_name",
 }
-
-EMAIL_TAKEN = "A contact with this email already exists."
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -137,8 +134,8 @@ def views(session: Session, rows: list[ContactRow]) -> list[Contact]:
     """API views of ``rows``, with a constant number of queries for the whole page."""
     ids = [c.id for c in rows]
     external = repository.external_ids(session, ids)
-    member_of = members.member_ids_by_contact(session, ids)
-    lists_of = lists.list_ids_by_contact(session, ids)
+    member_of = repository.member_ids_by_contact(session, ids)
+    lists_of = repository.list_ids_by_contact(session, ids)
     return [
         contact_view(
             c,
@@ -174,13 +171,8 @@ def save_contact(session: Session, store_id: int, data: ContactCreate) -> tuple[
         for field in data.model_fields_set
         if field != "email"
     }
-    contact = repository.by_email(session, store_id, email)
-    created = contact is None
-    if contact is None:
-        # A concurrent event with the same email may win the identifier: _claim turns that
-        # into a 409 rather than two contacts for one person.
-        contact = _create(session, store_id, email, source="api")
-    _apply(session, contact, changes)
+    contact, created = _person(session, store_id, [("email", email)], Policy.REFUSE, "api")
+    _apply(session, contact, changes, Policy.REFUSE)
     return emit_updated(session, contact), created
 
 
@@ -196,25 +188,22 @@ def update_contact(
     }
     # The document requires email on update too; a different one re-keys the contact.
     _set_email(session, contact, _email(data.email))
-    _apply(session, contact, changes)
+    _apply(session, contact, changes, Policy.REFUSE)
     return emit_updated(session, contact)
 
 
 def delete_contact(session: Session, store_id: int, contact_id: int) -> None:
-    """Soft-delete: the row stays (its events keep their owner) but is invisible: its
-    identifiers go, so the same email or phone comes back as a new contact, and the member,
-    lists, form submissions and bookings that pointed at it no longer do."""
+    """Soft-delete: the row stays but is invisible. What it owns goes as the registry says
+    (:data:`~cartwheel.identity.owned.OWNED`): its identifiers and list memberships are
+    deleted, so the same email or phone comes back as a new contact; the member, form
+    submissions and bookings are unlinked; events, orders, carts and subscriptions stay."""
     contact = get_contact(session, store_id, contact_id)
     now = utcnow()
     # Soft, because events and merges reference the row; every read filters deleted_at.
     contact.deleted_at = now
     contact.updated_at = now
-    repository.delete_identifiers(session, contact.id)
-    lists.remove_contact(session, contact.id)
-    members.unlink_contact(session, contact.id)
-    forms.unlink_contact(session, contact.id)
-    bookings.unlink_contact(session, contact.id)
     session.flush()
+    owned.release(session.connection(), contact.id)
     emit(session, store_id, CONTACT_DELETED, {"contact_id": contact.id})
 
 
@@ -225,16 +214,16 @@ def upsert_person(
     fields: dict[str, Any],
     *,
     source: str,
+    policy: Policy = Policy.RECORD,
 ) -> tuple[ContactRow, bool]:
     """Find the contact owning ``email`` or create it, then set the non-empty ``fields``
-    (API names). For forms, bookings and members; the caller emits (:func:`emit_updated`)
-    once its own change is made. Returns the contact and whether anything changed."""
-    normalized = _email(email)
-    contact = repository.by_email(session, store_id, normalized)
-    created = contact is None
-    if contact is None:
-        contact = _create(session, store_id, normalized, source=source)
-    changed = _apply(session, contact, {k: v for k, v in fields.items() if v not in (None, "")})
+    (API names). For forms, bookings and members: by default a phone another contact owns
+    stays with it and is recorded as a conflict, never merged. The caller emits
+    (:func:`emit_updated`) once its own change is made. Returns the contact and whether
+    anything changed."""
+    contact, created = _person(session, store_id, [("email", _email(email))], policy, source)
+    fields = {k: v for k, v in fields.items() if v not in (None, "")}
+    changed = _apply(session, contact, fields, policy)
     return contact, created or changed
 
 
@@ -245,26 +234,35 @@ def emit_updated(session: Session, contact: ContactRow) -> Contact:
     return shown
 
 
-def _create(session: Session, store_id: int, email: str, *, source: str) -> ContactRow:
-    now = utcnow()
-    contact = ContactRow(
-        store_id=store_id,
-        uuid=uuid.uuid4(),
-        source=source,
-        tags=[],
-        custom_fields={},
-        subscribed=False,
-        is_contact=True,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(contact)
-    session.flush()
-    _set_email(session, contact, email)
-    return contact
+def _person(
+    session: Session,
+    store_id: int,
+    identifiers: list[tuple[IdentifierKind, str]],
+    policy: Policy,
+    source: str,
+    *,
+    create: bool = True,
+) -> tuple[ContactRow, bool]:
+    """Run the identity resolver for one person on this session's transaction and return
+    the (re-loaded) contact and whether it was created. ``identifiers`` in priority order."""
+    hints = IdentityHints(create=create)
+    for kind, value in identifiers:
+        hints.add(kind, value)
+    session.flush()  # the resolver reads and writes with Core on the same connection
+    try:
+        with session.begin_nested():
+            resolver = BatchResolver(session.connection(), utcnow(), policy)
+            person = resolver.person(store_id, hints, source=source)
+    except IntegrityError:
+        # A concurrent writer (an event) took the identifier first: refuse rather than
+        # make two contacts for one person.
+        raise Conflict(EMAIL_TAKEN) from None
+    contact = session.get(ContactRow, person.id, populate_existing=True)
+    assert contact is not None
+    return contact, person.created
 
 
-def _apply(session: Session, contact: ContactRow, changes: dict[str, Any]) -> bool:
+def _apply(session: Session, contact: ContactRow, changes: dict[str, Any], policy: Policy) -> bool:
     """Set the given API fields on ``contact``; True if anything changed."""
     changed = False
     for field, value in changes.items():
@@ -274,7 +272,7 @@ def _apply(session: Session, contact: ContactRow, changes: dict[str, Any]) -> bo
                 setattr(contact, column, value)
                 changed = True
         elif field == "phone":
-            changed |= _set_phone(session, contact, value)
+            changed |= _set_phone(session, contact, value, policy)
         elif field == "tags":
             tags = list(dict.fromkeys(value or []))
             if tags != (contact.tags or []):
@@ -302,19 +300,22 @@ def _apply(session: Session, contact: ContactRow, changes: dict[str, Any]) -> bo
 
 
 def _set_email(session: Session, contact: ContactRow, email: str) -> None:
+    """Re-key the contact: the resolver gives it the new email (409 if another contact owns
+    it); the old email stops naming it."""
     if email == contact.email:
         return
-    if not _claim(session, contact, "email", email):
-        raise Conflict(EMAIL_TAKEN)
-    if contact.email:
-        repository.delete_identifier(session, contact.id, "email", contact.email)
-    contact.email = email
+    previous = contact.email
+    by_id: list[tuple[IdentifierKind, str]] = [("contact_id", str(contact.id)), ("email", email)]
+    _person(session, contact.store_id, by_id, Policy.REFUSE, "api", create=False)
+    if previous:
+        repository.delete_identifier(session, contact.id, "email", previous)
     contact.updated_at = utcnow()
 
 
-def _set_phone(session: Session, contact: ContactRow, raw: str | None) -> bool:
+def _set_phone(session: Session, contact: ContactRow, raw: str | None, policy: Policy) -> bool:
     """Store the phone (E.164 when valid) and move the phone identifier with it. A phone
-    another contact already owns stays that contact's identifier: two people may share one."""
+    another contact already owns is decided by the resolver under ``policy`` (the API's and
+    the forms' leave it with that contact: two people may share one)."""
     normalized = normalize_phone(raw)
     shown = normalized or (raw.strip() if raw else None) or None
     if shown == contact.phone:
@@ -324,44 +325,25 @@ def _set_phone(session: Session, contact: ContactRow, raw: str | None) -> bool:
         repository.delete_identifier(session, contact.id, "phone", previous)
     contact.phone = shown
     if normalized is not None:
-        _claim(session, contact, "phone", normalized)
+        by_id: list[tuple[IdentifierKind, str]] = [("contact_id", str(contact.id))]
+        _person(session, contact.store_id, [*by_id, ("phone", normalized)], policy, "api")
     return True
 
 
 def _set_lists(session: Session, contact: ContactRow, list_ids: list[int]) -> bool:
     wanted = {i for i in list_ids if i != 0}  # 0 is the document's "no list"
-    missing = sorted(wanted - lists.existing_ids(session, contact.store_id, wanted))
+    missing = sorted(wanted - repository.existing_list_ids(session, contact.store_id, wanted))
     if missing:
         raise ValidationFailed(
             {"subscriberLists": [f"The subscriber list {i} does not exist." for i in missing]}
         )
-    current = set(lists.list_ids_by_contact(session, [contact.id]).get(contact.id, []))
+    current = set(repository.list_ids_by_contact(session, [contact.id]).get(contact.id, []))
     if current == wanted:
         return False
-    lists.remove_contact(session, contact.id, current - wanted)
-    lists.add(session, [(list_id, contact.id) for list_id in sorted(wanted - current)])
-    return True
-
-
-def _claim(session: Session, contact: ContactRow, kind: str, value: str) -> bool:
-    """Give ``contact`` the identifier unless another contact owns it. The savepoint turns
-    a concurrent insert of the same identifier (the event writer's) into a refusal."""
-    owner = repository.identifier_owner(session, contact.store_id, kind, value)
-    if owner is not None:
-        return owner == contact.id
-    try:
-        with session.begin_nested():
-            session.add(
-                ContactIdentifier(
-                    store_id=contact.store_id,
-                    contact_id=contact.id,
-                    kind=kind,
-                    value=value,
-                    created_at=utcnow(),
-                )
-            )
-    except IntegrityError:
-        return False
+    repository.remove_from_lists(session, contact.id, current - wanted)
+    repository.add_to_lists(
+        session, [(list_id, contact.id) for list_id in sorted(wanted - current)]
+    )
     return True
 
 

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from cartwheel.contacts import repository as contacts
 from cartwheel.kit.requests import is_id
 from cartwheel.models import Contact, SubscriberList, SubscriberListContact
-from cartwheel.models.base import utcnow
 
 
 def store_lists(store_id: int) -> Select[Any]:
@@ -25,15 +24,6 @@ def get(session: Session, store_id: int, list_id: int) -> SubscriberList | None:
     if row is None or row.store_id != store_id:
         return None
     return row
-
-
-def existing_ids(session: Session, store_id: int, list_ids: set[int]) -> set[int]:
-    if not list_ids:
-        return set()
-    query = select(SubscriberList.id).where(
-        SubscriberList.store_id == store_id, SubscriberList.id.in_(list_ids)
-    )
-    return set(session.execute(query).scalars())
 
 
 def subscriber_counts(session: Session, list_ids: list[int]) -> dict[int, int]:
@@ -62,20 +52,6 @@ def list_contacts(store_id: int, list_id: int) -> Select[Any]:
     return contacts.active_contacts(store_id).where(Contact.id.in_(members)).order_by(Contact.id)
 
 
-def list_ids_by_contact(session: Session, contact_ids: list[int]) -> dict[int, list[int]]:
-    if not contact_ids:
-        return {}
-    rows = session.execute(
-        select(SubscriberListContact.contact_id, SubscriberListContact.list_id)
-        .where(SubscriberListContact.contact_id.in_(contact_ids))
-        .order_by(SubscriberListContact.list_id)
-    )
-    out: dict[int, list[int]] = {}
-    for contact_id, list_id in rows:
-        out.setdefault(contact_id, []).append(list_id)
-    return out
-
-
 def member_contact_ids(session: Session, list_id: int, contact_ids: set[int]) -> set[int]:
     """Which of ``contact_ids`` are on the list already."""
     if not contact_ids:
@@ -85,18 +61,6 @@ def member_contact_ids(session: Session, list_id: int, contact_ids: set[int]) ->
         SubscriberListContact.contact_id.in_(contact_ids),
     )
     return set(session.execute(query).scalars())
-
-
-def add(session: Session, pairs: list[tuple[int, int]]) -> None:
-    """Insert (list id, contact id) memberships (existing ones are left as they are)."""
-    contacts.insert_missing(
-        session,
-        SubscriberListContact,
-        [
-            {"list_id": list_id, "contact_id": contact_id, "created_at": utcnow()}
-            for list_id, contact_id in pairs
-        ],
-    )
 
 
 def remove(session: Session, list_id: int, contact_ids: set[int]) -> None:
@@ -109,24 +73,6 @@ def remove(session: Session, list_id: int, contact_ids: set[int]) -> None:
         )
 
 
-def remove_contact(session: Session, contact_id: int, list_ids: set[int] | None = None) -> None:
-    """Take the contact off ``list_ids`` (every list when None)."""
-    query = delete(SubscriberListContact).where(SubscriberListContact.contact_id == contact_id)
-    if list_ids is not None:
-        if not list_ids:
-            return
-        query = query.where(SubscriberListContact.list_id.in_(list_ids))
-    session.execute(query)
-
-
 def delete_list(session: Session, list_id: int) -> None:
     session.execute(delete(SubscriberListContact).where(SubscriberListContact.list_id == list_id))
     session.execute(delete(SubscriberList).where(SubscriberList.id == list_id))
-
-
-def move_contact(session: Session, source_id: int, target_id: int) -> None:
-    """Move the source contact's memberships to the target (which may share some)."""
-    source_lists = set(list_ids_by_contact(session, [source_id]).get(source_id, []))
-    target_lists = set(list_ids_by_contact(session, [target_id]).get(target_id, []))
-    add(session, [(list_id, target_id) for list_id in sorted(source_lists - target_lists)])
-    remove_contact(session, source_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from cartwheel.contacts import repository as contact_rows
 from cartwheel.contacts import service as contacts
 from cartwheel.contacts.schemas import Contact
 from cartwheel.exceptions import NotFound, ValidationFailed
@@ -91,7 +92,7 @@ def add_contacts(
             {"contactIds": [f"The contact {i} does not exist." for i in missing]}
         )
     new = sorted(wanted - repository.member_contact_ids(session, row.id, wanted))
-    repository.add(session, [(row.id, contact_id) for contact_id in new])
+    contact_rows.add_to_lists(session, [(row.id, contact_id) for contact_id in new])
     for contact_id in new:
         contacts.emit_updated(session, contacts.get_contact(session, store_id, contact_id))
     return view(session, row)

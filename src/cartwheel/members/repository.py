@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -78,30 +78,6 @@ def set_groups(session: Session, member_id: int, group_ids: set[int]) -> bool:
         [{"member_id": member_id, "group_id": g} for g in sorted(group_ids - current)],
     )
     return True
-
-
-def member_ids_by_contact(session: Session, contact_ids: list[int]) -> dict[int, int]:
-    """The member of each contact (the first, should a contact have several)."""
-    if not contact_ids:
-        return {}
-    rows = session.execute(
-        select(Member.contact_id, func.min(Member.id))
-        .where(Member.contact_id.in_(contact_ids))
-        .group_by(Member.contact_id)
-    )
-    return {contact_id: member_id for contact_id, member_id in rows if contact_id is not None}
-
-
-def unlink_contact(session: Session, contact_id: int) -> None:
-    session.execute(update(Member).where(Member.contact_id == contact_id).values(contact_id=None))
-
-
-def relink_contact(session: Session, source_contact_id: int, target_contact_id: int) -> None:
-    session.execute(
-        update(Member)
-        .where(Member.contact_id == source_contact_id)
-        .values(contact_id=target_contact_id)
-    )
 
 
 # -- groups --------------------------------------------------------------------------------
