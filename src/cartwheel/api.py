@@ -20,6 +20,7 @@ from cartwheel.wire.lindris import endpoints as lindris
 from cartwheel.wire.native import endpoints as native_events
 from cartwheel.wire.omnisend import endpoints as omnisend
 from cartwheel.wire.redo import endpoints as redo
+from cartwheel.worker import endpoints as queues
 
 #: Hot endpoints served ahead of every router, without FastAPI's dependency resolution
 #: (cartwheel.kit.fastlane); their FastAPI declarations below document them.
@@ -40,5 +41,6 @@ ROUTERS: list[APIRouter] = [
     omnisend.router,
     lindris.router,
     webhooks.router,
+    queues.router,
     voucherify.router,
 ]

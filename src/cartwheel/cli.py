@@ -13,8 +13,11 @@ from cartwheel.config import get_settings
 from cartwheel.db import Database
 from cartwheel.exceptions import AppError
 from cartwheel.kit import logs
+from cartwheel.kit.pagination import PageParams
 from cartwheel.migrate import migrate as run_migrations
 from cartwheel.stores import service as stores
+from cartwheel.worker import service as queues
+from cartwheel.worker.schemas import failure_json
 
 T = TypeVar("T")
 
@@ -22,7 +25,11 @@ app = typer.Typer(help="Cartwheel: a self-hosted customer event platform.", no_a
 stores_app = typer.Typer(help="Stores (tenants).", no_args_is_help=True)
 keys_app = typer.Typer(help="Secret API keys of a store.", no_args_is_help=True)
 app.add_typer(stores_app, name="stores")
+queue_app = typer.Typer(
+    help="Failed handlers of the event and outbox queues: list, replay.", no_args_is_help=True
+)
 app.add_typer(keys_app, name="keys")
+app.add_typer(queue_app, name="queue")
 
 
 @contextmanager
@@ -164,6 +171,63 @@ def keys_revoke(store_id: int, key_id: int) -> None:
     with _database() as db, db.transaction() as session:
         _or_exit(lambda: stores.revoke_key(session, store_id, key_id))
     typer.echo(f"key {key_id} revoked")
+
+
+@queue_app.command("failed")
+def queue_failed(
+    store: Annotated[int | None, typer.Option("--store", help="Only this store's.")] = None,
+    queue: Annotated[
+        str | None, typer.Option("--queue", help="Only this queue: events or outbox.")
+    ] = None,
+    status: Annotated[
+        str, typer.Option("--status", help="failed (dead letters), pending (retrying) or all.")
+    ] = "failed",
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Most rows shown.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """List handlers that failed on a queued row, newest first (dead letters by default)."""
+    with _database() as db, db.read() as session:
+        rows, _ = _or_exit(
+            lambda: queues.list_failures(
+                session, store, PageParams(limit=limit), queue, None if status == "all" else status
+            )
+        )
+        views = [failure_json(row) for row in rows]
+    if as_json:
+        typer.echo(json.dumps(views))
+        return
+    for v in views:
+        when = v["failedOn"] or v["nextAttemptOn"]
+        typer.echo(
+            f"{v['id']}\t{v['queue']}\t{v['rowId']}\t{v['handler']}\t{v['status']}\t"
+            f"{v['attempts']}\t{when}\t{v['lastError']}"
+        )
+
+
+@queue_app.command("replay")
+def queue_replay(
+    failure_id: Annotated[int | None, typer.Argument(help="The failure to replay.")] = None,
+    store: Annotated[int | None, typer.Option("--store", help="The store (with --all).")] = None,
+    replay_all: Annotated[
+        bool, typer.Option("--all", help="Replay every failed row of --store.")
+    ] = False,
+    queue: Annotated[
+        str | None, typer.Option("--queue", help="With --all: only this queue.")
+    ] = None,
+) -> None:
+    """Give a failed handler (or, with --store ID --all, all of a store's) a fresh set of
+    tries; the worker runs them on its next pass."""
+    if replay_all == (failure_id is not None) or (replay_all and store is None):
+        typer.echo("error: give a failure id, or --store ID --all", err=True)
+        raise typer.Exit(2)
+    with _database() as db, db.transaction() as session:
+        if failure_id is not None:
+            _or_exit(lambda: queues.replay_failure(session, store, failure_id))
+            count = 1
+        else:
+            assert store is not None
+            count = _or_exit(lambda: queues.replay_failures(session, store, queue))
+    typer.echo(f"{count} replayed")
 
 
 def _or_exit(action: Callable[[], T]) -> T:
