@@ -168,3 +168,55 @@ def test_address_policy(address: str, private: bool, never: bool) -> None:
                 guard.check_address(ip, allow_private)
         else:
             guard.check_address(ip, allow_private)
+
+
+@pytest.mark.parametrize(
+    ("address", "private", "never"),
+    [
+        # IPv4-compatible (::a.b.c.d, deprecated but still parsed and routed by some stacks)
+        ("::127.0.0.1", True, False),
+        ("::10.0.0.1", True, False),
+        ("::169.254.169.254", False, True),
+        ("::8.8.8.8", False, False),
+        # IPv4-mapped and IPv4-translated
+        ("::ffff:127.0.0.1", True, False),
+        ("::ffff:0:127.0.0.1", True, False),
+        ("::ffff:0:169.254.169.254", False, True),
+        # NAT64, well-known and local-use prefixes (RFC 6052 positions)
+        ("64:ff9b::7f00:1", True, False),
+        ("64:ff9b::808:808", False, False),
+        ("64:ff9b:1::7f00:1", True, False),
+        ("64:ff9b:1:7f00:0:100::", True, False),
+        ("64:ff9b:1:a9fe:a9:fe00::", False, True),
+        # 6to4
+        ("2002:7f00:1::1", True, False),
+        ("2002:808:808::1", False, False),
+        # Teredo: server 65.54.227.120, client 127.0.0.1 (stored inverted) and 169.254.169.254
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", True, False),
+        ("2001:0:4136:e378:8000:63bf:5601:5601", False, True),
+        # ISATAP-style interface identifiers, in a public prefix
+        ("2606:4700::5efe:7f00:1", True, False),
+        ("2606:4700::200:5efe:a9fe:a9fe", False, True),
+        ("2606:4700::5efe:808:808", False, False),
+    ],
+)
+def test_embedded_ipv4_is_judged(address: str, private: bool, never: bool) -> None:
+    ip = ipaddress.ip_address(address)
+    for allow_private in (True, False):
+        if never or (private and not allow_private):
+            with pytest.raises(guard.TargetRefused):
+                guard.check_address(ip, allow_private)
+        else:
+            guard.check_address(ip, allow_private)
+
+
+def test_ipv4_compatible_loopback_is_refused_at_creation(
+    strict_client: TestClient, store: StoreFixture
+) -> None:
+    response = strict_client.post(
+        "/v1/webhooks",
+        json={"target": "http://[::127.0.0.1]/hooks", "events": ["order_created"]},
+        headers=store.headers,
+    )
+    assert response.status_code == 422
+    assert "private or loopback address (::7f00:1)" in json_of(response)["errors"]["target"][0]

@@ -9,7 +9,12 @@ steer a delivery into the private network.
   always, as are multicast addresses.
 - Every other non-global address (RFC 1918, loopback, unique-local, carrier-grade NAT,
   unspecified…) is refused unless ``webhook_allow_private`` is set.
-- IPv6 forms that embed an IPv4 address (mapped, NAT64, 6to4) are judged by that address.
+- IPv6 forms that embed an IPv4 address are judged by every IPv4 address they may carry:
+  IPv4-compatible ``::a.b.c.d``, mapped ``::ffff:a.b.c.d``, translated ``::ffff:0:a.b.c.d``,
+  NAT64 ``64:ff9b::/96`` and the local-use ``64:ff9b:1::/48`` (every RFC 6052 position),
+  6to4 ``2002::/16``, Teredo ``2001::/32`` (server and client) and ISATAP-style interface
+  identifiers ``…:5efe:a.b.c.d`` (judged together with the IPv6 address itself, whose
+  prefix may be anything).
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ import httpcore
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+_LOW32 = 0xFFFFFFFF
 MAX_TARGET_LENGTH = 2048
 
 
@@ -35,31 +44,54 @@ class TargetRefused(Exception):
         self.message = message
 
 
-def embedded_ipv4(address: IPAddress) -> IPAddress:
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return address.ipv4_mapped
-        if address in _NAT64:
-            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if address.sixtofour is not None:
-            return address.sixtofour
-    return address
+def judged_addresses(address: IPAddress) -> list[IPAddress]:
+    """The addresses a request to ``address`` may really reach: the IPv4 addresses an IPv6
+    form embeds (instead of the IPv6 address, for the fixed prefixes that only carry one),
+    or the address itself."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return [address]
+    value = int(address)
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address in _COMPATIBLE or address in _TRANSLATED or address in _NAT64:
+        return [ipaddress.IPv4Address(value & _LOW32)]
+    if address in _NAT64_LOCAL:
+        return _nat64_local(value)
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    if (value >> 32) & 0xFCFFFFFF == 0x00005EFE:  # ISATAP interface id, u/g bits free
+        return [address, ipaddress.IPv4Address(value & _LOW32)]
+    return [address]
+
+
+def _nat64_local(value: int) -> list[IPAddress]:
+    """The IPv4 address at every RFC 6052 position a local-use /48 prefix may have been
+    extended to (/48, /56, /64, /96); bits 64-71 (the "u" octet) never carry address bits."""
+    u_free = ((value >> 72) << 64) | (value & ((1 << 64) - 1))  # bits 64-71 removed
+    return [
+        ipaddress.IPv4Address((u_free >> (120 - 48 - 32)) & _LOW32),  # bits 48-79 of u_free
+        ipaddress.IPv4Address((u_free >> (120 - 56 - 32)) & _LOW32),
+        ipaddress.IPv4Address((u_free >> (120 - 64 - 32)) & _LOW32),
+        ipaddress.IPv4Address(value & _LOW32),
+    ]
 
 
 def check_address(address: IPAddress, allow_private: bool) -> None:
     """Raise :class:`TargetRefused` unless a request may be sent to ``address``."""
-    ip = embedded_ipv4(address)
-    if ip.is_link_local:
+    judged = judged_addresses(address)
+    if any(ip.is_link_local for ip in judged):
         raise TargetRefused(
             f"The target resolves to a link-local address ({address}); "
             "such targets are never allowed."
         )
-    if ip.is_multicast:
+    if any(ip.is_multicast for ip in judged):
         raise TargetRefused(
             f"The target resolves to a multicast address ({address}); "
             "such targets are never allowed."
         )
-    if not ip.is_global and not allow_private:
+    if any(not ip.is_global for ip in judged) and not allow_private:
         raise TargetRefused(
             f"The target resolves to a private or loopback address ({address}); "
             "such targets are not allowed."
