@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from cartwheel import outbox
@@ -359,3 +359,29 @@ def test_the_happy_path_has_no_per_row_statements(
         assert queue.process(own_db, [handler], 100) == size
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_a_database_error_in_one_handler_leaves_the_others_work(
+    own_db: Database, queue: Queue, clock: Clock
+) -> None:
+    """A failing statement (which aborts the whole transaction on PostgreSQL) is rolled back
+    to its own savepoint; the other handler's rows still commit."""
+    store_id = new_store(own_db)
+    row_ids = queue.add(own_db, store_id, ["a", "b"])
+
+    def broken_sql(session: Session, _row: Any) -> None:
+        session.execute(text("SELECT no_such_column FROM no_such_table"))
+
+    def record(session: Session, row: Any) -> None:
+        outbox.emit(session, row.store_id, RECORDED, {"of": str(row.id)})
+
+    handlers = [
+        Handler(broken_sql, wants=_not_recorded, name="broken"),
+        Handler(record, wants=_not_recorded, name="records-like"),
+    ]
+    assert queue.process(own_db, handlers, 100, clock=clock) == 2
+    assert written(own_db) == row_ids
+    assert [(f.handler, f.row_id) for f in failures(own_db)] == [
+        ("broken", row_ids[0]),
+        ("broken", row_ids[1]),
+    ]
