@@ -15,11 +15,11 @@ from cartwheel.lists import endpoints as lists
 from cartwheel.members import endpoints as members
 from cartwheel.orders import endpoints as orders
 from cartwheel.webhooks import endpoints as webhooks
-from cartwheel.wire import voucherify
 from cartwheel.wire.lindris import endpoints as lindris
 from cartwheel.wire.native import endpoints as native_events
 from cartwheel.wire.omnisend import endpoints as omnisend
 from cartwheel.wire.redo import endpoints as redo
+from cartwheel.wire.voucherify import endpoints as voucherify
 from cartwheel.worker import endpoints as queues
 
 #: Hot endpoints served ahead of every router, without FastAPI's dependency resolution

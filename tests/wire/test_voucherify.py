@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from cartwheel.db import Database
 from cartwheel.models import Event
-from cartwheel.wire.voucherify import ALLOWED_HEADERS, DOCUMENT_EXAMPLE, EXAMPLES
+from cartwheel.wire.voucherify.errors import ALLOWED_HEADERS
+from cartwheel.wire.voucherify.schemas import DOCUMENT_EXAMPLE, EXAMPLES
 from tests.conftest import StoreFixture, json_of
 
 PATH = "/client/v1/events"

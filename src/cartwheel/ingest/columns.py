@@ -1,4 +1,4 @@
-"""The storage limits of canonical fields, read from the tables themselves.
+"""The storage limits of canonical fields (:mod:`cartwheel.limits`, read from the tables).
 
 Adapters validate lengths in their own words first; this is the core's last guard, so an
 over-long value from any adapter becomes that event's validation error, never a database
@@ -8,27 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String
-
 from cartwheel.exceptions import ValidationFailed
 from cartwheel.ingest.canonical import STORED_KINDS, CanonicalEvent
-from cartwheel.models import Contact, ContactIdentifier, Event
+from cartwheel.limits import CONTACT_COLUMN_MAX, EVENT_COLUMN_MAX, IDENTIFIER_MAX
 
-
-def _lengths(table: Any, names: tuple[str, ...]) -> dict[str, int]:
-    limits = {}
-    for name in names:
-        column_type = table.c[name].type
-        if isinstance(column_type, String) and column_type.length:
-            limits[name] = column_type.length
-    return limits
-
-
-_EVENT = _lengths(
-    Event.__table__, ("name", "category", "action", "source", "currency", "dedup_key")
-)
-_PROFILE = _lengths(Contact.__table__, tuple(c.name for c in Contact.__table__.c))
-_IDENTIFIER = _lengths(ContactIdentifier.__table__, ("value",))["value"]
+_EVENT = {
+    name: EVENT_COLUMN_MAX[name]
+    for name in ("name", "category", "action", "source", "currency", "dedup_key")
+}
+_PROFILE = CONTACT_COLUMN_MAX
+_IDENTIFIER = IDENTIFIER_MAX
 
 
 def check_lengths(event: CanonicalEvent) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cartwheel.exceptions import BadRequest
 
@@ -70,24 +70,40 @@ def split_properties(data: dict[str, Any], extra: dict[str, Any] | None = None) 
     return SplitProperties(properties, types, extra_out)
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_properties: int = 400
-    max_string_bytes: int = 100 * 1024
-
-
 class LimitExceeded(BadRequest):
     """A payload limit was exceeded (property count or string length)."""
 
 
-def check_limits(data: Any, limits: Limits, *, path: str = "") -> None:
-    """Raise :class:`LimitExceeded` if ``data`` holds more than ``max_properties`` top-level
-    properties or any string longer than ``max_string_bytes`` (UTF-8), at any depth."""
-    if isinstance(data, dict) and not path and len(data) > limits.max_properties:
-        raise LimitExceeded(
-            f"Too many properties: {len(data)} (the limit is {limits.max_properties})."
-        )
-    _check_strings(data, limits.max_string_bytes, path)
+class TooManyProperties(LimitExceeded):
+    """More top-level properties than ``limit`` in the object at ``path``."""
+
+    def __init__(self, path: str, count: int, limit: int) -> None:
+        super().__init__(f"Too many properties: {count} (the limit is {limit}).")
+        self.path = path
+        self.count = count
+        self.limit = limit
+
+
+class Part(NamedTuple):
+    """A part of a decoded request that the payload limits apply to."""
+
+    #: The value (builtins); anything but a dict or list has nothing to count.
+    data: Any
+    #: Where it sits in the request, as messages name it ("" for the top of ``data``).
+    path: str = ""
+    #: Count its top-level properties against ``max_properties``.
+    counted: bool = False
+    #: Check every string in it, at any depth, against ``max_string_bytes`` (and for NUL).
+    strings: bool = True
+
+
+def check_limits(part: Part, max_properties: int, max_string_bytes: int) -> None:
+    """Raise :class:`LimitExceeded` if ``part`` breaks a payload limit."""
+    data = part.data
+    if part.counted and isinstance(data, dict) and len(data) > max_properties:
+        raise TooManyProperties(part.path, len(data), max_properties)
+    if part.strings and data is not None:
+        _check_strings(data, max_string_bytes, part.path)
 
 
 def _check_strings(value: Any, max_bytes: int, path: str) -> None:

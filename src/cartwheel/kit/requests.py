@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from cartwheel.exceptions import BadRequest, ValidationFailed
-from cartwheel.ingest.body import read_json
-from cartwheel.models.base import MAX_ID
-from cartwheel.runtime import Runtime, get_runtime
+from cartwheel.kit.app import app_context
+from cartwheel.kit.body import read_json
+from cartwheel.kit.ids import MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,11 +37,9 @@ def is_id(value: int) -> bool:
     return 0 < value <= MAX_ID
 
 
-async def json_object(
-    request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]
-) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
     """The request's JSON object body (size-checked before reading)."""
-    data = await read_json(request, runtime.settings.max_body_bytes)
+    data = await read_json(request, app_context(request).settings.max_body_bytes)
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
     return data

@@ -8,19 +8,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from cartwheel.runtime import Runtime, get_runtime
+from cartwheel.kit.app import app_context
 
 
-def read_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
-    with runtime.db.read() as session:
+def read_session(request: Request) -> Iterator[Session]:
+    with app_context(request).db.read() as session:
         yield session
 
 
-def write_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
-    with runtime.db.transaction() as session:
+def write_session(request: Request) -> Iterator[Session]:
+    with app_context(request).db.transaction() as session:
         yield session
 
 

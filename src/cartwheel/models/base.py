@@ -14,6 +14,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
+from cartwheel.kit.ids import MAX_ID as _MAX_ID
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -23,9 +25,8 @@ NAMING_CONVENTION = {
 }
 
 
-#: The largest integer primary key (32-bit INTEGER on PostgreSQL). A larger id in a request
-#: names nothing; comparing it with an id column would be an error on PostgreSQL.
-MAX_ID = 2**31 - 1
+#: The largest integer primary key, defined once in :mod:`cartwheel.kit.ids`.
+MAX_ID = _MAX_ID
 
 
 class Base(DeclarativeBase):

@@ -8,7 +8,7 @@ from fastapi import Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from cartwheel.auth.dependencies import SecretKeyStore
-from cartwheel.ingest.body import read_json
+from cartwheel.kit.body import read_json
 from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router
 from cartwheel.kit.openapi import json_body
 from cartwheel.kit.pagination import Page, PageParams, page_params

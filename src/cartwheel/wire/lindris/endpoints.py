@@ -10,17 +10,16 @@ checked, as Laravel's router answers before any middleware runs.
 
 from typing import Annotated, Any
 
-import msgspec
 from fastapi import Depends, Path, Request, Response
 
 from cartwheel.auth.dependencies import SecretKeyStore
 from cartwheel.exceptions import NotFound, ValidationFailed
-from cartwheel.ingest.body import read_body
 from cartwheel.kit.openapi import json_body
 from cartwheel.kit.routing import wire_router
 from cartwheel.runtime import Runtime, get_runtime
-from cartwheel.wire.lindris import examples, service
-from cartwheel.wire.lindris.errors import render, route_not_found
+from cartwheel.wire.lindris import examples, mapping
+from cartwheel.wire.lindris.adapter import ADAPTER, LindrisAdapter
+from cartwheel.wire.lindris.errors import route_not_found
 from cartwheel.wire.lindris.requests import EVENT_TYPES, GENERIC_FIELDS, EventType
 from cartwheel.wire.lindris.schemas import (
     LIFECYCLE_REQUESTS,
@@ -28,25 +27,19 @@ from cartwheel.wire.lindris.schemas import (
     error_responses,
 )
 from cartwheel.wire.lindris.validation import FieldSpec
+from cartwheel.wire.pipeline import Pipeline
 
-router = wire_router(render, tags=["Lindris Events API"])
+router = wire_router(ADAPTER.render_error, tags=["Lindris Events API"])
+
+PIPELINE = Pipeline(ADAPTER)
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-def _answer(request: Request, body: dict[str, Any]) -> Response:
-    response = Response(msgspec.json.encode(body), media_type="application/json")
-    # Laravel's throttle middleware puts the quota on every answer, not only on a 429.
-    quota = getattr(request.state, "quota", None)
-    if quota is not None:
-        response.headers.update(quota.headers())
-    return response
 
 
 def _invalid_example(specs: tuple[FieldSpec, ...]) -> dict[str, Any]:
     """The 422 an empty body gets: the document's error example, computed by the validator."""
     try:
-        service.validate(specs, {})
+        mapping.validate(specs, {})
     except ValidationFailed as exc:
         return {"message": exc.message, "errors": exc.errors}
     raise AssertionError("an empty body always fails validation")
@@ -68,11 +61,11 @@ async def track_event(request: Request, store: SecretKeyStore, runtime: RuntimeD
     """Track a custom event (`eventName`) about a person identified by `email`, `referenceId`
     or the `uuid` of a previous response. `silent` stores it without starting automations;
     `test` validates and answers without storing anything."""
-    body = await read_body(request, runtime.settings.max_body_bytes)
-    return _answer(request, await service.track(runtime, store.store_id, body))
+    return await PIPELINE.one(request, runtime, store)
 
 
 def _add_lifecycle_route(event_type: EventType) -> None:
+    pipeline = Pipeline(LindrisAdapter(event_type))
     actions = ", ".join(f"`{a}`" for a in event_type.actions)
     (documented_action, example), *_ = (
         (action, body)
@@ -102,9 +95,7 @@ def _add_lifecycle_route(event_type: EventType) -> None:
         store: SecretKeyStore,
         runtime: RuntimeDep,
     ) -> Response:
-        body = await read_body(request, runtime.settings.max_body_bytes)
-        answer = await service.track(runtime, store.store_id, body, event_type, action)
-        return _answer(request, answer)
+        return await pipeline.one(request, runtime, store)
 
     router.add_api_route(
         f"/api/events/{event_type.name}/{{action}}",

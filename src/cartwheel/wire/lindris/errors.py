@@ -12,7 +12,7 @@ from cartwheel.exceptions import AppError, RateLimited, ValidationFailed
 from cartwheel.kit.routing import apply_headers
 
 
-def render(request: Request, exc: AppError) -> Response:
+def render_error(request: Request, exc: AppError) -> Response:
     body: dict[str, Any] = {"message": exc.message}
     if isinstance(exc, ValidationFailed):
         body["errors"] = exc.errors

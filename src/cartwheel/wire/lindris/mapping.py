@@ -1,4 +1,4 @@
-"""Validated Lindris bodies → canonical events.
+"""Lindris bodies → validated (Laravel's rules and messages) → canonical events.
 
 Generic events keep ``eventName`` as the name and split ``properties``. Lifecycle events are
 named ``{type}_{action}`` and carry their record in ``entity`` (the shapes of
@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, cast
-
-from sqlalchemy import String
 
 from cartwheel.identity.addresses import normalize_email, normalize_external_id, normalize_phone
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, ProfilePatch
@@ -27,8 +25,16 @@ from cartwheel.ingest.entities import (
     SubscriptionEntity,
 )
 from cartwheel.ingest.properties import parse_iso_datetime, split_properties
-from cartwheel.models import Contact
-from cartwheel.wire.lindris.requests import EventType
+from cartwheel.limits import CONTACT_COLUMN_MAX
+from cartwheel.wire.lindris.requests import GENERIC_FIELDS, EventType
+from cartwheel.wire.lindris.validation import (
+    REQUIRED_WITHOUT,
+    FieldSpec,
+    Validator,
+    display_name,
+    is_blank,
+    laravel_input,
+)
 
 #: Fields that say who and how, not what happened: never event properties.
 _CONTROL = frozenset(
@@ -37,6 +43,34 @@ _CONTROL = frozenset(
 
 #: Without an explicit occurrence time, the record's own timestamp for the action.
 _ACTION_TIMESTAMP = {"created": "created_at", "updated": "modified_at", "deleted": "deleted_at"}
+
+
+_IDENTITY = ("email", "referenceId", "uuid")
+
+
+def to_canonical(
+    store_id: int, data: dict[str, Any], event_type: EventType | None, action: str
+) -> CanonicalEvent:
+    """The canonical event of a decoded body: a lifecycle one when ``event_type`` is given."""
+    data = laravel_input(data)
+    if event_type is None:
+        return generic_event(store_id, validate(GENERIC_FIELDS, data))
+    return lifecycle_event(store_id, event_type, action, validate(event_type.fields, data))
+
+
+def validate(specs: tuple[FieldSpec, ...], data: dict[str, Any]) -> dict[str, Any]:
+    """The documented fields of ``data``, cast, or :class:`ValidationFailed` with Laravel's
+    messages. Errors are listed in the document's order: the required fields first, then
+    the identity rule (``email`` is required unless ``referenceId`` or ``uuid`` is given)."""
+    validator = Validator()
+    ordered = tuple(s for s in specs if s.name not in _IDENTITY) + tuple(
+        s for s in specs if s.name in _IDENTITY
+    )
+    cleaned = validator.fields(ordered, data)
+    if all(is_blank(data.get(name)) for name in _IDENTITY):
+        validator.fail("email", "email", REQUIRED_WITHOUT, values=display_name("referenceId"))
+    validator.raise_if_failed()
+    return cleaned
 
 
 def generic_event(store_id: int, data: dict[str, Any]) -> CanonicalEvent:
@@ -331,8 +365,7 @@ def _fitting(fields: dict[str, Any]) -> dict[str, Any]:
     for column, value in fields.items():
         if value is None:
             continue
-        column_type = Contact.__table__.c[column].type
-        length = column_type.length if isinstance(column_type, String) else None
+        length = CONTACT_COLUMN_MAX.get(column)
         if length is None or len(value) <= length:
             out[column] = value
     return out

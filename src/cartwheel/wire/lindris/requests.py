@@ -7,23 +7,11 @@ document (:mod:`.schemas`), so the two cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import ColumnElement, String
-
-from cartwheel.models import ContactIdentifier, Event
+from cartwheel.limits import EVENT_NAME_MAX as _EVENT_NAME_MAX
+from cartwheel.limits import IDENTIFIER_MAX as _IDENTIFIER_MAX
+from cartwheel.limits import SOURCE_MAX as _SOURCE_MAX
 from cartwheel.wire.lindris.validation import FieldSpec
-
-
-def _capacity(column: ColumnElement[Any]) -> int:
-    """The length of a sized string column: values longer than this could not be stored."""
-    assert isinstance(column.type, String) and column.type.length is not None
-    return column.type.length
-
-
-_EVENT_NAME_MAX = _capacity(Event.__table__.c.name)
-_SOURCE_MAX = _capacity(Event.__table__.c.source)
-_IDENTIFIER_MAX = _capacity(ContactIdentifier.__table__.c.value)
 
 UUID_EXAMPLE = "318835f4-f968-4894-9847-358399823d6c"
 CAST = "Numeric values will be cast to strings."

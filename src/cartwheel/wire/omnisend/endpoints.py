@@ -1,4 +1,5 @@
-"""Omnisend Events API: ``POST /v5/events``.
+"""Omnisend Events API: ``POST /v5/events``, run by the ingest pipeline
+(:mod:`cartwheel.wire.pipeline`) with the Omnisend adapter.
 
 Omnisend answers an accepted event with 202 and no body, and errors as
 ``{"error": ..., "statusCode": ...}`` plus ``fields`` (path → messages) for invalid fields."""
@@ -8,26 +9,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
-from fastapi.responses import JSONResponse
 
 from cartwheel.auth.dependencies import SecretKeyOrApiKeyStore
-from cartwheel.exceptions import AppError, ValidationFailed
-from cartwheel.health import EVENTS_INGESTED
-from cartwheel.ingest.body import decode_json, read_body
-from cartwheel.ingest.service import ingest, limits
 from cartwheel.kit.openapi import json_body
-from cartwheel.kit.routing import apply_headers, wire_router
-from cartwheel.ratelimit import Quota
+from cartwheel.kit.routing import wire_router
 from cartwheel.runtime import Runtime, get_runtime
-from cartwheel.wire.omnisend import parse
+from cartwheel.wire.omnisend.adapter import ADAPTER
 from cartwheel.wire.omnisend.schemas import EXAMPLES, OmnisendError, OmnisendEventRequest
+from cartwheel.wire.pipeline import Pipeline
 
-
-def render_error(_request: Request, exc: AppError) -> Response:
-    body: dict[str, Any] = {"error": exc.message, "statusCode": exc.status_code}
-    if isinstance(exc, ValidationFailed):
-        body["fields"] = exc.errors
-    return apply_headers(JSONResponse(body, status_code=exc.status_code), exc)
+PIPELINE = Pipeline(ADAPTER)
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -35,7 +26,7 @@ def _error(description: str) -> dict[str, Any]:
 
 
 router = wire_router(
-    render_error,
+    ADAPTER.render_error,
     tags=["Omnisend events"],
     responses={
         400: _error("Invalid event: `error` names the first problem, `fields` all of them"),
@@ -69,12 +60,4 @@ async def send_event(
     store: SecretKeyOrApiKeyStore,
     runtime: Annotated[Runtime, Depends(get_runtime)],
 ) -> Response:
-    body = decode_json(await read_body(request, runtime.settings.max_body_bytes))
-    event = parse.parse_event(body, store.store_id, limits(runtime))
-    (result,) = await ingest(runtime, [event])
-    if isinstance(result, AppError):
-        raise result
-    if not result.duplicate:
-        EVENTS_INGESTED.labels(wire="omnisend").inc()
-    quota: Quota | None = getattr(request.state, "quota", None)
-    return Response(status_code=202, headers=quota.headers() if quota is not None else None)
+    return await PIPELINE.one(request, runtime, store)

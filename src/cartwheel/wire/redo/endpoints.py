@@ -1,4 +1,5 @@
-"""Redo custom events: ``POST /stores/{storeId}/events`` and ``.../events/bulk``.
+"""Redo custom events: ``POST /stores/{storeId}/events`` and ``.../events/bulk``, run by the
+ingest pipeline (:mod:`cartwheel.wire.pipeline`) with the Redo adapter.
 
 Answers are the document's: 202 with no body for one event, 202 with per-event results for a
 bulk request, and errors as RFC 7807 problem details."""
@@ -8,20 +9,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request, Response
-from fastapi.responses import JSONResponse
 
 from cartwheel.auth.cache import StoreContext
 from cartwheel.auth.dependencies import SecretKeyStore
-from cartwheel.exceptions import AppError, NotFound, ValidationFailed
-from cartwheel.health import EVENTS_INGESTED
-from cartwheel.ingest.body import decode_json, read_body
-from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
-from cartwheel.ingest.service import ingest, limits
+from cartwheel.exceptions import NotFound
 from cartwheel.kit.openapi import json_body, schema_ref
-from cartwheel.kit.routing import apply_headers, wire_router
-from cartwheel.ratelimit import Quota
+from cartwheel.kit.routing import wire_router
 from cartwheel.runtime import Runtime, get_runtime
-from cartwheel.wire.redo import parse
+from cartwheel.wire.pipeline import Pipeline
+from cartwheel.wire.redo.adapter import ADAPTER
+from cartwheel.wire.redo.errors import PROBLEM_JSON
 from cartwheel.wire.redo.schemas import (
     BULK_EXAMPLES,
     EVENT_EXAMPLES,
@@ -31,53 +28,7 @@ from cartwheel.wire.redo.schemas import (
     RedoProblem,
 )
 
-PROBLEM_JSON = "application/problem+json"
-#: Redo's document declares ``application/json`` for its 400, 404 and 429 bodies and
-#: ``application/problem+json`` only for its ``default`` response (any other status): a
-#: client generated from the document reads each status with the content type it declares.
-_DECLARED_JSON = frozenset({400, 404, 429})
-
-
-def problem_media_type(status: int) -> str:
-    return "application/json" if status in _DECLARED_JSON else PROBLEM_JSON
-
-
-class BulkRejected(AppError):
-    """A bulk request none of whose events could be accepted."""
-
-    status_code = 400
-    title = "Bad Request"
-
-    def __init__(self, results: list[dict[str, Any]]) -> None:
-        super().__init__("No event was accepted: every event of the request was rejected.")
-        self.results = results
-
-
-def render_problem(_request: Request, exc: AppError) -> Response:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": exc.title,
-        "status": exc.status_code,
-        "detail": exc.message,
-    }
-    if isinstance(exc, ValidationFailed):
-        body["errors"] = _field_errors(exc)
-    if isinstance(exc, BulkRejected):
-        body["results"] = exc.results
-    response = JSONResponse(
-        body, status_code=exc.status_code, media_type=problem_media_type(exc.status_code)
-    )
-    if exc.status_code == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
-    return apply_headers(response, exc)
-
-
-def _field_errors(exc: ValidationFailed) -> list[dict[str, str]]:
-    return [
-        {"field": field, "message": message}
-        for field, messages in exc.errors.items()
-        for message in messages
-    ]
+PIPELINE = Pipeline(ADAPTER)
 
 
 def _problem(description: str, media_type: str = "application/json") -> dict[str, Any]:
@@ -124,16 +75,7 @@ At most 400 properties in `data`, 100 KB per string, 5 MB per request body (413 
 This endpoint is rate-limited to 100 requests per second per store.
 """
 
-router = wire_router(render_problem, tags=["Redo custom events"], responses=_ERRORS)
-
-
-def _accepted(request: Request, body: dict[str, Any] | None = None) -> Response:
-    """202, with the store's remaining rate-limit quota as ``X-RateLimit-*`` headers."""
-    quota: Quota | None = getattr(request.state, "quota", None)
-    headers = quota.headers() if quota is not None else None
-    if body is None:
-        return Response(status_code=202, headers=headers)
-    return JSONResponse(body, status_code=202, headers=headers)
+router = wire_router(ADAPTER.render_error, tags=["Redo custom events"], responses=_ERRORS)
 
 
 def _own_store(store_id: str, store: StoreContext) -> None:
@@ -172,13 +114,7 @@ async def create_custom_event(
     runtime: Annotated[Runtime, Depends(get_runtime)],
 ) -> Response:
     _own_store(storeId, store)
-    body = decode_json(await read_body(request, runtime.settings.max_body_bytes))
-    event = parse.parse_event(body, store.store_id, limits(runtime))
-    (result,) = await ingest(runtime, [event])
-    if isinstance(result, AppError):
-        raise parse.ingest_error(result)
-    _count([result])
-    return _accepted(request)
+    return await PIPELINE.one(request, runtime, store)
 
 
 @router.post(
@@ -219,38 +155,4 @@ async def bulk_create_custom_events(
     runtime: Annotated[Runtime, Depends(get_runtime)],
 ) -> Response:
     _own_store(storeId, store)
-    body = decode_json(await read_body(request, runtime.settings.max_body_bytes))
-    event_limits = limits(runtime)
-    parsed = [
-        parse.parse_or_error(item, store.store_id, event_limits) for item in parse.bulk_items(body)
-    ]
-    valid = [item for item in parsed if isinstance(item, CanonicalEvent)]
-    stored = iter(await ingest(runtime, valid) if valid else [])
-    outcomes = [next(stored) if isinstance(item, CanonicalEvent) else item for item in parsed]
-    _count([o for o in outcomes if isinstance(o, IngestResult)])
-    results = [_result(index, outcome) for index, outcome in enumerate(outcomes)]
-    accepted = sum(1 for r in results if r["status"] == "accepted")
-    # Always the per-event results (also when all were accepted): the document declares one
-    # JSON shape for this 202, and a client learns which events were stored either way.
-    if accepted == 0:
-        raise BulkRejected(results)
-    answer = RedoBulkResponse.model_validate(
-        {"accepted": accepted, "rejected": len(results) - accepted, "results": results}
-    )
-    return _accepted(request, answer.model_dump(exclude_none=True))
-
-
-def _result(index: int, outcome: IngestResult | AppError) -> dict[str, Any]:
-    if isinstance(outcome, IngestResult):
-        return {"index": index, "status": "accepted"}
-    error = parse.ingest_error(outcome)
-    result: dict[str, Any] = {"index": index, "status": "rejected", "error": error.message}
-    if isinstance(error, ValidationFailed):
-        result["errors"] = _field_errors(error)
-    return result
-
-
-def _count(results: list[IngestResult]) -> None:
-    stored = sum(1 for r in results if not r.duplicate)
-    if stored:
-        EVENTS_INGESTED.labels(wire="redo").inc(stored)
+    return await PIPELINE.many(request, runtime, store)

@@ -1,4 +1,5 @@
-"""Validating a Redo custom event and mapping it to a canonical event.
+"""Validating a Redo custom event and mapping it to a canonical event (the envelope and the
+payload limits were checked by :mod:`.decode` and the pipeline).
 
 Every rule is the Redo document's (``custom-event-request.schema`` and the two endpoint
 descriptions). Messages name the offending field by its JSON path, relative to the event.
@@ -7,85 +8,46 @@ descriptions). Messages name the offending field by its JSON path, relative to t
 from __future__ import annotations
 
 import re
-import sys
-from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cartwheel.exceptions import AppError, InvalidRequest, NotFound
 from cartwheel.identity.addresses import is_valid_email, normalize_email, normalize_phone
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, ProfilePatch
-from cartwheel.ingest.properties import (
-    LimitExceeded,
-    Limits,
-    check_limits,
-    parse_iso_datetime,
-    split_properties,
-)
+from cartwheel.ingest.properties import parse_iso_datetime, split_properties
 from cartwheel.kit.validation import FieldErrors
+from cartwheel.limits import CONTACT_ID_MAX, EMAIL_MAX, EVENT_NAME_MAX, column_max
 
 SOURCE = "redo"
-MAX_BULK_EVENTS = 100
+#: The document's own limit on ``uniqueId``.
 MAX_UNIQUE_ID = 255
-# Column sizes of the event log and the contact table: longer values are a 400, not a 500.
-MAX_EVENT_NAME = 300
-MAX_EMAIL = 320
-MAX_NAME = 200
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
-_MAX_CONTACT_ID = 2**31 - 1
 
 _CUSTOMER_FIELDS = frozenset(
     {"id", "email", "phoneNumber", "firstName", "lastName", "location", "customFields"}
 )
 # location field → (contact column, longest value the column holds)
 _LOCATION_TEXT: dict[str, tuple[str, int]] = {
-    "street1": ("address1", 500),
-    "street2": ("address2", 500),
-    "city": ("city", 200),
-    "state": ("state", 200),
-    "stateCode": ("state_code", 20),
-    "postalCode": ("zip", 40),
-    "country": ("country", 200),
+    field: (column, column_max(column))
+    for field, column in (
+        ("street1", "address1"),
+        ("street2", "address2"),
+        ("city", "city"),
+        ("state", "state"),
+        ("stateCode", "state_code"),
+        ("postalCode", "zip"),
+        ("country", "country"),
+    )
 }
 _LOCATION_FIELDS = frozenset(
     {*_LOCATION_TEXT, "countryCode", "ianaTimeZoneName", "latitude", "longitude"}
 )
 
 
-# -- the request envelopes -------------------------------------------------------------------
-
-
-def bulk_items(body: Any) -> list[Any]:
-    """The ``events`` of a bulk request (1 to 100 of them), or :class:`InvalidRequest`."""
-    if not isinstance(body, dict):
-        raise InvalidRequest({"body": ["The request body must be a JSON object."]})
-    errors = FieldErrors()
-    for key in sorted(body.keys() - {"events"}):
-        errors.add(key, f"{key} is not allowed: a bulk request has only `events`.")
-    events = body.get("events")
-    if events is None:
-        errors.add("events", "events is required.")
-    elif not isinstance(events, list):
-        errors.add("events", "events must be an array of custom events.")
-    elif not events:
-        errors.add("events", "events must contain at least 1 event.")
-    elif len(events) > MAX_BULK_EVENTS:
-        errors.add(
-            "events",
-            f"events must contain at most {MAX_BULK_EVENTS} events (it has {len(events)}).",
-        )
-    errors.raise_any()
-    assert isinstance(events, list)
-    return events
-
-
-def parse_event(body: Any, store_id: int, limits: Limits) -> CanonicalEvent:
-    """One custom event, limits checked first; raises :class:`AppError` (400) if invalid."""
-    if not isinstance(body, dict):
-        raise InvalidRequest({"body": ["The event must be a JSON object."]})
-    _check_limits(body, limits)
+def to_canonical(body: dict[str, Any], store_id: int) -> CanonicalEvent:
+    """One custom event (a JSON object, within the payload limits); raises
+    :class:`InvalidRequest` (400) naming every invalid field."""
     errors = FieldErrors()
     name = _event_name(body.get("eventName"), errors)
     identity, profile = _customer(body.get("customer"), errors)
@@ -133,42 +95,6 @@ def parse_event(body: Any, store_id: int, limits: Limits) -> CanonicalEvent:
     )
 
 
-def parse_or_error(body: Any, store_id: int, limits: Limits) -> CanonicalEvent | AppError:
-    """:func:`parse_event` for one event of a bulk request, which fails on its own."""
-    try:
-        return parse_event(body, store_id, limits)
-    except AppError as exc:
-        return exc
-
-
-def ingest_error(error: AppError) -> AppError:
-    """The Redo answer for an event the resolver refused. Only an unknown ``customer.id``
-    with nothing else to go by gets here; the document promises no 404 for it."""
-    if isinstance(error, NotFound):
-        return InvalidRequest(
-            {
-                "customer.id": [
-                    "customer.id matches no customer; add customer.email or "
-                    "customer.phoneNumber so that one can be created."
-                ]
-            }
-        )
-    return error
-
-
-# -- limits ------------------------------------------------------------------------------------
-
-
-def _check_limits(body: dict[str, Any], limits: Limits) -> None:
-    """400 properties in ``data``, 100 KB per string anywhere: before any other work."""
-    data = body.get("data")
-    if isinstance(data, dict) and len(data) > limits.max_properties:
-        raise LimitExceeded(
-            f"data must not exceed {limits.max_properties} properties (it has {len(data)})."
-        )
-    check_limits(body, replace(limits, max_properties=sys.maxsize))
-
-
 # -- fields ------------------------------------------------------------------------------------
 
 
@@ -179,8 +105,8 @@ def _event_name(value: Any, errors: FieldErrors) -> str:
         errors.add("eventName", "eventName must be a string.")
     elif not value.strip():
         errors.add("eventName", "eventName must not be blank.")
-    elif len(value) > MAX_EVENT_NAME:
-        errors.add("eventName", f"eventName must be at most {MAX_EVENT_NAME} characters.")
+    elif len(value) > EVENT_NAME_MAX:
+        errors.add("eventName", f"eventName must be at most {EVENT_NAME_MAX} characters.")
     else:
         return value.strip()
     return ""
@@ -199,7 +125,7 @@ def _customer(value: Any, errors: FieldErrors) -> tuple[IdentityHints, ProfilePa
         errors.add(f"customer.{key}", f"customer.{key} is not a customer field.")
 
     contact_ref = _text(value, "id", "customer.id", errors)
-    email = _text(value, "email", "customer.email", errors, MAX_EMAIL)
+    email = _text(value, "email", "customer.email", errors, EMAIL_MAX)
     if email is not None and not is_valid_email(email):
         errors.add("customer.email", "customer.email must be a valid email address.")
         email = None
@@ -217,13 +143,13 @@ def _customer(value: Any, errors: FieldErrors) -> tuple[IdentityHints, ProfilePa
     # The document's priority: customer.id (a contact's uuid or id), then email, then phone.
     if contact_ref is not None:
         hints.add("contact_uuid", contact_ref)
-        if contact_ref.isascii() and contact_ref.isdigit() and int(contact_ref) <= _MAX_CONTACT_ID:
+        if contact_ref.isascii() and contact_ref.isdigit() and int(contact_ref) <= CONTACT_ID_MAX:
             hints.add("contact_id", contact_ref)
     hints.add("email", normalize_email(email))
     hints.add("phone", phone)
 
     for field, column in (("firstName", "first_name"), ("lastName", "last_name")):
-        text = _text(value, field, f"customer.{field}", errors, MAX_NAME)
+        text = _text(value, field, f"customer.{field}", errors, column_max(column))
         if text is not None:
             patch.fields[column] = text
     _location(value.get("location"), patch, errors)
@@ -252,7 +178,13 @@ def _location(value: Any, patch: ProfilePatch, errors: FieldErrors) -> None:
                 "customer.location.countryCode",
                 'customer.location.countryCode must be an ISO 3166-1 alpha-2 code, e.g. "US".',
             )
-    zone = _text(value, "ianaTimeZoneName", "customer.location.ianaTimeZoneName", errors, 64)
+    zone = _text(
+        value,
+        "ianaTimeZoneName",
+        "customer.location.ianaTimeZoneName",
+        errors,
+        column_max("timezone"),
+    )
     if zone is not None:
         if _is_time_zone(zone):
             patch.fields["timezone"] = zone

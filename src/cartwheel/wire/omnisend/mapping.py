@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from cartwheel.exceptions import InvalidRequest
 from cartwheel.identity.addresses import (
     is_valid_email,
     normalize_email,
@@ -26,20 +23,16 @@ from cartwheel.identity.addresses import (
 )
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, ProfilePatch
 from cartwheel.ingest.entities import AddressEntity, LineItemEntity, OrderEntity
-from cartwheel.ingest.properties import (
-    Limits,
-    check_limits,
-    parse_iso_datetime,
-    split_properties,
-)
+from cartwheel.ingest.properties import parse_iso_datetime, split_properties
 from cartwheel.kit.validation import FieldErrors
+from cartwheel.limits import EVENT_NAME_MAX, IDENTIFIER_MAX, SOURCE_MAX
 
 PAID_FOR_ORDER = "paid for order"
 
 # Column sizes (events.name, events.source, contact_identifiers.value): a 400, not a 500.
-MAX_EVENT_NAME = 300
-MAX_ORIGIN = 200
-MAX_IDENTIFIER = 320
+MAX_EVENT_NAME = EVENT_NAME_MAX
+MAX_ORIGIN = SOURCE_MAX
+MAX_IDENTIFIER = IDENTIFIER_MAX
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _BIRTHDATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -207,11 +200,9 @@ PAID_FOR_ORDER_PROPERTIES = _object(
 # -- the request ---------------------------------------------------------------------------------
 
 
-def parse_event(body: Any, store_id: int, limits: Limits) -> CanonicalEvent:
-    """The canonical event of a ``/v5/events`` body; raises a 400 error if it is invalid."""
-    if not isinstance(body, dict):
-        raise InvalidRequest({"body": ["'body' must be a JSON object"]})
-    _check_limits(body, limits)
+def to_canonical(body: dict[str, Any], store_id: int) -> CanonicalEvent:
+    """The canonical event of a ``/v5/events`` body (a JSON object, within the payload
+    limits); raises a 400 error naming every invalid field."""
     errors = FieldErrors()
     name = _required_text(body, "eventName", MAX_EVENT_NAME, errors)
     origin = _required_text(body, "origin", MAX_ORIGIN, errors)
@@ -261,14 +252,6 @@ def parse_event(body: Any, store_id: int, limits: Limits) -> CanonicalEvent:
         event.value = _order_value(properties)
         event.currency = order.get("currency")
     return event
-
-
-def _check_limits(body: dict[str, Any], limits: Limits) -> None:
-    """Cartwheel's limits (400 properties, 100 KB strings), before any other work."""
-    properties = body.get("properties")
-    if isinstance(properties, dict):
-        check_limits(properties, replace(limits, max_string_bytes=sys.maxsize))
-    check_limits(body, replace(limits, max_properties=sys.maxsize))
 
 
 def _required_text(body: dict[str, Any], key: str, longest: int, errors: FieldErrors) -> str:
