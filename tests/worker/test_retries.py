@@ -18,12 +18,16 @@ from sqlalchemy.orm import Session
 from cartwheel import outbox
 from cartwheel.db import Database
 from cartwheel.exceptions import Conflict, NotFound
+from cartwheel.ingest.writer import IngestWriter
 from cartwheel.kit.pagination import PageParams
-from cartwheel.models import Event, OutboxMessage, QueueFailure
+from cartwheel.models import Event, Order, OutboxMessage, QueueFailure
 from cartwheel.models.base import uuid7
+from cartwheel.records import processor as records
 from cartwheel.stores import service as stores
 from cartwheel.worker import service
 from cartwheel.worker.queue import Handler, RetryPolicy, process_events, process_outbox
+from tests.records.lifecycle import lifecycle
+from tests.records.test_order_events import ORDER
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 #: What the records-like handlers below write: a real row, in the pass's transaction.
@@ -385,3 +389,45 @@ def test_a_database_error_in_one_handler_leaves_the_others_work(
         ("broken", row_ids[0]),
         ("broken", row_ids[1]),
     ]
+
+
+def test_the_real_records_processor_keeps_its_order_when_a_fan_out_fails(
+    own_db: Database, clock: Clock
+) -> None:
+    """Issue 8's case with the registry's own records processor: the webhook-like handler
+    after it fails on the event, the order is created anyway, and only the failing handler
+    is retried."""
+    store_id = new_store(own_db)
+    writer = IngestWriter(own_db)
+    writer.start()
+    try:
+        writer.submit_sync([lifecycle(store_id, "order", "created", ORDER)])
+    finally:
+        writer.stop()
+    broken = [True]
+
+    def fan_out(_session: Session, _event: Event) -> None:
+        if broken[0]:
+            raise RuntimeError("receiver down")
+
+    handlers = [
+        Handler(records.process_event, records.wants),
+        Handler(fan_out, name="webhooks-like"),
+    ]
+
+    assert process_events(own_db, handlers, 100, clock=clock) == 1
+    assert orders(own_db, store_id) == [ORDER["id"]]
+    (failure,) = failures(own_db)
+    assert failure.handler == "webhooks-like"
+
+    broken[0] = False
+    clock.advance(3600)
+    assert process_events(own_db, handlers, 100, clock=clock) == 1
+    assert failures(own_db) == []
+    assert orders(own_db, store_id) == [ORDER["id"]]
+
+
+def orders(db: Database, store_id: int) -> list[str | None]:
+    with db.read() as session:
+        query = select(Order.external_id).where(Order.store_id == store_id)
+        return list(session.scalars(query))
