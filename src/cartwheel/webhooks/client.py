@@ -4,6 +4,7 @@ redirects (a 3xx is a failed attempt), connect/read timeouts, and at most
 
 from __future__ import annotations
 
+import logging
 import time
 import weakref
 from dataclasses import dataclass
@@ -19,6 +20,12 @@ from cartwheel.webhooks.guard import GuardedBackend, TargetRefused
 MAX_RESPONSE_BYTES = 4096
 USER_AGENT = f"Cartwheel-Webhooks/{__version__}"
 
+# httpx logs every request's full URL at INFO (httpcore its request at DEBUG): a receiver's
+# token in the query string would land in the logs. Deliveries are logged by delivery.py,
+# with the target stripped of its query and credentials.
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
@@ -28,6 +35,8 @@ class SendResult:
     response_body: str | None = None
     #: Seconds the receiver asked us to wait (``Retry-After``), if it said.
     retry_after: float | None = None
+    #: The SSRF guard refused the target's address; nothing was sent.
+    refused: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -74,7 +83,7 @@ class WebhookClient:
             ) as response:
                 received = _read_capped(response)
         except TargetRefused as exc:
-            return SendResult(None, _ms_since(started), exc.message)
+            return SendResult(None, _ms_since(started), exc.message, refused=True)
         except httpx.TimeoutException as exc:
             return SendResult(None, _ms_since(started), _describe("Timed out", exc))
         except httpx.HTTPError as exc:

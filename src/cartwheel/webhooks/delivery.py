@@ -37,6 +37,7 @@ from cartwheel.models import WebhookAttempt, WebhookDelivery, WebhookSubscriptio
 from cartwheel.models.base import utcnow
 from cartwheel.webhooks import metrics, repository, signing
 from cartwheel.webhooks.client import SendResult, WebhookClient
+from cartwheel.webhooks.guard import loggable_target
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +235,27 @@ def _record_one(
     )
 
 
+def _log_attempt(claimed: Claimed, result: SendResult) -> None:
+    extra = {
+        "delivery_id": claimed.delivery_id,
+        "subscription_id": claimed.subscription_id,
+        "store_id": claimed.store_id,
+        "target": loggable_target(claimed.target),
+    }
+    if result.refused:
+        log.warning("webhook target refused", extra={**extra, "reason": result.error})
+        return
+    log.info(
+        "webhook attempt",
+        extra={
+            **extra,
+            "status_code": result.status_code,
+            "latency_ms": result.latency_ms,
+            "succeeded": result.succeeded,
+        },
+    )
+
+
 class DeliveryTask:
     """The periodic task (worker/registry.py). Each call hands newly due subscriptions'
     batches to a pool of sending threads (one batch per subscription at a time, its
@@ -310,6 +332,7 @@ class DeliveryTask:
             if time.monotonic() > deadline or self.clock() >= claimed.claimed_until:
                 break
             result = self.send(claimed)
+            _log_attempt(claimed, result)
             metrics.ATTEMPTS.labels("succeeded" if result.succeeded else "failed").inc()
             metrics.ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
             sent.append(Sent(claimed, result, self.clock()))

@@ -138,6 +138,21 @@ def target_problem(url: str) -> str | None:
     return None
 
 
+def loggable_target(url: str) -> str:
+    """``url`` as it may be logged: scheme, host, port and path, without credentials, query
+    or fragment (where receivers put their tokens)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "(invalid target)"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port is not None else host
+    return f"{parts.scheme}://{netloc}{parts.path}"
+
+
 def host_and_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     assert parts.hostname is not None
