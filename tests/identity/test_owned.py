@@ -78,16 +78,25 @@ def own_row(db: Database, owned: Owned, store_id: int, contact_id: int) -> Any:
         row = build_row(conn, owned.table, store_id, (owned.contact_column, contact_id))
         table = owned.table
         pk = dict(row._mapping)
-        return conn.execute(
-            select(table.c[owned.key]).where(*(table.c[k] == v for k, v in pk.items()))
-        ).scalar_one()
+        key = conn.execute(
+            select(*(table.c[k] for k in owned.key)).where(
+                *(table.c[k] == v for k, v in pk.items())
+            )
+        ).one()
+        return key[0] if len(owned.key) == 1 else tuple(key)
+
+
+def is_key(owned: Owned, key: Any) -> list[Any]:
+    """The WHERE clauses naming the rows with this registry key."""
+    parts = (key,) if len(owned.key) == 1 else key
+    return [owned.table.c[k] == v for k, v in zip(owned.key, parts, strict=True)]
 
 
 def owners(db: Database, owned: Owned, key: Any) -> set[int | None]:
     """Who holds the rows with this registry key (list memberships share a list id)."""
     table = owned.table
     with db.read() as session:
-        query = select(table.c[owned.contact_column]).where(table.c[owned.key] == key)
+        query = select(table.c[owned.contact_column]).where(*is_key(owned, key))
         return set(session.execute(query).scalars())
 
 
@@ -144,7 +153,7 @@ def test_a_row_that_would_collide_stays_on_the_source(
     with db.transaction() as session:
         conn = session.connection()
         # The target holds a row equal to the source's in the unique columns.
-        same = conn.execute(select(table).where(table.c[owned.key] == mine)).mappings().one()
+        same = conn.execute(select(table).where(*is_key(owned, mine))).mappings().one()
         row = build_row(conn, table, store.store_id, (owned.contact_column, target))
         if owned.unique_with:
             conn.execute(
@@ -174,7 +183,7 @@ def test_delete_keeps_unlinks_or_deletes_as_registered(
     table = owned.table
     with db.read() as session:
         left = session.execute(
-            select(table.c[owned.contact_column]).where(table.c[owned.key] == key)
+            select(table.c[owned.contact_column]).where(*is_key(owned, key))
         ).all()
     expected = {
         OnDelete.KEEP: [(contact_id,)],

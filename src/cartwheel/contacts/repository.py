@@ -65,6 +65,16 @@ def get(session: Session, store_id: int, contact_id: int) -> Contact | None:
     return None
 
 
+def get_active(session: Session, store_id: int, contact_id: int) -> Contact | None:
+    """A contact by id if it is active itself (not deleted, not merged into another)."""
+    if not is_id(contact_id):
+        return None
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.store_id != store_id or contact.deleted_at is not None:
+        return None
+    return contact if contact.merged_into_id is None else None
+
+
 def by_email(session: Session, store_id: int, email: str) -> Contact | None:
     """The active contact owning ``email`` (normalized), if any."""
     # Through the identifier, not contacts.email: that column is only the display value,

@@ -197,7 +197,10 @@ def delete_contact(session: Session, store_id: int, contact_id: int) -> None:
     (:data:`~cartwheel.identity.owned.OWNED`): its identifiers and list memberships are
     deleted, so the same email or phone comes back as a new contact; the member, form
     submissions and bookings are unlinked; events, orders, carts and subscriptions stay."""
-    contact = get_contact(session, store_id, contact_id)
+    # The contact itself, never the one a merged-away id resolves to.
+    contact = repository.get_active(session, store_id, contact_id)
+    if contact is None:
+        raise NotFound("Contact not found.")
     now = utcnow()
     # Soft, because events and merges reference the row; every read filters deleted_at.
     contact.deleted_at = now

@@ -10,9 +10,10 @@ import enum
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, and_, delete, exists, select, update
+from sqlalchemy import Column, Connection, Table, and_, delete, exists, false, or_, select, update
 
 from cartwheel.models import (
     Booking,
@@ -44,12 +45,16 @@ class Owned:
     name: str
     model: type[Base]
     on_delete: OnDelete
-    #: The column naming one of a contact's rows (the recorded value).
-    key: str = "id"
+    #: The columns naming one of a contact's rows (the recorded value: one column's value,
+    #: or a list of values for several).
+    key: tuple[str, ...] = ("id",)
     contact_column: str = "contact_id"
     #: A contact holds at most one row per these columns (``()``: at most one row at all).
     #: A source row that would collide with a target row stays on the source in a merge.
     unique_with: tuple[str, ...] | None = None
+    #: When the row was made: an undo moves back only rows made before the merge, so a row
+    #: id SQLite reused after a delete (tables without AUTOINCREMENT) is never taken.
+    created_column: str = "created_at"
 
     @property
     def table(self) -> Table:
@@ -58,15 +63,18 @@ class Owned:
 
 
 OWNED: tuple[Owned, ...] = (
-    Owned("identifier_ids", ContactIdentifier, OnDelete.DELETE),
-    Owned("event_ids", Event, OnDelete.KEEP),
+    # By value, not row id: an identifier deleted and made again is another row.
+    Owned("identifiers", ContactIdentifier, OnDelete.DELETE, ("kind", "value")),
+    Owned("event_ids", Event, OnDelete.KEEP, created_column="received_at"),
     Owned("order_ids", Order, OnDelete.KEEP),
     Owned("cart_ids", Cart, OnDelete.KEEP),
     Owned("subscription_ids", CustomerSubscription, OnDelete.KEEP),
-    Owned("list_ids", SubscriberListContact, OnDelete.DELETE, "list_id", unique_with=("list_id",)),
+    Owned(
+        "list_ids", SubscriberListContact, OnDelete.DELETE, ("list_id",), unique_with=("list_id",)
+    ),
     Owned("member_ids", Member, OnDelete.UNLINK, unique_with=()),
     Owned("booking_ids", Booking, OnDelete.UNLINK),
-    Owned("form_submission_ids", FormSubmission, OnDelete.UNLINK),
+    Owned("form_submission_ids", FormSubmission, OnDelete.UNLINK, created_column="received_at"),
 )
 
 #: What a merge moved, per registry name: JSON-ready keys (uuids as strings).
@@ -78,30 +86,51 @@ def move(
     source_id: int,
     target_id: int,
     only: Mapping[str, Iterable[Any]] | None = None,
+    made_before: datetime | None = None,
 ) -> Moved:
     """Give every registered row of ``source_id`` to ``target_id`` (or, with ``only``, just
-    the recorded keys per registry name: an undo). A row that would collide with one the
-    target already holds stays where it is. One UPDATE … RETURNING per registry row."""
+    the recorded keys per registry name, made no later than ``made_before``: an undo). A row
+    that would collide with one the target already holds stays where it is. One
+    UPDATE … RETURNING per registry row."""
     moved: Moved = {}
     for owned in OWNED:
         table = owned.table
-        contact, key = table.c[owned.contact_column], table.c[owned.key]
+        contact = table.c[owned.contact_column]
+        keys = [table.c[column] for column in owned.key]
         statement = update(table).where(contact == source_id)
         if only is not None:
-            keys = [_bind(key, value) for value in only.get(owned.name, ())]
-            if not keys:
+            recorded = list(only.get(owned.name, ()))
+            if not recorded:
                 moved[owned.name] = []
                 continue
-            statement = statement.where(key.in_(keys))
+            statement = statement.where(_recorded(keys, recorded))
+            if made_before is not None:
+                statement = statement.where(table.c[owned.created_column] <= made_before)
         if owned.unique_with is not None:
             held = table.alias("held")
             same = [held.c[column] == table.c[column] for column in owned.unique_with]
             statement = statement.where(
                 ~exists(select(1).where(and_(held.c[owned.contact_column] == target_id, *same)))
             )
-        rows = conn.execute(statement.values({contact: target_id}).returning(key)).scalars()
-        moved[owned.name] = [str(v) if isinstance(v, uuid.UUID) else v for v in rows]
+        rows = conn.execute(statement.values({contact: target_id}).returning(*keys)).all()
+        moved[owned.name] = [_recordable(row) for row in rows]
     return moved
+
+
+def _recorded(keys: list[Column[Any]], recorded: list[Any]) -> Any:
+    if len(keys) == 1:
+        return keys[0].in_([_bind(keys[0], value) for value in recorded])
+    matches = [
+        and_(*(key == _bind(key, part) for key, part in zip(keys, value, strict=True)))
+        for value in recorded
+        if isinstance(value, list | tuple) and len(value) == len(keys)
+    ]
+    return or_(*matches) if matches else false()
+
+
+def _recordable(row: Any) -> Any:
+    values = [str(v) if isinstance(v, uuid.UUID) else v for v in row]
+    return values[0] if len(values) == 1 else values
 
 
 def release(conn: Connection, contact_id: int) -> None:

@@ -8,12 +8,20 @@ from pydantic import BaseModel, Field
 from cartwheel.models import ContactMerge, IdentityConflict
 
 
+class MovedIdentifier(BaseModel):
+    kind: str = Field(description="`email`, `phone` or `external`.")
+    value: str = Field(description="The identifier value.")
+
+
 class MergeView(BaseModel):
     id: int = Field(description="Merge id.")
     sourceContactId: int = Field(description="The contact that was merged away.")
     targetContactId: int = Field(description="The contact that survived.")
     reason: str = Field(description="The identifier that proved both were one person.")
-    movedIdentifierIds: list[int] = Field(description="Identifiers that changed owner.")
+    movedIdentifiers: list[MovedIdentifier] = Field(
+        description="Identifiers that changed owner (merges recorded before identifiers were "
+        "recorded by value list none)."
+    )
     movedEventCount: int = Field(description="Events that moved to the survivor.")
     sourceFields: dict[str, Any] = Field(description="The merged contact's fields before.")
     createdOn: datetime = Field(description="When the merge happened.")
@@ -36,7 +44,9 @@ def merge_view(merge: ContactMerge) -> MergeView:
         sourceContactId=merge.source_contact_id,
         targetContactId=merge.target_contact_id,
         reason=merge.reason,
-        movedIdentifierIds=list(moved.get("identifier_ids", [])),
+        movedIdentifiers=[
+            MovedIdentifier(kind=kind, value=value) for kind, value in moved.get("identifiers", [])
+        ],
         movedEventCount=len(moved.get("event_ids", [])),
         sourceFields=dict(moved.get("source_fields", {})),
         createdOn=merge.created_at,
