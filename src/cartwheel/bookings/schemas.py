@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cartwheel import models
 from cartwheel.identity.addresses import Email
 from cartwheel.kit.requests import MAX_EXTERNAL_ID, Timestamp, to_unix
+from cartwheel.text import SINGLE_LINE
 
 BOOKING_EXAMPLE: dict[str, Any] = {
     "id": 206,
@@ -82,7 +83,9 @@ class BookingCreate(BaseModel):
     eventId: int = Field(
         ge=1, le=MAX_EXTERNAL_ID, description="The store's id of the booked event."
     )
-    name: str | None = Field(default=None, max_length=300, description="Attendee name.")
+    name: Annotated[str, Field(max_length=300), SINGLE_LINE] | None = Field(
+        default=None, description="Attendee name."
+    )
     email: Email = Field(description="Attendee email.")
     start: Timestamp = Field(description="Session start, in Unix seconds.")
     end: Timestamp = Field(description="Session end, in Unix seconds (not before `start`).")

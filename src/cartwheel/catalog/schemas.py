@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from cartwheel.text import SINGLE_LINE
+
 ProductType = Literal["physical", "digital", "service", "membership"]
 PRODUCT_TYPES: tuple[str, ...] = ("physical", "digital", "service", "membership")
 
@@ -87,12 +89,11 @@ class CategoryRef(BaseModel):
 
 
 class CategoryCreate(BaseModel):
-    name: str = Field(
-        min_length=1, max_length=300, description="Category name.", examples=["Doors"]
+    name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE] = Field(
+        description="Category name.", examples=["Doors"]
     )
-    url: str | None = Field(
+    url: Annotated[str, Field(max_length=300), SINGLE_LINE] | None = Field(
         default=None,
-        max_length=300,
         description="The category URL (handle); made from the name when omitted.",
         examples=["doors"],
     )
@@ -136,15 +137,14 @@ class Subscription(BaseModel):
 
 class ProductWrite(BaseModel):
     type: ProductType = Field(description="The type of the product.")
-    title: str = Field(
-        min_length=1, max_length=500, description="Product title.", examples=["Interior Door"]
+    title: Annotated[str, Field(min_length=1, max_length=500), SINGLE_LINE] = Field(
+        description="Product title.", examples=["Interior Door"]
     )
     description: str | None = Field(
         default=None, description="Supports light HTML formatting.", examples=["string"]
     )
-    url: str | None = Field(
+    url: Annotated[str, Field(max_length=1000), SINGLE_LINE] | None = Field(
         default=None,
-        max_length=1000,
         description="The product URL (handle) in your store; made from the title when omitted.",
         examples=["interior-door"],
     )

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cartwheel import models
-from cartwheel.identity.addresses import Email
+from cartwheel.identity.addresses import Email, Phone
 from cartwheel.kit.requests import Id, to_unix
+from cartwheel.text import SINGLE_LINE
 
 CONTACT_EXAMPLE: dict[str, Any] = {
     "id": 123,
@@ -56,7 +57,7 @@ CONTACT_REQUEST_EXAMPLE: dict[str, Any] = {
     "subscriberLists": [0],
 }
 
-Tag = Annotated[str, Field(min_length=1, max_length=100)]
+Tag = Annotated[str, Field(min_length=1, max_length=100), SINGLE_LINE]
 
 
 class ContactProperty(BaseModel):
@@ -70,7 +71,9 @@ class ContactPropertyInput(BaseModel):
     """A custom property to set: a null value removes it."""
 
     # Separate from the output shape: events may have stored names this input refuses.
-    name: str = Field(min_length=1, max_length=200, description="Property name.")
+    name: Annotated[str, Field(min_length=1, max_length=200), SINGLE_LINE] = Field(
+        description="Property name."
+    )
     value: Any = Field(default=None, description="Property value; null removes the property.")
 
 
@@ -113,20 +116,33 @@ class ContactCreate(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [CONTACT_REQUEST_EXAMPLE]})
 
-    name: str | None = Field(default=None, max_length=300, description="Contact name.")
+    name: Annotated[str, Field(max_length=300), SINGLE_LINE] | None = Field(
+        default=None, description="Contact name."
+    )
     email: Email = Field(description="Email address; identifies the contact.")
-    phone: str | None = Field(
+    phone: Phone | None = Field(
         default=None,
         max_length=32,
-        description="Phone; stored as E.164 when it is a valid number (US numbers may omit +1).",
+        description="Phone, stored as E.164 (US numbers may omit +1); a value that is not a "
+        "possible phone number is refused.",
     )
     note: str | None = Field(default=None, max_length=10_000, description="Private note.")
     address: str | None = Field(default=None, max_length=500, description="Street address.")
-    city: str | None = Field(default=None, max_length=200, description="City.")
-    state: str | None = Field(default=None, max_length=200, description="State or region.")
-    zip: str | None = Field(default=None, max_length=40, description="Postal code.")
-    country: str | None = Field(default=None, max_length=200, description="Country.")
-    companyName: str | None = Field(default=None, max_length=300, description="Company name.")
+    city: Annotated[str, Field(max_length=200), SINGLE_LINE] | None = Field(
+        default=None, description="City."
+    )
+    state: Annotated[str, Field(max_length=200), SINGLE_LINE] | None = Field(
+        default=None, description="State or region."
+    )
+    zip: Annotated[str, Field(max_length=40), SINGLE_LINE] | None = Field(
+        default=None, description="Postal code."
+    )
+    country: Annotated[str, Field(max_length=200), SINGLE_LINE] | None = Field(
+        default=None, description="Country."
+    )
+    companyName: Annotated[str, Field(max_length=300), SINGLE_LINE] | None = Field(
+        default=None, description="Company name."
+    )
     properties: list[ContactPropertyInput] | None = Field(
         default=None,
         max_length=200,
@@ -143,8 +159,12 @@ class ContactCreate(BaseModel):
         "0 means no list (so `[0]` takes it off every list); any other id must be a list "
         "of this store.",
     )
-    firstName: str | None = Field(default=None, max_length=200, description="First name.")
-    lastName: str | None = Field(default=None, max_length=200, description="Last name.")
+    firstName: Annotated[str, Field(max_length=200), SINGLE_LINE] | None = Field(
+        default=None, description="First name."
+    )
+    lastName: Annotated[str, Field(max_length=200), SINGLE_LINE] | None = Field(
+        default=None, description="Last name."
+    )
 
 
 class ContactUpdate(ContactCreate):

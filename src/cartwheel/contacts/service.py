@@ -316,11 +316,14 @@ def _set_email(session: Session, contact: ContactRow, email: str) -> None:
 
 
 def _set_phone(session: Session, contact: ContactRow, raw: str | None, policy: Policy) -> bool:
-    """Store the phone (E.164 when valid) and move the phone identifier with it. A phone
-    another contact already owns is decided by the resolver under ``policy`` (the API's and
-    the forms' leave it with that contact: two people may share one)."""
+    """Store the phone (E.164; an invalid one is a 422) and move the phone identifier
+    with it. A phone another contact already owns is decided by the resolver under
+    ``policy`` (the API's and the forms' leave it with that contact: two may share one)."""
     normalized = normalize_phone(raw)
-    shown = normalized or (raw.strip() if raw else None) or None
+    if normalized is None and raw and raw.strip():
+        # The schemas refuse it first; this keeps every caller to the one rule.
+        raise ValidationFailed({"phone": ["The phone field must be a valid phone number."]})
+    shown = normalized
     if shown == contact.phone:
         return False
     previous = normalize_phone(contact.phone)

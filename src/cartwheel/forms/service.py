@@ -19,11 +19,12 @@ from cartwheel.forms.schemas import (
     submission_view,
     submitted_payload,
 )
-from cartwheel.identity.addresses import is_valid_email, normalize_email
+from cartwheel.identity.addresses import is_valid_email, normalize_email, normalize_phone
 from cartwheel.kit.pagination import PageParams, paginate
 from cartwheel.models import FormSubmission as SubmissionRow
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import emit
+from cartwheel.text import has_control_characters
 
 FORM_SUBMITTED = "form_submitted"
 MAX_FORM_NAME = 200
@@ -54,6 +55,8 @@ def submit(
     form_name = form_name.strip()
     if "\x00" in form_name:
         raise ValidationFailed({"name": ["The form name must not contain NUL characters."]})
+    if has_control_characters(form_name):
+        raise ValidationFailed({"name": ["The form name must not contain control characters."]})
     if not form_name or len(form_name) > MAX_FORM_NAME:
         raise ValidationFailed(
             {"name": [f"The form name must be 1 to {MAX_FORM_NAME} characters."]}
@@ -98,6 +101,16 @@ def list_submissions(
     return [submission_view(r) for r in rows], total
 
 
+def _contact_field_problem(target: str, value: str) -> str | None:
+    """Why a value may not be set on the contact (the same rules as the contacts API)."""
+    if target == "phone":
+        if value and normalize_phone(value) is None:
+            return "The phone field must be a valid phone number."
+    elif has_control_characters(value):
+        return f"The {target} field must not contain control characters."
+    return None
+
+
 def _contact_fields(data: FormSubmissionCreate) -> tuple[str | None, dict[str, str]]:
     """The submission's email (validated) and the contact fields it names."""
     email: str | None = None
@@ -116,6 +129,9 @@ def _contact_fields(data: FormSubmissionCreate) -> tuple[str | None, dict[str, s
         elif key in CONTACT_FIELDS:
             target, longest = CONTACT_FIELDS[key]
             value = field.value.strip()
+            problem = _contact_field_problem(target, value)
+            if problem is not None:
+                raise ValidationFailed({f"fields.{index}.value": [problem]})
             if value and len(value) <= longest:
                 profile[target] = value
     return email, profile

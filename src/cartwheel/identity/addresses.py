@@ -78,6 +78,16 @@ def _check_email(value: str) -> str:
     return value
 
 
+def _check_phone(value: str) -> str:
+    value = value.strip()
+    if value and normalize_phone(value) is None:
+        raise PydanticCustomError("invalid", "must be a valid phone number")
+    return value
+
+
+#: A phone number :func:`normalize_phone` accepts, or an empty string (which clears one).
+Phone = Annotated[str, AfterValidator(_check_phone)]
+
 #: An email address (format-checked, surrounding spaces removed; not yet lower-cased).
 Email = Annotated[
     str,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cartwheel import models
 from cartwheel.kit.requests import Id, to_unix
+from cartwheel.text import SINGLE_LINE
 
 LIST_EXAMPLE: dict[str, Any] = {
     "id": 87647751,
@@ -43,7 +44,9 @@ class SubscriberListCreate(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [LIST_REQUEST_EXAMPLE]})
 
-    name: str = Field(min_length=1, max_length=200, description="List name.")
+    name: Annotated[str, Field(min_length=1, max_length=200), SINGLE_LINE] = Field(
+        description="List name."
+    )
 
 
 class SubscriberListUpdate(SubscriberListCreate):

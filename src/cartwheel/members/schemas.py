@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 from cartwheel import models
 from cartwheel.identity.addresses import Email
 from cartwheel.kit.requests import Id, to_unix
+from cartwheel.text import SINGLE_LINE, check_single_line
 
 ADDRESS_EXAMPLE: dict[str, Any] = {
     "name": "string",
@@ -112,7 +113,9 @@ class MemberCreate(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [MEMBER_REQUEST_EXAMPLE]})
 
-    name: str = Field(min_length=1, max_length=300, description="Member name.")
+    name: Annotated[str, Field(min_length=1, max_length=300), SINGLE_LINE] = Field(
+        description="Member name."
+    )
     email: Email = Field(description="Email address; unique among the store's members.")
     password: str | None = Field(
         default=None,
@@ -141,7 +144,9 @@ class MemberUpdate(MemberCreate):
     leave the stored value alone; address fields are merged one by one). The password is
     NOT updated."""
 
-    name: str = Field(max_length=300, description="Member name (empty: left as it is).")
+    name: Annotated[str, Field(max_length=300), SINGLE_LINE] = Field(
+        description="Member name (empty: left as it is)."
+    )
     password: str | None = Field(default=None, description="Ignored on update.")
 
 
@@ -149,7 +154,7 @@ def _check_path(value: str) -> str:
     # Only a path on the member area's own site: no scheme, no other host ("//evil.com").
     if not value.startswith("/") or value.startswith("//") or "\\" in value:
         raise PydanticCustomError("invalid", "must be a path starting with /")
-    return value
+    return check_single_line(value)  # it is echoed at redeem
 
 
 class SsoRequest(BaseModel):
@@ -194,7 +199,9 @@ class MemberGroupCreate(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [GROUP_REQUEST_EXAMPLE]})
 
-    name: str = Field(min_length=1, max_length=200, description="Group name.")
+    name: Annotated[str, Field(min_length=1, max_length=200), SINGLE_LINE] = Field(
+        description="Group name."
+    )
     link: str | None = Field(default=None, max_length=2000, description="Link (may be empty).")
 
 
