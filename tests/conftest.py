@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
 from cartwheel.app import build_runtime, create_app
@@ -25,6 +26,7 @@ from cartwheel.worker.runner import Worker
 from tests.pg_server import postgres_database
 
 ENGINES = ["sqlite", "postgresql"]
+TEST_SECRET_KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +52,8 @@ def settings(database_url: str) -> Settings:
         rate_limit_per_second=1_000_000,
         run_worker_in_process=False,
         webhook_allow_private=True,
+        # One key for both engines: the keyring is process-wide (cartwheel/sealing.py).
+        secret_keys=TEST_SECRET_KEY,
     )
 
 

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from cartwheel import __version__
+from cartwheel import __version__, sealing
 from cartwheel.api import FAST_ROUTES, ROUTERS
 from cartwheel.auth.cache import CredentialCache
 from cartwheel.config import Settings, get_settings
@@ -40,6 +40,8 @@ shape `{"success": false, "message": "..."}`.
 
 def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     db = db or Database(settings.database_url)
+    # Secrets at rest: the application key (generated into its file on first start).
+    sealing.configure(sealing.load_keyring(settings))
     worker = Worker(db, settings)
     return Runtime(
         settings=settings,
@@ -74,6 +76,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = runtime or build_runtime(settings)
         migrate(rt.db.engine)
+        with rt.db.write_connection() as connection:
+            # Legacy plain secrets and those under an older key: sealed under the first key.
+            sealing.reseal(connection)
         rt.writer.start()
         worker = rt.worker
         start_worker = settings.run_worker_in_process if run_worker is None else run_worker

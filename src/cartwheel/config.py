@@ -76,6 +76,19 @@ class Settings(BaseSettings):
         default=10.0, description="Connect and read timeout of one webhook delivery."
     )
 
+    secret_keys: str = Field(
+        default="",
+        description="Fernet keys that encrypt webhook secrets and SSO keys at rest, "
+        "comma-separated: the first encrypts, all decrypt (put a new key first to rotate). "
+        "Empty: the key file is used.",
+    )
+    secret_key_file: str = Field(
+        default="",
+        description="File holding the secret keys (one per line) when `secret_keys` is empty; "
+        "generated (mode 0600) if missing. Empty: `cartwheel-secret.key` beside the SQLite "
+        "database, or in the working directory.",
+    )
+
     sso_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Public base URL used in member single sign-on access URLs.",

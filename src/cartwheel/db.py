@@ -9,6 +9,8 @@ PostgreSQL runs with its default ``synchronous_commit=on``.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -45,6 +47,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_serializer", _json_dumps)
     kwargs.setdefault("json_deserializer", msgspec.json.decode)
     if normalized.startswith("sqlite"):
+        _create_private_file(make_url(normalized).database)
         engine = create_engine(
             normalized,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -56,6 +59,15 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     else:
         engine = create_engine(normalized, pool_size=10, max_overflow=20, **kwargs)
     return engine
+
+
+def _create_private_file(path: str | None) -> None:
+    """Create a new SQLite database file readable by its owner only (0600), before SQLite
+    creates it with the umask's mode; its -wal and -shm files take the same mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cartwheel.models.base import Base, UTCDateTime, utcnow
+from cartwheel.sealing import SealedText
 
 
 class MemberSsoKey(Base):
@@ -17,5 +18,6 @@ class MemberSsoKey(Base):
     store_id: Mapped[int] = mapped_column(
         ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True
     )
-    secret: Mapped[str] = mapped_column(String(64))  # 32 random bytes, hex
+    # 32 random bytes, hex; encrypted at rest under the application key (cartwheel/sealing.py).
+    secret: Mapped[str] = mapped_column("secret_sealed", SealedText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cartwheel.models.base import Base, JSONType, UTCDateTime, utcnow
+from cartwheel.sealing import SealedText
 
 
 class WebhookSubscription(Base):
@@ -25,7 +26,8 @@ class WebhookSubscription(Base):
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     target: Mapped[str] = mapped_column(String(2048))
     # Kept as given (needed to sign); never shown again after creation. See docs/webhooks.md.
-    secret: Mapped[str] = mapped_column(String(600))
+    # Encrypted at rest under the application key (cartwheel/sealing.py).
+    secret: Mapped[str] = mapped_column("secret_sealed", SealedText())
     events: Mapped[list[str]] = mapped_column(JSONType, default=list)
     # Only these event names for `event_tracked`; NULL = every stored event.
     event_names: Mapped[list[str] | None] = mapped_column(JSONType, default=None)
