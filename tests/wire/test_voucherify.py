@@ -313,6 +313,7 @@ def test_unreadable_bodies(client: TestClient, store: StoreFixture) -> None:
     for content, details in (
         (b"", "Request body is empty."),
         (b"{nope", "Request body is not valid JSON."),
+        (b'{"event": 5, "customer": {', "Request body is not valid JSON."),
     ):
         response = client.post(
             PATH,

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from cartwheel.exceptions import BadRequest, ValidationFailed
+from cartwheel.exceptions import AppError, BadRequest, ValidationFailed
 from cartwheel.ingest.properties import Part
 from cartwheel.kit.structure import Problem, decode_loose, first_problem
 from cartwheel.wire.native.schemas import NativeBatch, NativeEvent
@@ -80,9 +80,14 @@ def limited(event: NativeEvent) -> Iterable[Part]:
     )
 
 
-def explain(kind: Any, body: bytes, prefix: str = "") -> ValidationFailed:
-    """Why msgspec refused ``body`` as ``kind``, as ``{field path: [message]}``."""
-    return problem_error(first_problem(kind, decode_loose(body)), prefix)
+def explain(kind: Any, body: bytes, prefix: str = "") -> AppError:
+    """Why msgspec refused ``body`` as ``kind``, as ``{field path: [message]}`` (or the
+    body is not JSON at all: msgspec may stop at a bad field before reaching the end)."""
+    try:
+        value = decode_loose(body)
+    except msgspec.DecodeError as exc:
+        return BadRequest(f"The request body is not valid JSON: {exc}.")
+    return problem_error(first_problem(kind, value), prefix)
 
 
 def problem_error(problem: Problem | None, prefix: str = "") -> ValidationFailed:

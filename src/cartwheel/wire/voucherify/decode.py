@@ -31,7 +31,7 @@ def decode(body: bytes) -> ClientEvent:
     try:
         payload = _decode(body)
     except msgspec.ValidationError:
-        raise invalid_payload(_details(first_problem(ClientEvent, decode_loose(body)))) from None
+        raise invalid_payload(_explain(body)) from None
     except msgspec.DecodeError:
         raise invalid_payload("Request body is not valid JSON.") from None
     if payload.customer is None:
@@ -39,6 +39,14 @@ def decode(body: bytes) -> ClientEvent:
             400, "missing_customer", "Missing customer", "Property .customer is required."
         )
     return payload
+
+
+def _explain(body: bytes) -> str:
+    try:
+        value = decode_loose(body)
+    except msgspec.DecodeError:  # msgspec may stop at a bad field before reaching the end
+        return "Request body is not valid JSON."
+    return _details(first_problem(ClientEvent, value))
 
 
 def limited(payload: ClientEvent) -> Iterable[Part]:
