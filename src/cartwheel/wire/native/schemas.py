@@ -15,6 +15,7 @@ import msgspec
 from msgspec import Meta
 from pydantic import BaseModel, ConfigDict, Field
 
+from cartwheel import limits
 from cartwheel.ingest.entities import (
     ENTITY_CATEGORIES,
     CartEntity,
@@ -23,20 +24,26 @@ from cartwheel.ingest.entities import (
     ProductEntity,
     SubscriptionEntity,
 )
+from cartwheel.limits import (
+    CONTACT_ID_MAX,
+    DEDUP_KEY_MAX,
+    EMAIL_MAX,
+    EVENT_NAME_MAX,
+    IDENTIFIER_MAX,
+    PHONE_INPUT_MAX,
+    SOURCE_MAX,
+    column_max,
+)
 
-# Column sizes of the tables these values land in (models/event.py, models/contact.py,
-# models/contact_identifier.py): a longer value must be a 422, never a database error.
-NAME_MAX = 300
-SOURCE_MAX = 200
-DEDUP_KEY_MAX = 300
-ACTION_MAX = 50
-EMAIL_MAX = 320
-EXTERNAL_ID_MAX = 320
-PERSON_NAME_MAX = 200
-FULL_NAME_MAX = 300
-PHONE_MAX = 64
-# contacts.id is a 32-bit integer on both engines.
-CONTACT_ID_MAX = 2_147_483_647
+# Column sizes of the tables these values land in (cartwheel.limits reads them from the
+# tables): a longer value must be a 422, never a database error.
+NAME_MAX = EVENT_NAME_MAX
+ACTION_MAX = limits.ACTION_MAX
+EXTERNAL_ID_MAX = IDENTIFIER_MAX
+PERSON_NAME_MAX = column_max("first_name")
+FULL_NAME_MAX = column_max("name")
+PHONE_MAX = PHONE_INPUT_MAX
+assert limits.CATEGORY_MAX == ACTION_MAX and column_max("last_name") == PERSON_NAME_MAX
 
 #: The canonical record shape a lifecycle event's ``entity`` is validated against.
 ENTITY_TYPES: dict[str, Any] = {

@@ -29,10 +29,6 @@ from cartwheel.limits import EVENT_NAME_MAX, IDENTIFIER_MAX, SOURCE_MAX
 
 PAID_FOR_ORDER = "paid for order"
 
-# Column sizes (events.name, events.source, contact_identifiers.value): a 400, not a 500.
-MAX_EVENT_NAME = EVENT_NAME_MAX
-MAX_ORIGIN = SOURCE_MAX
-MAX_IDENTIFIER = IDENTIFIER_MAX
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _BIRTHDATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -204,8 +200,8 @@ def to_canonical(body: dict[str, Any], store_id: int) -> CanonicalEvent:
     """The canonical event of a ``/v5/events`` body (a JSON object, within the payload
     limits); raises a 400 error naming every invalid field."""
     errors = FieldErrors()
-    name = _required_text(body, "eventName", MAX_EVENT_NAME, errors)
-    origin = _required_text(body, "origin", MAX_ORIGIN, errors)
+    name = _required_text(body, "eventName", EVENT_NAME_MAX, errors)
+    origin = _required_text(body, "origin", SOURCE_MAX, errors)
     version = body.get("eventVersion")
     if version is not None:
         _string(version, "eventVersion", errors)
@@ -289,8 +285,8 @@ def _contact(value: Any, errors: FieldErrors) -> tuple[IdentityHints, ProfilePat
         errors.add("contact", "'contact' must be an object")
         return hints, patch
 
-    external = _text(value, "id", "contact.id", MAX_IDENTIFIER, errors)
-    email = _text(value, "email", "contact.email", MAX_IDENTIFIER, errors)
+    external = _text(value, "id", "contact.id", IDENTIFIER_MAX, errors)
+    email = _text(value, "email", "contact.email", IDENTIFIER_MAX, errors)
     if email is not None and not is_valid_email(email):
         errors.add("contact.email", "'contact.email' must be a valid email address")
         email = None

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cartwheel.limits import EVENT_NAME_MAX, SOURCE_MAX
+
 
 class _Open(BaseModel):
     # Omnisend accepts properties beyond the documented ones and keeps them.
@@ -168,12 +170,12 @@ class OmnisendEventRequest(_Open):
     a custom event."""
 
     eventName: str = Field(
-        max_length=300,
+        max_length=EVENT_NAME_MAX,
         description="The event's name; `paid for order` unlocks the order confirmation "
         "workflow and contact segmentation.",
     )
     origin: str = Field(
-        max_length=200, description="The event's source: `api`, or the sending app's name."
+        max_length=SOURCE_MAX, description="The event's source: `api`, or the sending app's name."
     )
     eventVersion: str | None = Field(
         default=None, description="`v2` for `paid for order`; empty for custom events."
