@@ -1,23 +1,32 @@
-"""The storage limits of canonical fields (:mod:`cartwheel.limits`, read from the tables).
+"""The core's checks of canonical fields, run for every event of every wire format.
 
-Adapters validate lengths in their own words first; this is the core's last guard, so an
-over-long value from any adapter becomes that event's validation error, never a database
-error (PostgreSQL refuses a string longer than its column; SQLite would store it)."""
+Lengths come from :mod:`cartwheel.limits` (read from the tables). Adapters validate lengths
+in their own words first; this is the core's last guard, so an over-long value from any
+adapter becomes that event's validation error, never a database error (PostgreSQL refuses a
+string longer than its column; SQLite would store it).
+
+Single-line text: the event's name, category, action, source, currency and dedup key, every
+identifier, the profile patch and every string of the lifecycle record (ids, SKUs, codes,
+names, addresses) except its free text refuse control characters
+(:data:`cartwheel.text.CONTROL_CHARACTERS`). Property values and ``extra`` are free text.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from cartwheel.exceptions import ValidationFailed
 from cartwheel.ingest.canonical import STORED_KINDS, CanonicalEvent
 from cartwheel.limits import CONTACT_COLUMN_MAX, EVENT_COLUMN_MAX, IDENTIFIER_MAX
+from cartwheel.text import CONTROL_CHARACTERS
 
-_EVENT = {
-    name: EVENT_COLUMN_MAX[name]
-    for name in ("name", "category", "action", "source", "currency", "dedup_key")
-}
+_EVENT_FIELDS = ("name", "category", "action", "source", "currency", "dedup_key")
+_EVENT = {name: EVENT_COLUMN_MAX[name] for name in _EVENT_FIELDS}
 _PROFILE = CONTACT_COLUMN_MAX
 _IDENTIFIER = IDENTIFIER_MAX
+#: Members of a lifecycle record that are prose, not identifiers or names.
+_FREE_TEXT = frozenset(("description", "note"))
 
 
 def check_lengths(event: CanonicalEvent) -> None:
@@ -41,3 +50,83 @@ def check_lengths(event: CanonicalEvent) -> None:
         check("source", event.profile.source, _PROFILE.get("source"))
     if errors:
         raise ValidationFailed(errors)
+
+
+def check_single_line(event: CanonicalEvent) -> None:
+    """Raise :class:`ValidationFailed` naming every identifier, code or name field of
+    ``event`` that holds a control character.
+
+    One regex search over the joined strings on the way in; the fields are named only when
+    it finds something."""
+    if CONTROL_CHARACTERS.search(_joined(event)) is None:
+        return
+    errors: dict[str, list[str]] = {}
+    for field, value in _single_line(event):
+        if CONTROL_CHARACTERS.search(value) is not None and field not in errors:
+            errors[field] = [f"The {field} must not contain control characters."]
+    raise ValidationFailed(errors)
+
+
+def _joined(event: CanonicalEvent) -> str:
+    """The strings :func:`_single_line` yields, joined: the fast path, without paths."""
+    texts = [
+        value
+        for value in (event.name, event.category, event.action, event.source, event.currency)
+        if value is not None
+    ]
+    if event.dedup_key is not None:
+        texts.append(event.dedup_key)
+    texts.extend(identifier.value for identifier in event.identity.identifiers)
+    if event.profile is not None:
+        texts.extend(v for v in event.profile.fields.values() if isinstance(v, str))
+        if event.profile.source is not None:
+            texts.append(event.profile.source)
+    if event.entity:
+        _collect(event.entity, texts)
+    return "".join(texts)
+
+
+def _collect(record: dict[str, Any], texts: list[str]) -> None:
+    for key, value in record.items():
+        if key in _FREE_TEXT:
+            continue
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            _collect(value, texts)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    texts.append(item)
+                elif isinstance(item, dict):
+                    _collect(item, texts)
+
+
+def _single_line(event: CanonicalEvent) -> Iterator[tuple[str, str]]:
+    """Every single-line string of ``event`` with its canonical field path."""
+    for field in _EVENT_FIELDS:
+        value = getattr(event, field)
+        if value is not None:
+            yield field, value
+    for identifier in event.identity.identifiers:
+        yield identifier.kind, identifier.value
+    if event.profile is not None:
+        for field, value in event.profile.fields.items():
+            if isinstance(value, str):
+                yield field, value
+        if event.profile.source is not None:
+            yield "source", event.profile.source
+    if event.entity:
+        yield from _strings("entity", event.entity)
+
+
+def _strings(path: str, value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in _FREE_TEXT:
+                yield from _strings(f"{path}.{key}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(f"{path}.{index}", item)
