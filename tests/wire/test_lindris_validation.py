@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from cartwheel.db import Database
 from cartwheel.runtime import Runtime
 from cartwheel.stores.service import set_rate_limit
+from cartwheel.wire.lindris.requests import EVENT_TYPES
+from cartwheel.wire.lindris.validation import display_name
 from tests.conftest import StoreFixture, json_of
 from tests.wire.lindris_helpers import (
     accepted,
@@ -511,3 +513,74 @@ def test_rate_limited_requests_get_429_with_headers(
     assert response.headers["X-RateLimit-Remaining"] == "0"
     assert int(response.headers["X-RateLimit-Reset"]) > 0
     assert len(stored_events(db, store)) == 1
+
+
+def _typed_fields(kinds: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(path, type, field) for every top-level field of these kinds of every lifecycle type."""
+    return [
+        (f"/api/events/{name}/{event_type.actions[0]}", name, spec.name)
+        for name, event_type in EVENT_TYPES.items()
+        for spec in event_type.fields
+        if spec.kind in kinds and not spec.required
+    ]
+
+
+_BASES = {"cart": CART, "product": PRODUCT, "customer": CUSTOMER, "user": CUSTOMER}
+_MESSAGES = {"number": "must be a number.", "integer": "must be an integer."}
+_MESSAGES |= {"string": "must be a string.", "date": "must be a string."}
+_MESSAGES |= {"boolean": "field must be true or false."}
+
+
+@pytest.mark.parametrize("empty", [[], {}], ids=["list", "object"])
+@pytest.mark.parametrize(
+    ("path", "event_type", "field"),
+    _typed_fields(("number", "integer", "string", "date", "boolean")),
+)
+def test_an_empty_array_is_a_wrong_type_not_a_missing_value(
+    client: TestClient,
+    db: Database,
+    store: StoreFixture,
+    path: str,
+    event_type: str,
+    field: str,
+    empty: Any,
+) -> None:
+    # Laravel validates a present empty array (only empty strings become null): ``total:
+    # []`` was stored as an order total of 0.
+    (spec,) = [s for s in EVENT_TYPES[event_type].fields if s.name == field]
+    base = _BASES.get(event_type, ORDER)
+    errors = invalid(post(client, store, path, {**base, field: empty}))
+    assert errors == {field: [f"The {display_name(field)} {_MESSAGES[spec.kind]}"]}
+    assert stored_events(db, store) == []
+
+
+CURRENCIES = [
+    (path, event_type, field)
+    for path, event_type, field in _typed_fields(("string",))
+    if field == "currency"
+]
+
+
+@pytest.mark.parametrize("code", ["A\r\nX-INJ", "US", "USDX", "U$D", "12A"])
+@pytest.mark.parametrize(("path", "event_type", "field"), CURRENCIES)
+def test_a_currency_is_a_three_letter_code(
+    client: TestClient,
+    db: Database,
+    store: StoreFixture,
+    path: str,
+    event_type: str,
+    field: str,
+    code: str,
+) -> None:
+    base = _BASES.get(event_type, ORDER)
+    errors = invalid(post(client, store, path, {**base, field: code}))
+    assert errors == {"currency": ["The currency format is invalid."]}
+    assert stored_events(db, store) == []
+    accepted(post(client, store, path, {**base, field: "eur"}))
+
+
+def test_a_nested_currency_is_a_three_letter_code(client: TestClient, store: StoreFixture) -> None:
+    body = {**CUSTOMER, "subscriptions": [{"currency": "A\r\nX-INJ"}]}
+    assert invalid(post(client, store, "/api/events/customer/created", body)) == {
+        "subscriptions.0.currency": ["The subscriptions.0.currency format is invalid."]
+    }

@@ -16,6 +16,8 @@ from cartwheel.wire.lindris.validation import FieldSpec
 UUID_EXAMPLE = "318835f4-f968-4894-9847-358399823d6c"
 CAST = "Numeric values will be cast to strings."
 EITHER = "Either email or referenceId must be provided."
+#: A currency code: three letters (ISO 4217), as the other formats check it.
+CURRENCY_PATTERN = "[A-Za-z]{3}"
 
 
 def identity_fields(email_description: str, email_example: str | None = None) -> list[FieldSpec]:
@@ -194,7 +196,9 @@ CART = EventType(
         FieldSpec("total", "number", "The total value of the cart.", 59.98),
         FieldSpec("total_products", "integer", "The total number of products in the cart.", 2),
         FieldSpec("url", "string", "The URL of the cart.", "https://store.example.com/cart"),
-        FieldSpec("currency", "string", "The currency code (ISO 4217).", "USD"),
+        FieldSpec(
+            "currency", "string", "The currency code (ISO 4217).", "USD", pattern=CURRENCY_PATTERN
+        ),
         FieldSpec("modified_at", "date", "When the cart was last modified.", DATE_EXAMPLE),
         *flag_fields("cart event"),
     ),
@@ -267,7 +271,9 @@ PRODUCT = EventType(
                 FieldSpec("options", "strings", "The options that define this variant."),
             ),
         ),
-        FieldSpec("currency", "string", "The currency code (ISO 4217).", "USD"),
+        FieldSpec(
+            "currency", "string", "The currency code (ISO 4217).", "USD", pattern=CURRENCY_PATTERN
+        ),
         *flag_fields("product event"),
     ),
 )
@@ -288,7 +294,9 @@ ORDER = EventType(
             "The products in the order.",
             fields=_line_item("The quantity of the product ordered.", sku=True),
         ),
-        FieldSpec("currency", "string", "The currency code (ISO 4217).", "USD"),
+        FieldSpec(
+            "currency", "string", "The currency code (ISO 4217).", "USD", pattern=CURRENCY_PATTERN
+        ),
         FieldSpec("publicId", "id", f"The customer-facing order ID. {CAST}", "#1001"),
         FieldSpec("total", "number", "The total value of the order.", 99.99),
         FieldSpec("shipping", "number", "The total shipping cost.", 5.99),
@@ -380,7 +388,13 @@ CUSTOMER = EventType(
             "URL to the customer's avatar/profile image.",
             "https://store.example.com/avatars/john-doe.jpg",
         ),
-        FieldSpec("currency", "string", "Currency code for monetary values.", "USD"),
+        FieldSpec(
+            "currency",
+            "string",
+            "Currency code for monetary values.",
+            "USD",
+            pattern=CURRENCY_PATTERN,
+        ),
         FieldSpec("payment_gateway", "string", "Payment gateway used by the customer.", "stripe"),
         FieldSpec("public_id", "id", f"Public identifier for the customer. {CAST}", "pub_123456"),
         FieldSpec(
@@ -462,7 +476,11 @@ CUSTOMER = EventType(
                     "2024-05-21T15:30:00Z",
                 ),
                 FieldSpec(
-                    "currency", "string", "Currency code for the subscription amounts.", "USD"
+                    "currency",
+                    "string",
+                    "Currency code for the subscription amounts.",
+                    "USD",
+                    pattern=CURRENCY_PATTERN,
                 ),
             ),
         ),
@@ -524,7 +542,13 @@ SUBSCRIPTION = EventType(
             "The URL to the subscription.",
             "https://store.example.com/my-account/subscriptions/123456",
         ),
-        FieldSpec("currency", "string", "The three-letter ISO currency code.", "USD"),
+        FieldSpec(
+            "currency",
+            "string",
+            "The three-letter ISO currency code.",
+            "USD",
+            pattern=CURRENCY_PATTERN,
+        ),
         FieldSpec(
             "products",
             "objects",

@@ -49,6 +49,8 @@ def request_model(name: str, specs: tuple[FieldSpec, ...]) -> type[BaseModel]:
             extra["format"] = "email"
         if spec.max_length is not None:
             extra["maxLength"] = spec.max_length
+        if spec.pattern is not None:
+            extra["pattern"] = f"^{spec.pattern}$"
         info = Field(
             ... if spec.required else None,
             alias=spec.name,

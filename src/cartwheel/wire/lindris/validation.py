@@ -53,6 +53,7 @@ EMAIL = "The {attribute} must be a valid email address."
 UUID = "The {attribute} must be a valid UUID."
 MAX_STRING = "The {attribute} must not be greater than {max} characters."
 EXISTS = "The selected {attribute} is invalid."
+FORMAT = "The {attribute} format is invalid."
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ class FieldSpec:
     max_length: int | None = None
     #: Members of an ``object``, or of each item of ``objects``.
     fields: tuple[FieldSpec, ...] = ()
+    #: A regular expression the whole string must match (Laravel's ``regex``).
+    pattern: str | None = None
 
 
 def laravel_input(value: Any) -> Any:
@@ -133,10 +136,12 @@ class Validator:
             key = prefix + spec.name
             attribute = key if implicit else display_name(key)
             value = data.get(spec.name)
-            if is_blank(value):
+            if is_blank(value) and (spec.required or _scalar(value) or spec.kind in _ARRAYS):
                 if spec.required:
                     self.fail(key, attribute, REQUIRED)
                 continue
+            # A present empty array is validated like any value (only empty strings became
+            # null): ``total: []`` is not a number.
             result = self.value(spec, value, key, attribute, implicit=implicit)
             if result is not INVALID:
                 cleaned[spec.name] = result
@@ -199,6 +204,9 @@ class Validator:
         if spec.kind == "uuid" and not _UUID.match(value):
             self.fail(key, attribute, UUID)
             return INVALID
+        if spec.pattern is not None and re.fullmatch(spec.pattern, value) is None:
+            self.fail(key, attribute, FORMAT)
+            return INVALID
         if spec.kind == "date":
             parsed = parse_date(value)
             if parsed is None:
@@ -233,6 +241,10 @@ class Validator:
 
 
 # -- casts ------------------------------------------------------------------------------
+
+
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, list | dict)
 
 
 def cast_numeric(value: Any) -> Any:
@@ -313,6 +325,7 @@ def _array_items(value: Any) -> list[tuple[str, Any]] | None:
     return None
 
 
+_ARRAYS = frozenset(("strings", "object", "objects", "map"))
 _UPPER = re.compile(r"(.)(?=[A-Z])")
 # Laravel's default ``email`` rule is RFC-lenient: one @, something on each side, no spaces.
 _UUID = re.compile(r"^[\da-fA-F]{8}-[\da-fA-F]{4}-[\da-fA-F]{4}-[\da-fA-F]{4}-[\da-fA-F]{12}$")
