@@ -137,3 +137,15 @@ def _replace(value: Any, bad: str) -> Any:
     if isinstance(value, list):
         return [_replace(v, bad) for v in value]
     return value
+
+
+@pytest.mark.parametrize("currency", ["DOLLARS", "US", "U$D", 5])
+def test_a_record_currency_is_a_three_letter_code(
+    client: TestClient, db: Database, store: StoreFixture, currency: object
+) -> None:
+    response = _post(client, store, "native", "/v1/events", _native_order(currency=currency))
+    assert response.status_code == 422, response.text
+    assert "entity.currency" in response.text
+    assert _stored(db, store) == 0
+    ok = _post(client, store, "native", "/v1/events", _native_order(currency="eur"))
+    assert ok.status_code < 300, ok.text

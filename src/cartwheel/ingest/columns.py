@@ -9,10 +9,13 @@ Single-line text: the event's name, category, action, source, currency and dedup
 identifier, the profile patch and every string of the lifecycle record (ids, SKUs, codes,
 names, addresses) except its free text refuse control characters
 (:data:`cartwheel.text.CONTROL_CHARACTERS`). Property values and ``extra`` are free text.
+
+Currencies: the event's and its record's ``currency`` are three-letter codes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +30,7 @@ _PROFILE = CONTACT_COLUMN_MAX
 _IDENTIFIER = IDENTIFIER_MAX
 #: Members of a lifecycle record that are prose, not identifiers or names.
 _FREE_TEXT = frozenset(("description", "note"))
+_CURRENCY = re.compile(r"[A-Za-z]{3}\Z")
 
 
 def check_lengths(event: CanonicalEvent) -> None:
@@ -48,6 +52,27 @@ def check_lengths(event: CanonicalEvent) -> None:
         for field, value in event.profile.fields.items():
             check(field, value, _PROFILE.get(field))
         check("source", event.profile.source, _PROFILE.get("source"))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def check_canonical(event: CanonicalEvent) -> None:
+    """Every core check of ``event``: lengths, single-line text, currency codes."""
+    check_lengths(event)
+    check_single_line(event)
+    check_currencies(event)
+
+
+def check_currencies(event: CanonicalEvent) -> None:
+    """The event's and its record's currency are ISO 4217 codes (three letters): adapters
+    check theirs in their own words; a record's ``currency`` may come through unchecked."""
+    errors: dict[str, list[str]] = {}
+    for field, value in (
+        ("currency", event.currency),
+        ("entity.currency", event.entity.get("currency") if event.entity else None),
+    ):
+        if value is not None and (not isinstance(value, str) or not _CURRENCY.match(value)):
+            errors[field] = [f"The {field} must be a 3-letter ISO 4217 currency code."]
     if errors:
         raise ValidationFailed(errors)
 

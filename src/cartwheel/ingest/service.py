@@ -8,7 +8,7 @@ from cartwheel.db import Database
 from cartwheel.exceptions import AppError
 from cartwheel.identity.resolver import BatchResolver
 from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
-from cartwheel.ingest.columns import check_lengths, check_single_line
+from cartwheel.ingest.columns import check_canonical
 from cartwheel.models.base import utcnow
 from cartwheel.runtime import Runtime
 
@@ -25,8 +25,7 @@ async def ingest(runtime: Runtime, events: list[CanonicalEvent]) -> list[Outcome
     tests: list[CanonicalEvent] = []
     for event in events:
         try:
-            check_lengths(event)
-            check_single_line(event)
+            check_canonical(event)
         except AppError as exc:
             results.append(exc)
         else:
