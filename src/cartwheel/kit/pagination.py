@@ -17,6 +17,9 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 50
+#: The largest ``skip``: far beyond any real list, and well inside the 64-bit integer both
+#: engines bind an OFFSET as (2^63 would overflow the SQLite driver: a 500).
+MAX_SKIP = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,25 +32,35 @@ def page_params(
     limit: str | None = Query(
         default=None, description=f"Items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."
     ),
-    skip: str | None = Query(default=None, description="Items to skip, 0 or more (default 0)."),
+    skip: str | None = Query(
+        default=None, description=f"Items to skip, 0 to {MAX_SKIP:,} (default 0)."
+    ),
 ) -> PageParams:
     """Parse ``limit``/``skip`` by hand so a bad value gets this API's 400, not a 422."""
+    between = f"must be between 1 and {MAX_LIMIT}"
     return PageParams(
-        limit=_parse_int("limit", limit, DEFAULT_LIMIT, 1, MAX_LIMIT),
-        skip=_parse_int("skip", skip, 0, 0, None),
+        limit=_parse_int("limit", limit, DEFAULT_LIMIT, (1, between), (MAX_LIMIT, between)),
+        skip=_parse_int(
+            "skip", skip, 0, (0, "must be at least 0"), (MAX_SKIP, f"may not exceed {MAX_SKIP}")
+        ),
     )
 
 
-def _parse_int(name: str, raw: str | None, default: int, low: int, high: int | None) -> int:
+def _parse_int(
+    name: str, raw: str | None, default: int, low: tuple[int, str], high: tuple[int, str]
+) -> int:
+    """``raw`` as an integer within ``low`` and ``high`` (each a bound and the message that
+    refuses a value beyond it)."""
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = int(raw)  # past 4,300 digits a ValueError too
     except ValueError:
         raise BadRequest(f"The {name} parameter must be an integer.") from None
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise BadRequest(f"The {name} parameter must be {bound}.")
+    if value < low[0]:
+        raise BadRequest(f"The {name} parameter {low[1]}.")
+    if value > high[0]:
+        raise BadRequest(f"The {name} parameter {high[1]}.")
     return value
 
 
