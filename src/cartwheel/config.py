@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, description="Largest accepted body.")
     max_properties: int = Field(default=400, description="Most properties one event may carry.")
     max_string_bytes: int = Field(default=100 * 1024, description="Longest accepted string value.")
+    max_json_depth: int = Field(
+        default=32,
+        ge=1,
+        le=56,
+        description="Deepest nesting of objects and arrays in an event, counted from its top "
+        "object (properties, `$extra`, every value); at most 56, since any request body "
+        "nested deeper than 64 levels is refused before decoding.",
+    )
     max_batch_events: int = Field(default=100, description="Most events in one bulk request.")
 
     ingest_max_batch: int = Field(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cartwheel import models
 from cartwheel.identity.addresses import Email, Phone
+from cartwheel.ingest.properties import clip_depth
 from cartwheel.kit.requests import Id, to_unix
 from cartwheel.text import SINGLE_LINE
 
@@ -200,7 +201,7 @@ def contact_view(
     member_id: int | None,
     list_ids: list[int],
 ) -> Contact:
-    custom = contact.custom_fields or {}
+    custom = clip_depth(contact.custom_fields or {})
     return Contact(
         id=contact.id,
         name=contact.name or _join(contact.first_name, contact.last_name),
@@ -239,10 +240,11 @@ def event_view(event: models.Event) -> EventView:
         occurredAt=event.occurred_at,
         receivedAt=event.received_at,
         source=event.source,
-        properties=event.properties or {},
+        # Values stored before the nesting limit may be deeper than a response can be.
+        properties=clip_depth(event.properties or {}),
         propertyTypes=event.property_types or {},
-        extra=event.extra or {},
-        entity=event.entity,
+        extra=clip_depth(event.extra or {}),
+        entity=clip_depth(event.entity),
         value=event.value,
         currency=event.currency,
     )

@@ -71,7 +71,7 @@ def split_properties(data: dict[str, Any], extra: dict[str, Any] | None = None) 
 
 
 class LimitExceeded(BadRequest):
-    """A payload limit was exceeded (property count or string length)."""
+    """A payload limit was exceeded (property count, string length or nesting depth)."""
 
 
 class TooManyProperties(LimitExceeded):
@@ -93,20 +93,30 @@ class Part(NamedTuple):
     path: str = ""
     #: Count its top-level properties against ``max_properties``.
     counted: bool = False
-    #: Check every string in it, at any depth, against ``max_string_bytes`` (and for NUL).
+    #: Check every value in it, at any depth: strings against ``max_string_bytes`` (and for
+    #: NUL), the nesting of objects and arrays against ``max_depth``.
     strings: bool = True
+    #: Levels of the event's own structure above ``data`` (1 for a part inside the event's
+    #: object, such as native's ``properties``; 0 for the event itself).
+    level: int = 0
 
 
-def check_limits(part: Part, max_properties: int, max_string_bytes: int) -> None:
-    """Raise :class:`LimitExceeded` if ``part`` breaks a payload limit."""
+def check_limits(part: Part, max_properties: int, max_string_bytes: int, max_depth: int) -> None:
+    """Raise :class:`LimitExceeded` if ``part`` breaks a payload limit. Depth counts
+    objects and arrays from the event's top (``{"a": {"b": 1}}`` as the event is 2 levels);
+    the body decoder has already bounded it (:data:`cartwheel.kit.body.MAX_BODY_DEPTH`), so
+    the walk's recursion is bounded too."""
     data = part.data
     if part.counted and isinstance(data, dict) and len(data) > max_properties:
         raise TooManyProperties(part.path, len(data), max_properties)
     if part.strings and data is not None:
-        _check_strings(data, max_string_bytes, part.path)
+        try:
+            _check_values(data, max_string_bytes, part.path, max_depth - part.level)
+        except _Deeper as exc:
+            raise TooDeep(exc.path, max_depth) from None
 
 
-def _check_strings(value: Any, max_bytes: int, path: str) -> None:
+def _check_values(value: Any, max_bytes: int, path: str, depth_left: int) -> None:
     if isinstance(value, str):
         # Cheap length test first: a str of n chars is at most 4n bytes.
         if len(value) * 4 > max_bytes and len(value.encode()) > max_bytes:
@@ -116,11 +126,50 @@ def _check_strings(value: Any, max_bytes: int, path: str) -> None:
         if "\x00" in value:
             raise LimitExceeded(f"The string at {path or 'value'} contains a NUL character.")
     elif isinstance(value, dict):
+        if depth_left < 1:
+            raise _Deeper(path)
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
             if "\x00" in str(key):
                 raise LimitExceeded(f"The property name at {where!r} contains a NUL character.")
-            _check_strings(item, max_bytes, where)
+            _check_values(item, max_bytes, where, depth_left - 1)
     elif isinstance(value, list):
+        if depth_left < 1:
+            raise _Deeper(path)
         for index, item in enumerate(value):
-            _check_strings(item, max_bytes, f"{path}[{index}]")
+            _check_values(item, max_bytes, f"{path}[{index}]", depth_left - 1)
+
+
+class TooDeep(LimitExceeded):
+    """An object or array at ``path`` nested deeper than ``CARTWHEEL_MAX_JSON_DEPTH``."""
+
+    def __init__(self, path: str, limit: int) -> None:
+        super().__init__(f"The value at {path or 'body'} is nested deeper than {limit} levels.")
+        self.path = path
+        self.limit = limit
+
+
+class _Deeper(Exception):
+    """Raised by the walk, which does not carry the limit; becomes :class:`TooDeep`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+#: How deep a stored value is shown: above any ``CARTWHEEL_MAX_JSON_DEPTH`` (at most 56),
+#: below the depth at which serializing a response fails (pydantic's is 255 levels).
+SHOWN_DEPTH = 64
+#: What stands in for an object or array nested deeper than :data:`SHOWN_DEPTH`.
+CLIPPED = "(nested too deeply to show)"
+
+
+def clip_depth(value: Any, depth: int = SHOWN_DEPTH) -> Any:
+    """``value`` with every object or array below ``depth`` levels replaced by
+    :data:`CLIPPED`: what a view shows of a value stored before the nesting limit existed."""
+    if isinstance(value, dict):
+        if depth < 1:
+            return CLIPPED
+        return {key: clip_depth(item, depth - 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clip_depth(item, depth - 1) for item in value] if depth >= 1 else CLIPPED
+    return value

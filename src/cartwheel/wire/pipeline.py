@@ -19,9 +19,11 @@ examples), ``decode.py``, ``mapping.py``, ``answers.py``, ``errors.py``, and ``a
 which assembles them into one object satisfying :class:`Adapter` (or :class:`BatchAdapter`).
 Adding a format is one such package and one line in ``api.py``'s router list.
 
-Payload limits are the core's: every format refuses a body over ``max_body_bytes`` (413),
-more than ``max_properties`` top-level properties in the parts it names, and strings over
-``max_string_bytes`` or holding NUL anywhere in them (:mod:`cartwheel.ingest.properties`);
+Payload limits are the core's: every format refuses a body over ``max_body_bytes`` (413) or
+nested deeper than :data:`~cartwheel.kit.body.MAX_BODY_DEPTH` (400), more than
+``max_properties`` top-level properties in the parts it names, and strings over
+``max_string_bytes`` or holding NUL, or objects and arrays nested deeper than
+``max_json_depth``, anywhere in them (:mod:`cartwheel.ingest.properties`);
 an adapter only says where its data sits and words the error. Column lengths come from
 :mod:`cartwheel.limits`.
 
@@ -146,8 +148,9 @@ class Pipeline(Generic[P]):
         adapter = self.adapter
         settings = runtime.settings
         payload = adapter.decode(await read_body(request, settings.max_body_bytes))
+        limits = settings.max_properties, settings.max_string_bytes, settings.max_json_depth
         for part in adapter.limited(payload):
-            check_limits(part, settings.max_properties, settings.max_string_bytes)
+            check_limits(part, *limits)
         event = adapter.to_canonical(store.store_id, payload, request)
         (outcome,) = await ingest(runtime, [event])
         if isinstance(outcome, IngestResult) and _stored(outcome):
@@ -160,6 +163,7 @@ class Pipeline(Generic[P]):
         adapter = cast(BatchAdapter[P], self.adapter)
         settings = runtime.settings
         body = await read_body(request, settings.max_body_bytes)
+        limits = settings.max_properties, settings.max_string_bytes, settings.max_json_depth
         items: list[Item[P] | None] = []
         valid: list[tuple[int, P, CanonicalEvent]] = []
         for index, raw in enumerate(adapter.decode_batch(body, settings.max_batch_events)):
@@ -167,7 +171,7 @@ class Pipeline(Generic[P]):
             try:
                 payload = adapter.decode_item(raw)
                 for part in adapter.limited(payload):
-                    check_limits(part, settings.max_properties, settings.max_string_bytes)
+                    check_limits(part, *limits)
                 event = adapter.to_canonical(store.store_id, payload, request)
             except AppError as exc:
                 items.append(Item(index, payload, None, exc))

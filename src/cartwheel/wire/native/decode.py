@@ -72,11 +72,11 @@ def limited(event: NativeEvent) -> Iterable[Part]:
     counted, and their strings checked. (Only those present: this is the hot path.)"""
     custom_fields, entity = event.contact.custom_fields, event.entity
     if custom_fields is None and entity is None:
-        return (Part(event.properties, "", True),) if event.properties else ()
+        return (Part(event.properties, "", True, level=1),) if event.properties else ()
     return (
-        Part(event.properties, "", True),
-        Part(custom_fields, "", True),
-        Part(entity, "", True),
+        Part(event.properties, "", True, level=1),
+        Part(custom_fields, "", True, level=2),
+        Part(entity, "", True, level=1),
     )
 
 

@@ -53,8 +53,8 @@ def limited(payload: ClientEvent) -> Iterable[Part]:
     """The event's and the customer's metadata (counted), then every string of the request."""
     customer = payload.customer
     return (
-        Part(payload.metadata, counted=True),
-        Part(customer.metadata if customer is not None else None, counted=True),
+        Part(payload.metadata, counted=True, level=1),
+        Part(customer.metadata if customer is not None else None, counted=True, level=2),
         Part(msgspec.to_builtins(payload), "body"),
     )
 
