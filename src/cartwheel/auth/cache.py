@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from cartwheel.auth.tokens import digest
 from cartwheel.db import Database
+from cartwheel.kit.cors import parse_origin
 from cartwheel.models import ApiKey, ClientCredential, Store
 
 
@@ -100,33 +100,23 @@ class CredentialCache:
 
 
 def origin_allowed(origin: str | None, allowed: tuple[str, ...]) -> bool:
-    """Does ``origin`` match one of ``allowed``? Hosts must match. Voucherify types the
-    header ``string<hostname>``, so its scheme and port are optional: a scheme or port the
-    header does carry must match the allowed entry's, and an allowed entry that names a
-    scheme or port must match a header that names them (``shop.example.com`` allows any)."""
-    if not origin:
-        return False
-    try:
-        requested = urlsplit(origin if "://" in origin else "//" + origin)
-        requested_port = _port(requested.scheme, requested.port)
-    except ValueError:
-        return False
-    if not requested.hostname:
+    """Does ``origin`` match one of ``allowed``? It must be exactly ``[scheme://]host[:port]``
+    (:func:`cartwheel.kit.cors.parse_origin`: no path, query or user info), and hosts must
+    match. Voucherify types the header ``string<hostname>``, so its scheme and port are
+    optional: a scheme or port the header does carry must match the allowed entry's, and an
+    allowed entry that names a scheme or port must match a header that names them
+    (``shop.example.com`` allows any)."""
+    requested = parse_origin(origin)
+    if requested is None:
         return False
     for entry in allowed:
-        wanted = urlsplit(entry if "://" in entry else "//" + entry)
-        if wanted.hostname != requested.hostname:
+        wanted = parse_origin(entry.rstrip("/"))  # the operator's own entry: "x.com/" is fine
+        if wanted is None or wanted.host != requested.host:
             continue
         if wanted.scheme and requested.scheme and wanted.scheme != requested.scheme:
             continue
-        wanted_port = _port(wanted.scheme, wanted.port)
+        wanted_port, requested_port = wanted.effective_port, requested.effective_port
         if wanted_port is not None and requested_port is not None and wanted_port != requested_port:
             continue
         return True
     return False
-
-
-def _port(scheme: str, port: int | None) -> int | None:
-    if port is not None:
-        return port
-    return {"http": 80, "https": 443}.get(scheme)
