@@ -58,6 +58,38 @@ class NameValue(BaseModel):
     value: str = Field(max_length=10_000, description="The answer.")
 
 
+# Input-only versions of the nested objects: names are single-line when set; stored
+# bookings are shown as they are.
+class EventDetailsInput(EventDetails):
+    name: Annotated[str, Field(max_length=300), SINGLE_LINE] | None = Field(
+        default=None, description="Event name."
+    )
+    location: Annotated[str, Field(max_length=500), SINGLE_LINE] | None = Field(
+        default=None, description="Where it happens."
+    )
+
+
+class OperatorInput(Operator):
+    name: Annotated[str, Field(max_length=300), SINGLE_LINE] | None = Field(
+        default=None, description="Operator name."
+    )
+    email: Annotated[str, Field(max_length=320), SINGLE_LINE] | None = Field(
+        default=None, description="Operator email."
+    )
+
+
+class ServiceInput(Service):
+    name: Annotated[str, Field(max_length=300), SINGLE_LINE] | None = Field(
+        default=None, description="Service name."
+    )
+
+
+class NameValueInput(NameValue):
+    name: Annotated[str, Field(min_length=1, max_length=500), SINGLE_LINE] = Field(
+        description="The question."
+    )
+
+
 # Operator and service ids are the booking system's, not Cartwheel rows: any 64-bit id.
 class Booking(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [BOOKING_EXAMPLE]})
@@ -89,10 +121,10 @@ class BookingCreate(BaseModel):
     email: Email = Field(description="Attendee email.")
     start: Timestamp = Field(description="Session start, in Unix seconds.")
     end: Timestamp = Field(description="Session end, in Unix seconds (not before `start`).")
-    eventData: EventDetails | None = Field(default=None, description="The booked event.")
-    operator: Operator | None = Field(default=None, description="Who runs the session.")
-    service: Service | None = Field(default=None, description="The booked service.")
-    formAnswers: list[NameValue] | None = Field(
+    eventData: EventDetailsInput | None = Field(default=None, description="The booked event.")
+    operator: OperatorInput | None = Field(default=None, description="Who runs the session.")
+    service: ServiceInput | None = Field(default=None, description="The booked service.")
+    formAnswers: list[NameValueInput] | None = Field(
         default=None, max_length=100, description="Form questions the attendee answered."
     )
 

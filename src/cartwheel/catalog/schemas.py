@@ -125,6 +125,30 @@ class ProductVariant(BaseModel):
     weight: float = Field(default=0, description="Weight of one unit.")
 
 
+class ProductOptionInput(ProductOption):
+    """A product option to set: its name and values are single-line (stored options are
+    shown as they are)."""
+
+    name: Annotated[str, SINGLE_LINE] = Field(description="Option name.", examples=["Material"])
+    values: list[Annotated[str, SINGLE_LINE]] = Field(
+        default_factory=list, description="The option's values.", examples=[["Wood", "Glass"]]
+    )
+
+
+class ProductVariantInput(ProductVariant):
+    """A variant to set: its SKU and option values are single-line (stored variants are
+    shown as they are)."""
+
+    options: list[Annotated[str, SINGLE_LINE]] = Field(
+        default_factory=list,
+        description="One value per product option, in the options' order.",
+        examples=[["Wood", "Single"]],
+    )
+    sku: Annotated[str, SINGLE_LINE] = Field(
+        default="", description="Stock keeping unit.", examples=["D-001"]
+    )
+
+
 class Subscription(BaseModel):
     """Subscription details for a subscription product."""
 
@@ -155,8 +179,8 @@ class ProductWrite(BaseModel):
     categories: list[CategoryRef] | None = Field(
         default=None, description="Categories of the product."
     )
-    options: list[ProductOption] | None = Field(default=None, description="Product options.")
-    variants: list[ProductVariant] | None = Field(
+    options: list[ProductOptionInput] | None = Field(default=None, description="Product options.")
+    variants: list[ProductVariantInput] | None = Field(
         default=None, description="Variants (a combination of option values each)."
     )
     subscription: Subscription | None = Field(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cartwheel import models
 from cartwheel.contacts.schemas import Contact
 from cartwheel.kit.requests import to_unix
+from cartwheel.text import SINGLE_LINE
 
 SUBMISSION_EXAMPLE: dict[str, Any] = {
     "id": 12,
@@ -37,6 +38,15 @@ class FormField(BaseModel):
     value: str = Field(max_length=10_000, description="Field value.")
 
 
+class FormFieldInput(FormField):
+    """One submitted field: its name is single-line (stored submissions are shown as they
+    are)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200), SINGLE_LINE] = Field(
+        description="Field name."
+    )
+
+
 class FormSubmission(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [SUBMISSION_EXAMPLE]})
 
@@ -57,7 +67,7 @@ class FormSubmissionCreate(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [SUBMIT_EXAMPLE]})
 
-    fields: list[FormField] = Field(
+    fields: list[FormFieldInput] = Field(
         min_length=1, max_length=200, description="The submitted fields (1 to 200), in order."
     )
 

@@ -3,11 +3,12 @@ cart and customer subscription views of Cartwheel's own API."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cartwheel.identity.addresses import Email
+from cartwheel.text import SINGLE_LINE
 
 OrderStatus = Literal["pending", "shipped", "completed", "canceled", "archived"]
 OrderStatusInput = Literal["PENDING", "SHIPPED", "COMPLETED", "CANCELED", "ARCHIVED"]
@@ -120,6 +121,26 @@ class OrderAddress(BaseModel):
     address2: str | None = Field(default=None, description="Additional address line.")
 
 
+#: A single-line input field: stored rows are shown as they are (output models do not
+#: check them), so a legacy value with a control character still reads.
+_Line = Annotated[str, SINGLE_LINE]
+
+
+class OrderAddressInput(OrderAddress):
+    """A billing or shipping address to set: single-line fields only."""
+
+    name: _Line | None = Field(default=None, description="Full name.")
+    phone: _Line | None = Field(default=None, description="Phone number.")
+    companyName: _Line | None = Field(default=None, description="Company name.")
+    companyId: _Line | None = Field(default=None, description="Company registration id.")
+    country: _Line | None = Field(default=None, description="Country.")
+    state: _Line | None = Field(default=None, description="State or region.")
+    city: _Line | None = Field(default=None, description="City.")
+    zipCode: _Line | None = Field(default=None, description="Postal code.")
+    address: _Line | None = Field(default=None, description="Street address.")
+    address2: _Line | None = Field(default=None, description="Additional address line.")
+
+
 class Tax(BaseModel):
     name: str = Field(description="Tax name.", examples=["Sales Tax"])
     total: float = Field(description="Amount of tax charged.", examples=[20])
@@ -207,26 +228,27 @@ class Order(BaseModel):
 
 
 class Fulfillment(BaseModel):
-    courier: str | None = Field(default=None, description="Courier.", examples=["UPS"])
-    trackingNo: str | None = Field(
+    courier: _Line | None = Field(default=None, description="Courier.", examples=["UPS"])
+    trackingNo: _Line | None = Field(
         default=None, description="Tracking number.", examples=["123456789ABC"]
     )
-    trackingUrl: str | None = Field(default=None, description="Tracking page URL.")
+    trackingUrl: _Line | None = Field(default=None, description="Tracking page URL.")
 
 
 class OrderUpdate(BaseModel):
     """Only non-empty fields are set."""
 
-    customerName: str | None = Field(default=None, max_length=300, description="Customer name.")
-    customerEmail: Email | None = Field(default=None, max_length=320, description="Customer email.")
-    billingAddress: OrderAddress | None = Field(default=None, description="Billing address.")
-    shippingAddress: OrderAddress | None = Field(default=None, description="Shipping address.")
-    paymentMethod: str | None = Field(
-        default=None, max_length=100, description='The payment method type, e.g. "stripe".'
+    customerName: Annotated[str, Field(max_length=300), SINGLE_LINE] | None = Field(
+        default=None, description="Customer name."
     )
-    transactionId: str | None = Field(
+    customerEmail: Email | None = Field(default=None, max_length=320, description="Customer email.")
+    billingAddress: OrderAddressInput | None = Field(default=None, description="Billing address.")
+    shippingAddress: OrderAddressInput | None = Field(default=None, description="Shipping address.")
+    paymentMethod: Annotated[str, Field(max_length=100), SINGLE_LINE] | None = Field(
+        default=None, description='The payment method type, e.g. "stripe".'
+    )
+    transactionId: Annotated[str, Field(max_length=300), SINGLE_LINE] | None = Field(
         default=None,
-        max_length=300,
         description="The transaction id uniquely identifying the payment for this order.",
     )
     paid: bool | None = Field(default=None, description="Whether the order is paid.")
