@@ -73,7 +73,11 @@ DEEP_EVENTS: list[tuple[str, str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "build"), DEEP_EVENTS, ids=lambda x: str(x)[:40])
+@pytest.mark.parametrize(
+    ("method", "path", "build"),
+    DEEP_EVENTS,
+    ids=lambda x: x if isinstance(x, str) else "body",  # stable ids: xdist compares them
+)
 def test_event_values_nested_beyond_the_limit_are_refused(
     db: Database, targets: Targets, runtime: Runtime, method: str, path: str, build: Any
 ) -> None:
