@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from sqlalchemy import func, insert, select
 
 from cartwheel.db import Database
@@ -230,6 +231,8 @@ def bench_engine(
             "CARTWHEEL_DATABASE_URL": url,
             "CARTWHEEL_RATE_LIMIT_PER_SECOND": "1000000000",
             "CW_KEY": created.api_key,
+            # A key of the run's own: no key file left in the working directory.
+            "CARTWHEEL_SECRET_KEYS": Fernet.generate_key().decode(),
         }
         with server("bench.bare_app:app", {}) as port:
             bare = wrk(port, duration, connections, {"BATCH": "1"}, "/v1/events")
