@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from cartwheel.exceptions import BadRequest
+from cartwheel.text import CONTROL_CHARACTERS
 
 # RFC 3339 / ISO 8601 date-times and plain dates: 2026-04-02T12:00:00Z, 2026-04-02.
 _ISO_DATETIME = re.compile(
@@ -130,8 +131,9 @@ def _check_values(value: Any, max_bytes: int, path: str, depth_left: int) -> Non
             raise _Deeper(path)
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                raise LimitExceeded(f"The property name at {where!r} contains a NUL character.")
+            # A name is a single line (it becomes a segment field, a template variable).
+            if CONTROL_CHARACTERS.search(str(key)):
+                raise LimitExceeded(f"The property name at {where!r} contains a control character.")
             _check_values(item, max_bytes, where, depth_left - 1)
     elif isinstance(value, list):
         if depth_left < 1:
