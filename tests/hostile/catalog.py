@@ -109,10 +109,13 @@ class Targets:
         assert response.status_code in (200, 201), (path, response.text)
         return str(response.json()["id"])
 
+    def value_for(self, path: str, name: str) -> str:
+        """What a path parameter names: an enum's first value, or one of the store's records."""
+        return _enum(path, name) or self.ids.get(name, "1")
+
     def url(self, path: str) -> str:
         def value(match: re.Match[str]) -> str:
-            name = match.group(1).split(":")[0]
-            return _enum(path, name) or self.ids.get(name, "1")
+            return self.value_for(path, match.group(1).split(":")[0])
 
         return re.sub(r"\{([^}]+)\}", value, path)
 
