@@ -30,7 +30,9 @@ HOSTILE = [
     "%F0%9F%92%A9",
     "%ED%A0%80",  # a lone surrogate, as UTF-8 bytes
     "%FF",  # not UTF-8 at all
+    "%C2%B2",  # a superscript two: a digit to str.isdigit, not to int()
     "x" * 5000,
+    "9" * 5000,  # more digits than int() converts by default
 ]
 
 

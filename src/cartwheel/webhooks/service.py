@@ -3,6 +3,7 @@ is scoped by store: another store's ids answer exactly like missing ones."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
 from cartwheel.exceptions import BadRequest, Conflict, NotFound, ValidationFailed
+from cartwheel.kit.ids import MAX_ID
 from cartwheel.kit.pagination import PageParams, paginate
 from cartwheel.models import WebhookDelivery, WebhookSubscription
 from cartwheel.models.base import utcnow
@@ -61,7 +63,12 @@ def list_webhooks(
 
 
 def get_webhook(session: Session, store_id: int, webhook_id: str) -> WebhookSubscription:
-    row = repository.get_subscription(session, store_id, webhook_id)
+    # Only a well-formed id reaches the database (a NUL in a URL cannot be bound on PostgreSQL).
+    row = (
+        repository.get_subscription(session, store_id, webhook_id)
+        if _PUBLIC_ID.fullmatch(webhook_id)
+        else None
+    )
     if row is None:
         raise NotFound("Webhook not found.")
     return row
@@ -115,6 +122,10 @@ def resume_webhook(
         head.next_attempt_at = now
     session.flush()
     return row
+
+
+#: A webhook's public id: ``rh_`` and eleven digits.
+_PUBLIC_ID = re.compile(r"rh_[0-9]{11}")
 
 
 def _new_public_id(session: Session) -> str:
@@ -199,7 +210,8 @@ def _delivery(
 ) -> tuple[WebhookSubscription, WebhookDelivery]:
     webhook = get_webhook(session, store_id, webhook_id)
     row = None
-    if delivery_id.isdigit() and len(delivery_id) < 19:
+    digits = delivery_id.isascii() and delivery_id.isdigit() and len(delivery_id) <= 10
+    if digits and 0 < int(delivery_id) <= MAX_ID:
         row = repository.get_delivery(session, store_id, webhook.id, int(delivery_id))
     if row is None:
         raise NotFound("Delivery not found.")
