@@ -21,6 +21,10 @@ CONTACT_CREATED = "contact_created"
 CONTACT_UPDATED = "contact_updated"
 CONTACT_MERGED = "contact_merged"
 CONTACT_DELETED = "contact_deleted"
+# Segment membership changes, emitted in the transaction that changes the membership,
+# with ids as payload ({"segment_id": …, "contact_id": …}).
+SEGMENT_ENTERED = "segment_entered"
+SEGMENT_EXITED = "segment_exited"
 
 
 def emit(bind: Session | Connection, store_id: int, topic: str, payload: dict[str, Any]) -> None:

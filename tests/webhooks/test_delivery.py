@@ -154,6 +154,21 @@ def test_contact_messages_are_rendered_from_the_contact(
     assert by_type["contact_deleted"] == {"id": 999999}
 
 
+def test_segment_membership_changes_are_delivered_signed(
+    client: TestClient, store: StoreFixture, db: Database, worker: Worker, receiver: Receiver
+) -> None:
+    created = create_webhook(client, store, receiver.url, ["segment_entered"])
+    emit(db, store.store_id, "segment_entered", {"segment_id": 7, "contact_id": 123})
+    emit(db, store.store_id, "segment_exited", {"segment_id": 7, "contact_id": 123})
+    worker.drain()
+    [request] = receiver.requests  # segment_exited is not subscribed
+    assert request.headers["cartwheel-event"] == "segment_entered"
+    assert Webhook(created["secret"]).verify(request.body, request.headers) == {
+        "segmentId": 7,
+        "contactId": 123,
+    }
+
+
 def test_receiver_that_recovers_gets_everything_once_and_in_order(
     client: TestClient,
     store: StoreFixture,

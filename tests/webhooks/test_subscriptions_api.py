@@ -191,6 +191,8 @@ def test_every_event_type_is_accepted(client: TestClient, store: StoreFixture) -
         "contact_created",
         "contact_merged",
         "contact_deleted",
+        "segment_entered",
+        "segment_exited",
     ]
     created = create_webhook(client, store, TARGET, events, eventNames=["Placed Order"])
     assert created["events"] == events

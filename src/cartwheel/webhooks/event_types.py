@@ -6,7 +6,14 @@ fanned out from the event log itself."""
 
 from __future__ import annotations
 
-from cartwheel.outbox import CONTACT_CREATED, CONTACT_DELETED, CONTACT_MERGED, CONTACT_UPDATED
+from cartwheel.outbox import (
+    CONTACT_CREATED,
+    CONTACT_DELETED,
+    CONTACT_MERGED,
+    CONTACT_UPDATED,
+    SEGMENT_ENTERED,
+    SEGMENT_EXITED,
+)
 
 ORDER_CREATED = "order_created"
 ORDER_UPDATED = "order_updated"
@@ -28,7 +35,14 @@ DOCUMENTED = (
 )
 
 #: Cartwheel's additions.
-OWN = (EVENT_TRACKED, CONTACT_CREATED, CONTACT_MERGED, CONTACT_DELETED)
+OWN = (
+    EVENT_TRACKED,
+    CONTACT_CREATED,
+    CONTACT_MERGED,
+    CONTACT_DELETED,
+    SEGMENT_ENTERED,
+    SEGMENT_EXITED,
+)
 
 ALL = DOCUMENTED + OWN
 

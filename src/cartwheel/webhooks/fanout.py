@@ -20,7 +20,14 @@ from cartwheel.contacts.schemas import event_view
 from cartwheel.exceptions import NotFound
 from cartwheel.models import Event, OutboxMessage, WebhookDelivery
 from cartwheel.models.base import utcnow, uuid7
-from cartwheel.outbox import CONTACT_CREATED, CONTACT_DELETED, CONTACT_MERGED, CONTACT_UPDATED
+from cartwheel.outbox import (
+    CONTACT_CREATED,
+    CONTACT_DELETED,
+    CONTACT_MERGED,
+    CONTACT_UPDATED,
+    SEGMENT_ENTERED,
+    SEGMENT_EXITED,
+)
 from cartwheel.webhooks import event_types, repository
 
 _CACHE_KEY = "webhooks.subscriptions"
@@ -109,7 +116,10 @@ def fan_out_event(session: Session, event: Event) -> None:
 
 def render(session: Session, store_id: int, topic: str, payload: dict[str, Any]) -> Any:
     """The body for a message. The store-data domains put the record, in its API shape, in
-    the payload; the core's contact messages carry only ids, so the contact is read here."""
+    the payload; the core's contact messages carry only ids, so the contact is read here.
+    Segment messages carry ids too and are sent as ids, named as the API names them."""
+    if topic in (SEGMENT_ENTERED, SEGMENT_EXITED):
+        return {_camel(key): value for key, value in payload.items()}
     if topic not in (CONTACT_CREATED, CONTACT_UPDATED, CONTACT_MERGED, CONTACT_DELETED):
         return payload
     if set(payload) - {"contact_id", "merged_contact_id"}:
@@ -123,6 +133,11 @@ def render(session: Session, store_id: int, topic: str, payload: dict[str, Any])
     if topic == CONTACT_MERGED:
         return {"contact": contact, "mergedContactId": payload.get("merged_contact_id")}
     return contact
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def _contact(session: Session, store_id: int, contact_id: int) -> dict[str, Any]:

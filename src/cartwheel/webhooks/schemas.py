@@ -28,6 +28,8 @@ WebhookEvent = Literal[
     "contact_created",
     "contact_merged",
     "contact_deleted",
+    "segment_entered",
+    "segment_exited",
 ]
 Status = Literal["active", "paused", "disabled"]
 DeliveryStatus = Literal["pending", "succeeded", "failed"]
@@ -46,7 +48,8 @@ _EVENTS_DESCRIPTION = (
     "Event types to receive. The document's seven (`order_created`, `order_updated`, "
     "`product_created`, `product_updated`, `form_submitted`, `contact_updated`, "
     "`booking_created`) and Cartwheel's `event_tracked` (every stored, non-silent event), "
-    "`contact_created`, `contact_merged`, `contact_deleted`."
+    "`contact_created`, `contact_merged`, `contact_deleted`, `segment_entered` and "
+    "`segment_exited` (a contact entered or left a segment)."
 )
 
 
