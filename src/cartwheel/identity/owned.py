@@ -24,6 +24,7 @@ from cartwheel.models import (
     FormSubmission,
     Member,
     Order,
+    SegmentMembership,
     SubscriberListContact,
 )
 from cartwheel.models.base import Base
@@ -75,6 +76,16 @@ OWNED: tuple[Owned, ...] = (
     Owned("member_ids", Member, OnDelete.UNLINK, unique_with=()),
     Owned("booking_ids", Booking, OnDelete.UNLINK),
     Owned("form_submission_ids", FormSubmission, OnDelete.UNLINK, created_column="received_at"),
+    # Kept on delete: the worker's re-check of the deleted contact removes it with a
+    # segment_exited message (cartwheel/segments/tasks.py).
+    Owned(
+        "segment_ids",
+        SegmentMembership,
+        OnDelete.KEEP,
+        ("segment_id",),
+        unique_with=("segment_id",),
+        created_column="entered_at",
+    ),
 )
 
 #: What a merge moved, per registry name: JSON-ready keys (uuids as strings).

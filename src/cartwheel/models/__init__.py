@@ -24,6 +24,10 @@ from cartwheel.models.outbox_message import OutboxMessage
 from cartwheel.models.product import Product
 from cartwheel.models.product_category import ProductCategory
 from cartwheel.models.queue_failure import QueueFailure
+from cartwheel.models.segment import Segment
+from cartwheel.models.segment_check import SegmentCheck
+from cartwheel.models.segment_day import SegmentDay
+from cartwheel.models.segment_membership import SegmentMembership
 from cartwheel.models.store import Store
 from cartwheel.models.subscriber_list import SubscriberList
 from cartwheel.models.subscriber_list_contact import SubscriberListContact
@@ -56,6 +60,10 @@ __all__ = [
     "Product",
     "ProductCategory",
     "QueueFailure",
+    "Segment",
+    "SegmentCheck",
+    "SegmentDay",
+    "SegmentMembership",
     "Store",
     "SubscriberList",
     "SubscriberListContact",

@@ -1,0 +1,284 @@
+"""The one evaluator: a condition compiled to a SQL boolean over ``contacts``.
+
+The same expression builds a segment over all of a store's contacts (INSERT … SELECT),
+counts a preview, and re-checks one contact (the expression AND ``contacts.id = X``): event
+conditions are correlated EXISTS / scalar subqueries over that contact's events, which the
+``(contact_id, name, occurred_at)`` index answers without reading any other contact's log.
+``now`` is a parameter, never the database's clock, so a test can move time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from cartwheel.models import Contact, Event, SegmentMembership, SubscriberListContact
+from cartwheel.segments.definition import (
+    Compare,
+    ConsentCondition,
+    EventCondition,
+    Group,
+    ListCondition,
+    Node,
+    ProfileCondition,
+    PropertyCondition,
+    SegmentCondition,
+)
+
+#: The JSON type names a custom field or property must have for each segment type.
+_JSON_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
+    "sqlite": {
+        "string": ("text",),
+        "date": ("text",),
+        "number": ("integer", "real"),
+        "boolean": ("true", "false"),
+    },
+    "postgresql": {
+        "string": ("string",),
+        "date": ("string",),
+        "number": ("number",),
+        "boolean": ("boolean",),
+    },
+}
+
+
+def iso(moment: datetime) -> str:
+    """A moment as the text stored date properties use (``2026-04-02T12:00:00Z``)."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    store_id: int
+    now: datetime
+    dialect: str  # "sqlite" | "postgresql"
+
+
+def active(store_id: int) -> ColumnElement[bool]:
+    """The contacts a segment may hold: the store's, not deleted, not merged away."""
+    return and_(
+        Contact.store_id == store_id,
+        Contact.deleted_at.is_(None),
+        Contact.merged_into_id.is_(None),
+    )
+
+
+def compile_condition(node: Node, ctx: Context) -> ColumnElement[bool]:
+    """``node`` as a boolean over the ``contacts`` row in the enclosing query."""
+    if isinstance(node, Group):
+        parts = [compile_condition(child, ctx) for child in node.children]
+        if node.kind == "all":
+            return and_(true(), *parts)
+        if node.kind == "any":
+            return or_(false(), *parts)
+        return not_(parts[0])
+    if isinstance(node, EventCondition):
+        return _event(node, ctx)
+    if isinstance(node, ProfileCondition):
+        return _profile(node, ctx)
+    if isinstance(node, ListCondition):
+        return exists(
+            select(1).where(
+                SubscriberListContact.list_id == node.list_id,
+                SubscriberListContact.contact_id == Contact.id,
+            )
+        )
+    if isinstance(node, SegmentCondition):
+        return exists(
+            select(1).where(
+                SegmentMembership.segment_id == node.segment_id,
+                SegmentMembership.contact_id == Contact.id,
+            )
+        )
+    if isinstance(node, ConsentCondition):
+        return Contact.subscribed.is_(True) if node.subscribed else Contact.subscribed.is_(False)
+    raise TypeError(f"not a contact condition: {node!r}")
+
+
+def event_filters(
+    node: EventCondition, ctx: Context, *, correlate: bool = True
+) -> list[ColumnElement[bool]]:
+    """The filters choosing the events a condition counts, for the enclosing contact (or,
+    without ``correlate``, for every contact)."""
+    filters: list[ColumnElement[bool]] = [Event.store_id == ctx.store_id]
+    if correlate:
+        filters.append(Event.contact_id == Contact.id)
+    if node.name is not None:
+        filters.append(Event.name == node.name)
+    else:
+        filters.append(Event.category == node.category)
+        if node.action is not None:
+            filters.append(Event.action == node.action)
+    if node.within is not None:
+        low, high = node.within.bounds(ctx.now)
+        if node.within.seconds is not None and low is not None:
+            filters.append(Event.occurred_at > low)
+        else:
+            if low is not None:
+                filters.append(Event.occurred_at >= low)
+            if high is not None:
+                filters.append(Event.occurred_at < high)
+    if node.where is not None:
+        filters.append(_where(node.where, ctx))
+    return filters
+
+
+def _event(node: EventCondition, ctx: Context) -> ColumnElement[bool]:
+    filters = event_filters(node, ctx)
+    if node.sum is not None:
+        total = select(func.coalesce(func.sum(sum_column(node, ctx)), 0.0)).where(*filters)
+        return _count_compare(node.sum_op, total.scalar_subquery(), node.sum_value)
+    if node.count_op == "gte" and node.count == 1:
+        return exists(select(1).where(*filters))
+    if (node.count_op, node.count) in (("eq", 0), ("lt", 1), ("lte", 0)):
+        return not_(exists(select(1).where(*filters)))
+    counted = select(func.count()).where(*filters).scalar_subquery()
+    return _count_compare(node.count_op, counted, node.count)
+
+
+def sum_column(node: EventCondition, ctx: Context) -> ColumnElement[Any]:
+    """What ``sum`` adds up: the event's value, or a numeric property (others count 0)."""
+    if node.sum == "value":
+        value: ColumnElement[Any] = Event.value.expression
+        return value
+    assert node.sum is not None
+    typed = _typed(Event.property_types, Event.properties, node.sum, "number", ctx)
+    return func.coalesce(
+        _case(typed, Event.properties[node.sum].as_float()),
+        0.0,
+    )
+
+
+def _case(condition: ColumnElement[bool], value: ColumnElement[Any]) -> ColumnElement[Any]:
+    return case((condition, value), else_=None)
+
+
+def _count_compare(op: str, left: Any, right: float) -> ColumnElement[bool]:
+    if op == "eq":
+        return left == right  # type: ignore[no-any-return]
+    if op == "gte":
+        return left >= right  # type: ignore[no-any-return]
+    if op == "gt":
+        return left > right  # type: ignore[no-any-return]
+    if op == "lte":
+        return left <= right  # type: ignore[no-any-return]
+    return left < right  # type: ignore[no-any-return]
+
+
+def _where(node: Node, ctx: Context) -> ColumnElement[bool]:
+    if isinstance(node, Group):
+        parts = [_where(child, ctx) for child in node.children]
+        if node.kind == "all":
+            return and_(true(), *parts)
+        if node.kind == "any":
+            return or_(false(), *parts)
+        return not_(parts[0])
+    assert isinstance(node, PropertyCondition)
+    kind = node.compare.type
+    typed = _typed(Event.property_types, Event.properties, node.property, kind, ctx)
+    value = _json_value(Event.properties, node.property, kind)
+    return _compare(node.compare, value, typed, ctx)
+
+
+def _typed(types: Any, values: Any, name: str, kind: str, ctx: Context) -> ColumnElement[bool]:
+    """Whether the JSON value ``values[name]`` has ``kind`` (an event property by its
+    recorded type; a custom field by its JSON type)."""
+    if types is not None:
+        recorded: ColumnElement[bool] = types[name].as_string() == kind
+        return recorded
+    json_type: Any
+    if ctx.dialect == "sqlite":
+        json_type = func.json_type(values, f'$."{_quoted(name)}"')
+    else:
+        json_type = func.jsonb_typeof(values[name])
+    typed: ColumnElement[bool] = json_type.in_(_JSON_TYPES[ctx.dialect][kind])
+    return typed
+
+
+def _quoted(name: str) -> str:
+    return name.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _json_value(values: Any, name: str, kind: str) -> ColumnElement[Any]:
+    element = values[name]
+    if kind == "number":
+        return element.as_float()  # type: ignore[no-any-return]
+    if kind == "boolean":
+        return element.as_boolean()  # type: ignore[no-any-return]
+    return element.as_string()  # type: ignore[no-any-return]
+
+
+def _profile(node: ProfileCondition, ctx: Context) -> ColumnElement[bool]:
+    if node.column is not None:
+        column = getattr(Contact, node.column)
+        present = column.is_not(None)
+        if node.compare.type == "string":
+            present = and_(present, column != "")
+        return _compare(node.compare, column, present, ctx, native_date=True)
+    assert node.custom is not None
+    kind = node.compare.type
+    typed = _typed(None, Contact.custom_fields, node.custom, kind, ctx)
+    value = _json_value(Contact.custom_fields, node.custom, kind)
+    return _compare(node.compare, value, typed, ctx)
+
+
+def _compare(
+    compare: Compare,
+    value: Any,
+    present: ColumnElement[bool],
+    ctx: Context,
+    *,
+    native_date: bool = False,
+) -> ColumnElement[bool]:
+    """``value`` (present when ``present``) compared by ``compare``. A missing value (or one
+    of another type) satisfies only ``neq``, ``not_in`` and ``not_exists``."""
+    op, arg = compare.op, compare.value
+    if op == "exists":
+        return present
+    if op == "not_exists":
+        return not_(present)
+    if op in ("neq", "not_in"):
+        inner = value == arg if op == "neq" else value.in_(list(arg))
+        return or_(not_(present), not_(inner))
+    if compare.type == "date":
+        moment = (lambda m: m) if native_date else iso
+        now = ctx.now
+        if op == "before":
+            test = value < moment(arg)
+        elif op == "after":
+            test = value > moment(arg)
+        elif op == "between":
+            test = and_(value >= moment(arg[0]), value <= moment(arg[1]))
+        elif op == "within_last":
+            test = and_(value > moment(now - arg), value <= moment(now))
+        elif op == "more_than_ago":
+            test = value <= moment(now - arg)
+        else:  # within_next
+            test = and_(value > moment(now), value <= moment(now + arg))
+        return and_(present, test)
+    if op == "eq":
+        test = value == arg
+    elif op == "in":
+        test = value.in_(list(arg))
+    elif op == "contains":
+        test = func.lower(value).contains(arg.lower(), autoescape=True)
+    elif op == "starts_with":
+        test = func.lower(value).startswith(arg.lower(), autoescape=True)
+    elif op == "between":
+        test = and_(value >= arg[0], value <= arg[1])
+    else:
+        test = _count_compare(op, value, arg)
+    return and_(present, test)
