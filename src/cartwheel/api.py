@@ -9,11 +9,13 @@ from cartwheel import health
 from cartwheel.bookings import endpoints as bookings
 from cartwheel.catalog import endpoints as catalog
 from cartwheel.contacts import endpoints as contacts
+from cartwheel.events import endpoints as events
 from cartwheel.forms import endpoints as forms
 from cartwheel.identity import endpoints as identity
 from cartwheel.lists import endpoints as lists
 from cartwheel.members import endpoints as members
 from cartwheel.orders import endpoints as orders
+from cartwheel.segments import endpoints as segments
 from cartwheel.webhooks import endpoints as webhooks
 from cartwheel.wire.lindris import endpoints as lindris
 from cartwheel.wire.native import endpoints as native_events
@@ -30,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     health.router,
     native_events.router,  # the ingest hot path: matched before every other route
     contacts.router,
+    events.router,
     identity.router,
     members.router,
     forms.router,
@@ -40,6 +43,8 @@ ROUTERS: list[APIRouter] = [
     redo.router,
     omnisend.router,
     lindris.router,
+    segments.router,
+    segments.contact_router,
     webhooks.router,
     queues.router,
     voucherify.router,

@@ -16,8 +16,8 @@ from cartwheel.contacts.schemas import (
     Contact,
     ContactCreate,
     ContactUpdate,
-    EventView,
 )
+from cartwheel.events.schemas import EventView
 from cartwheel.kit.errors import ERROR_RESPONSES, ErrorResponse, native_router
 from cartwheel.kit.openapi import json_body
 from cartwheel.kit.pagination import Page, PageParams, page_params

@@ -1,9 +1,8 @@
 """The contact as the store data API shows it (the document's fields plus Cartwheel's own:
-one record, two views), the bodies that create and update it, and the event view."""
+one record, two views) and the bodies that create and update it."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -173,27 +172,6 @@ class ContactUpdate(ContactCreate):
     arrays leave the stored value alone). Changing `email` re-keys the contact."""
 
 
-class EventView(BaseModel):
-    id: str = Field(description="Event id (time-ordered UUID).")
-    contactId: int | None = Field(description="The contact the event belongs to.")
-    name: str = Field(description="Event name.")
-    category: str | None = Field(description="Lifecycle category (`order`, `cart`…), if any.")
-    action: str | None = Field(description="Lifecycle action (`created`, `completed`…), if any.")
-    occurredAt: datetime = Field(description="When it happened, as the sender said.")
-    receivedAt: datetime = Field(description="When Cartwheel stored it.")
-    source: str | None = Field(description="The platform that sent it.")
-    properties: dict[str, Any] = Field(description="Segmentable top-level properties.")
-    propertyTypes: dict[str, str] = Field(description="Type of each property (date, number…).")
-    extra: dict[str, Any] = Field(description="Non-segmentable data, stored whole.")
-    entity: dict[str, Any] | None = Field(
-        default=None,
-        description="For lifecycle events, the record they describe (order, product, cart…) "
-        "in Cartwheel's canonical shape.",
-    )
-    value: float | None = Field(description="Monetary value of the event.")
-    currency: str | None = Field(description="ISO 4217 currency of `value`.")
-
-
 def contact_view(
     contact: models.Contact,
     *,
@@ -227,26 +205,6 @@ def contact_view(
         externalIds=external_ids,
         customFields=custom,
         source=contact.source,
-    )
-
-
-def event_view(event: models.Event) -> EventView:
-    return EventView(
-        id=str(event.id),
-        contactId=event.contact_id,
-        name=event.name,
-        category=event.category,
-        action=event.action,
-        occurredAt=event.occurred_at,
-        receivedAt=event.received_at,
-        source=event.source,
-        # Values stored before the nesting limit may be deeper than a response can be.
-        properties=clip_depth(event.properties or {}),
-        propertyTypes=event.property_types or {},
-        extra=clip_depth(event.extra or {}),
-        entity=clip_depth(event.entity),
-        value=event.value,
-        currency=event.currency,
     )
 
 

@@ -16,15 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cartwheel.contacts import repository
-from cartwheel.contacts.schemas import (
-    Contact,
-    ContactCreate,
-    ContactUpdate,
-    EventView,
-    contact_view,
-    event_view,
-)
+from cartwheel.contacts.schemas import Contact, ContactCreate, ContactUpdate, contact_view
 from cartwheel.events import queries as event_queries
+from cartwheel.events.schemas import EventView, event_view
 from cartwheel.exceptions import BadRequest, Conflict, NotFound, ValidationFailed
 from cartwheel.identity import owned
 from cartwheel.identity.addresses import normalize_email, normalize_external_id, normalize_phone

@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from cartwheel.kit.pagination import PageParams, paginate
 from cartwheel.models import Event
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """What ``GET /v1/events`` narrows the log to; None means any."""
+
+    name: str | None = None
+    category: str | None = None
+    action: str | None = None
+    contact_id: int | None = None
+    #: ``occurred_at`` in [occurred_after, occurred_before).
+    occurred_after: datetime | None = None
+    occurred_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a page of the log ends: the (occurred_at, id) of its last event."""
+
+    occurred_at: datetime
+    id: uuid.UUID
 
 
 def contact_events(
@@ -19,3 +44,28 @@ def contact_events(
         .order_by(Event.id.desc())
     )
     return paginate(session, query, page)
+
+
+def store_events(
+    session: Session, store_id: int, where: EventFilter, after: Position | None, limit: int
+) -> list[Event]:
+    """Up to ``limit`` of the store's events matching ``where``, by ``occurred_at`` then id,
+    newest first, strictly after ``after`` in that order (keyset paging: an index range
+    whatever the depth, and a position that rows inserted meanwhile cannot shift)."""
+    query = select(Event).where(Event.store_id == store_id)
+    if where.name is not None:
+        query = query.where(Event.name == where.name)
+    if where.category is not None:
+        query = query.where(Event.category == where.category)
+    if where.action is not None:
+        query = query.where(Event.action == where.action)
+    if where.contact_id is not None:
+        query = query.where(Event.contact_id == where.contact_id)
+    if where.occurred_after is not None:
+        query = query.where(Event.occurred_at >= where.occurred_after)
+    if where.occurred_before is not None:
+        query = query.where(Event.occurred_at < where.occurred_before)
+    if after is not None:
+        query = query.where(tuple_(Event.occurred_at, Event.id) < (after.occurred_at, after.id))
+    query = query.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)
+    return list(session.execute(query).scalars())

@@ -1,5 +1,6 @@
 """``limit``/``skip`` pagination with the ``items``/``totalCount`` envelope used by every
-list endpoint. Out-of-range values are a 400, never silently clamped."""
+list endpoint, and cursor pagination (``items``/``nextCursor``) for lists too long to count
+or to skip through. Out-of-range values are a 400, never silently clamped."""
 
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ def page_params(
     )
 
 
+def limit_param(raw: str | None, default: int, maximum: int) -> int:
+    """A ``limit`` query parameter between 1 and ``maximum``; a bad value is a 400."""
+    between = f"must be between 1 and {maximum}"
+    return _parse_int("limit", raw, default, (1, between), (maximum, between))
+
+
 def _parse_int(
     name: str, raw: str | None, default: int, low: tuple[int, str], high: tuple[int, str]
 ) -> int:
@@ -69,6 +76,13 @@ class Page(BaseModel, Generic[T]):
     totalCount: int = Field(description="Number of items matching the query, over all pages.")
     limit: int = Field(description="Items per page.")
     skip: int = Field(description="Items skipped before this page.")
+
+
+class CursorPage(BaseModel, Generic[T]):
+    items: list[T] = Field(description="The items of this page.")
+    nextCursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
 
 
 def paginate(session: Session, query: Select[Any], params: PageParams) -> tuple[list[Any], int]:

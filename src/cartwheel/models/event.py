@@ -26,6 +26,20 @@ class Event(Base):
             postgresql_where=text("dedup_key IS NOT NULL"),
             sqlite_where=text("dedup_key IS NOT NULL"),
         ),
+        # The store's log (GET /v1/events), newest first: all, by name, by contact, by kind.
+        Index("ix_events_store_occurred", "store_id", "occurred_at", "id"),
+        Index("ix_events_store_name_occurred", "store_id", "name", "occurred_at", "id"),
+        Index("ix_events_store_contact_occurred", "store_id", "contact_id", "occurred_at", "id"),
+        Index(
+            "ix_events_store_kind_occurred",
+            "store_id",
+            "category",
+            "action",
+            "occurred_at",
+            "id",
+            postgresql_where=text("category IS NOT NULL"),
+            sqlite_where=text("category IS NOT NULL"),
+        ),
         Index(
             "ix_events_pending",
             "id",

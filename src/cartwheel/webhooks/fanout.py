@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from cartwheel.contacts import service as contacts
-from cartwheel.contacts.schemas import event_view
+from cartwheel.events.schemas import event_view
 from cartwheel.exceptions import NotFound
 from cartwheel.models import Event, OutboxMessage, WebhookDelivery
 from cartwheel.models.base import utcnow, uuid7
