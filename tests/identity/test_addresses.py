@@ -67,6 +67,8 @@ REFUSED = [
     "ann\x00@c.example",
     "x" * 65 + "@c.example",  # local part over 64
     "a@" + "b" * 64 + ".example",  # a label over 63
+    "a@" + "b." * 127 + "example",  # a domain over 255
+    "a@c.example\r\nBcc: x@evil.example",
 ]
 
 ACCEPTED = ["ann@shop.example", "Ann.Lee+vip@Mail.Shop.Example", "o'brien@c.example"]

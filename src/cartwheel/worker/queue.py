@@ -137,10 +137,12 @@ def process_events(
     *,
     policy: RetryPolicy | None = None,
     clock: Clock = utcnow,
+    retries: bool = True,
 ) -> int:
     """Run every processor over up to ``limit`` pending events, then retry up to ``limit``
-    due failures; returns how many rows and retries were handled."""
-    return _process(db, _EVENTS, processors, limit, policy or RetryPolicy(), clock)
+    due failures (unless ``retries`` is false); returns how many rows and retries were
+    handled."""
+    return _process(db, _EVENTS, processors, limit, policy or RetryPolicy(), clock, retries)
 
 
 def process_outbox(
@@ -150,10 +152,12 @@ def process_outbox(
     *,
     policy: RetryPolicy | None = None,
     clock: Clock = utcnow,
+    retries: bool = True,
 ) -> int:
     """Run every consumer over up to ``limit`` pending outbox messages, then retry up to
-    ``limit`` due failures; returns how many rows and retries were handled."""
-    return _process(db, _OUTBOX, consumers, limit, policy or RetryPolicy(), clock)
+    ``limit`` due failures (unless ``retries`` is false); returns how many rows and retries
+    were handled."""
+    return _process(db, _OUTBOX, consumers, limit, policy or RetryPolicy(), clock, retries)
 
 
 def _handlers(handlers: Sequence[Callable[[Session, Any], None]]) -> dict[str, Handler]:
@@ -173,13 +177,15 @@ def _process(
     limit: int,
     policy: RetryPolicy,
     clock: Clock,
+    retries: bool,
 ) -> int:
     named = _handlers(handlers)
     outcomes = _Outcomes()
     with db.transaction() as session:
         now = clock()
         handled = _first_pass(session, db, queue, list(named.values()), limit, now, outcomes)
-        handled += _retry_due(session, db, queue, named, limit, policy, now, outcomes)
+        if retries:
+            handled += _retry_due(session, db, queue, named, limit, policy, now, outcomes)
         repository.add(session, [_failed(f, policy, now, outcomes) for f in outcomes.failures])
     outcomes.publish(queue.name)
     return handled
