@@ -21,6 +21,9 @@ CONTACT_CREATED = "contact_created"
 CONTACT_UPDATED = "contact_updated"
 CONTACT_MERGED = "contact_merged"
 CONTACT_DELETED = "contact_deleted"
+# An existing contact's profile changed through an event (the resolver's patch): internal,
+# not a webhook topic ({"contact_id": …}); segments re-check the contact on it.
+CONTACT_PATCHED = "contact_patched"
 # Segment membership changes, emitted in the transaction that changes the membership,
 # with ids as payload ({"segment_id": …, "contact_id": …}).
 SEGMENT_ENTERED = "segment_entered"

@@ -45,7 +45,7 @@ from cartwheel.ingest.canonical import (
 )
 from cartwheel.models import Contact, ContactIdentifier, ContactMerge, Event, IdentityConflict
 from cartwheel.models.base import uuid7
-from cartwheel.outbox import CONTACT_CREATED, CONTACT_MERGED, emit_many
+from cartwheel.outbox import CONTACT_CREATED, CONTACT_MERGED, CONTACT_PATCHED, emit_many
 
 EMAIL_TAKEN = "A contact with this email already exists."
 
@@ -566,6 +566,16 @@ class BatchResolver:
         )
         rows = [{"_id": c.id, "updated_at": self.now, **c.values} for c in _unique(dirty)]
         self.conn.execute(statement, rows)
+        # Existing contacts whose profile changed: segments reading profiles re-check them
+        # (new contacts are announced by contact_created, merges by contact_merged).
+        emit_many(
+            self.conn,
+            [
+                (c.store_id, CONTACT_PATCHED, {"contact_id": c.id})
+                for c in _unique(dirty)
+                if not c.is_new and c.id is not None
+            ],
+        )
 
     def _insert_events(self) -> None:
         bulk = self._bulk

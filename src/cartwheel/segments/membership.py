@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from cartwheel.ingest.properties import parse_iso_datetime
 from cartwheel.models import Contact, Event, Segment, SegmentCheck, SegmentDay, SegmentMembership
-from cartwheel.outbox import emit_many
+from cartwheel.outbox import SEGMENT_ENTERED, SEGMENT_EXITED, emit_many
 from cartwheel.segments import compiler
 from cartwheel.segments.compiler import Context, active, compile_condition
 from cartwheel.segments.definition import (
@@ -38,9 +38,6 @@ from cartwheel.segments.definition import (
     parse,
 )
 
-# The outbox topics of a membership change (payload {"segment_id", "contact_id"}).
-SEGMENT_ENTERED = "segment_entered"
-SEGMENT_EXITED = "segment_exited"
 #: Contacts re-checked per statement.
 CHUNK = 500
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from cartwheel.config import Settings, get_settings
 from cartwheel.db import Database
 from cartwheel.records import processor as records
+from cartwheel.segments import tasks as segments
 from cartwheel.webhooks import tasks as webhooks
 from cartwheel.worker.queue import Handler
 
@@ -17,6 +18,7 @@ def event_processors() -> list[Handler]:
     return [
         Handler(records.process_event, records.wants),
         Handler(webhooks.fan_out_event, webhooks.wants_event),
+        Handler(segments.SEGMENTS.process_event, segments.SEGMENTS.wants_event),
     ]
 
 
@@ -24,6 +26,7 @@ def outbox_consumers() -> list[Handler]:
     """Called for the outbox messages (domain changes) each one wants, in order."""
     return [
         Handler(webhooks.fan_out_message, webhooks.wants_message),
+        Handler(segments.SEGMENTS.consume_message, segments.SEGMENTS.wants_message),
     ]
 
 
@@ -31,4 +34,4 @@ def periodic_tasks(settings: Settings | None = None) -> list[Callable[[Database]
     """Other queues (e.g. webhook deliveries): each call does a bounded amount of work and
     returns how many items it handled (0 = idle). ``settings`` are the worker's."""
     settings = settings or get_settings()
-    return [webhooks.DeliveryTask(settings)]
+    return [webhooks.DeliveryTask(settings), segments.SweepTask(settings)]

@@ -1,0 +1,277 @@
+"""The segments API on both engines: building over history, incremental updates by the
+worker (events, profile and list changes, merges, deletes, other segments), time through
+the sweep, preview, explain, history, the 422 paths and tenancy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from cartwheel.db import Database
+from cartwheel.models import OutboxMessage
+from cartwheel.models.base import utcnow
+from cartwheel.runtime import Runtime
+from cartwheel.segments import tasks
+from cartwheel.worker.runner import Worker
+from tests.conftest import StoreFixture
+from tests.segments.helpers import create_contact, create_segment, member_ids, track
+
+
+def transitions(db: Database, store: StoreFixture) -> list[tuple[str, dict[str, Any]]]:
+    with db.read() as session:
+        rows = session.execute(
+            select(OutboxMessage.topic, OutboxMessage.payload)
+            .where(
+                OutboxMessage.store_id == store.store_id,
+                OutboxMessage.topic.in_(["segment_entered", "segment_exited"]),
+            )
+            .order_by(OutboxMessage.id)
+        ).all()
+    return [(topic, payload) for topic, payload in rows]
+
+
+def test_a_segment_builds_over_history_then_follows_events(
+    client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
+) -> None:
+    ann = track(runtime, store.store_id, "ann@x.io", "Order Placed", properties={"total": 30})
+    track(runtime, store.store_id, "ann@x.io", "Order Placed", properties={"total": 25})
+    bob = track(runtime, store.store_id, "bob@x.io", "Order Placed", properties={"total": 99})
+    track(runtime, store.store_id, "cy@x.io", "Order Placed", properties={"total": 5})
+    worker.drain()
+    condition = {
+        "event": "Order Placed",
+        "count": {"gte": 2},
+        "within": {"days": 30},
+        "where": {"all": [{"property": "total", "op": "gte", "value": 20}]},
+    }
+    segment = create_segment(client, store, condition)
+    assert segment["state"] == "live" and segment["size"] == 1 and segment["version"] == 1
+    assert member_ids(client, store, segment["id"]) == {ann}
+    assert transitions(db, store) == []  # a first build announces nothing
+
+    track(runtime, store.store_id, "bob@x.io", "Order Placed", properties={"total": 40})
+    worker.drain()
+    assert member_ids(client, store, segment["id"]) == {ann, bob}
+    assert transitions(db, store) == [
+        ("segment_entered", {"segment_id": segment["id"], "contact_id": bob})
+    ]
+    listed = client.get("/v1/segments", headers=store.headers).json()
+    assert listed["totalCount"] == 1 and listed["items"][0]["size"] == 2
+    mine = client.get(f"/v1/contacts/{bob}/segments", headers=store.headers).json()
+    assert [i["segmentId"] for i in mine["items"]] == [segment["id"]]
+
+
+def test_time_alone_moves_a_contact_out_through_the_sweep(
+    client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
+) -> None:
+    now = utcnow()
+    ann = track(runtime, store.store_id, "t1@x.io", "Visited", at=now - timedelta(hours=20))
+    worker.drain()
+    recent = create_segment(client, store, {"event": "Visited", "within": {"days": 1}})
+    lapsed = create_segment(
+        client, store, {"not": {"event": "Visited", "within": {"days": 1}}}, name="lapsed"
+    )
+    assert member_ids(client, store, recent["id"]) == {ann}
+    assert ann not in member_ids(client, store, lapsed["id"])
+    explain = client.get(
+        f"/v1/segments/{recent['id']}/contacts/{ann}/explain", headers=store.headers
+    ).json()
+    assert explain["member"] is True and explain["matches"] is True
+    assert explain["nodes"][0]["saw"]["count"] == 1
+    due = explain["nextCheckAt"]
+    assert due is not None
+
+    assert tasks.sweep(db, now + timedelta(hours=3)) == 0  # nothing due yet
+    assert tasks.sweep(db, now + timedelta(hours=4, minutes=1)) >= 2
+    assert member_ids(client, store, recent["id"]) == set()
+    assert ann in member_ids(client, store, lapsed["id"])
+    topics = [(t, p["segment_id"]) for t, p in transitions(db, store)]
+    assert ("segment_exited", recent["id"]) in topics
+    assert ("segment_entered", lapsed["id"]) in topics
+
+
+def test_profile_list_and_segment_changes_are_followed(
+    client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
+) -> None:
+    list_id = client.post(
+        "/v1/subscriber-lists", json={"name": "VIP"}, headers=store.headers
+    ).json()["id"]
+    us = create_segment(client, store, {"profile": "countryCode", "op": "in", "value": ["US"]})
+    vip = create_segment(
+        client,
+        store,
+        {
+            "all": [
+                {"segment": us["id"]},
+                {"list": list_id},
+                {"consent": "email", "status": "subscribed"},
+            ]
+        },
+        name="vip",
+    )
+    gold = create_segment(
+        client, store, {"profile": "customFields.Tier", "op": "eq", "value": "Gold"}, name="g"
+    )
+    dan = create_contact(client, store, email="dan@x.io", subscribed=True)
+    worker.drain()
+    assert member_ids(client, store, us["id"]) == set()
+    # A profile change through an event (the resolver's patch).
+    track(
+        runtime,
+        store.store_id,
+        "dan@x.io",
+        "Seen",
+        fields={"country_code": "US"},
+        custom={"Tier": "Gold"},
+    )
+    worker.drain()
+    assert member_ids(client, store, us["id"]) == {dan}
+    assert member_ids(client, store, gold["id"]) == {dan}
+    assert member_ids(client, store, vip["id"]) == set()
+    added = client.post(
+        f"/v1/subscriber-lists/{list_id}/contacts",
+        json={"contactIds": [dan]},
+        headers=store.headers,
+    )
+    assert added.status_code in (200, 201), added.text
+    worker.drain()
+    assert member_ids(client, store, vip["id"]) == {dan}
+    # A deleted contact leaves every segment, announced.
+    assert client.delete(f"/v1/contacts/{dan}", headers=store.headers).status_code == 204
+    worker.drain()
+    assert member_ids(client, store, vip["id"]) == set()
+    exited = {p["segment_id"] for t, p in transitions(db, store) if t == "segment_exited"}
+    assert exited == {us["id"], vip["id"], gold["id"]}
+    # A segment used by another cannot be deleted.
+    blocked = client.delete(f"/v1/segments/{us['id']}", headers=store.headers)
+    assert blocked.status_code == 409
+
+
+def test_a_new_condition_makes_a_new_version_and_announces_the_difference(
+    client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
+) -> None:
+    a = track(runtime, store.store_id, "a@x.io", "A")
+    b = track(runtime, store.store_id, "b@x.io", "B")
+    worker.drain()
+    segment = create_segment(client, store, {"event": "A"})
+    changed = client.put(
+        f"/v1/segments/{segment['id']}",
+        json={"name": "Did B", "condition": {"event": "B"}},
+        headers=store.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["version"], body["name"], body["size"]) == (2, "Did B", 1)
+    assert member_ids(client, store, segment["id"]) == {b}
+    assert sorted(transitions(db, store), key=lambda t: t[0]) == [
+        ("segment_entered", {"segment_id": segment["id"], "contact_id": b}),
+        ("segment_exited", {"segment_id": segment["id"], "contact_id": a}),
+    ]
+    history = client.get(f"/v1/segments/{segment['id']}/history", headers=store.headers).json()
+    (today,) = history["items"]
+    assert (today["size"], today["entered"], today["exited"]) == (1, 1, 1)
+    assert client.delete(f"/v1/segments/{segment['id']}", headers=store.headers).status_code == 204
+    assert client.get(f"/v1/segments/{segment['id']}", headers=store.headers).status_code == 404
+
+
+def test_preview_counts_without_saving(
+    client: TestClient, runtime: Runtime, worker: Worker, store: StoreFixture
+) -> None:
+    for n in range(3):
+        track(runtime, store.store_id, f"p{n}@x.io", "Order Placed", value=100.0 * n)
+    response = client.post(
+        "/v1/segments/preview",
+        json={"condition": {"event": "Order Placed", "sum": "value", "op": "gte", "value": 100}},
+        headers=store.headers,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["count"] == 2 and len(body["sample"]) == 2
+    assert client.get("/v1/segments", headers=store.headers).json()["totalCount"] == 0
+
+
+def test_silent_events_and_lifecycle_kinds_count(
+    client: TestClient, runtime: Runtime, worker: Worker, store: StoreFixture
+) -> None:
+    quiet = track(
+        runtime,
+        store.store_id,
+        "q@x.io",
+        "Order Completed",
+        category="order",
+        action="completed",
+        silent=True,
+        value=10.0,
+    )
+    segment = create_segment(client, store, {"event": {"category": "order", "action": "completed"}})
+    assert member_ids(client, store, segment["id"]) == {quiet}
+
+
+def test_a_wrong_definition_is_a_422_naming_the_path(
+    client: TestClient, store: StoreFixture, other_store: StoreFixture
+) -> None:
+    bad = {"all": [{"event": "X"}, {"event": "Y"}, {"profile": "email", "op": "gte", "value": 1}]}
+    response = client.post(
+        "/v1/segments", json={"name": "n", "condition": bad}, headers=store.headers
+    )
+    assert response.status_code == 422
+    assert "condition.all[2].op" in response.json()["errors"]
+    foreign = client.post(
+        "/v1/subscriber-lists", json={"name": "theirs"}, headers=other_store.headers
+    ).json()["id"]
+    response = client.post(
+        "/v1/segments",
+        json={"name": "n", "condition": {"any": [{"list": foreign}]}},
+        headers=store.headers,
+    )
+    assert response.status_code == 422
+    assert "condition.any[0].list" in response.json()["errors"]
+    first = create_segment(client, store, {"event": "X"})
+    second = create_segment(client, store, {"segment": first["id"]})
+    cycle = client.put(
+        f"/v1/segments/{first['id']}",
+        json={"condition": {"not": {"segment": second["id"]}}},
+        headers=store.headers,
+    )
+    assert cycle.status_code == 422
+    assert "cycle" in cycle.json()["errors"]["condition.not.segment"][0]
+    own = client.put(
+        f"/v1/segments/{first['id']}",
+        json={"condition": {"segment": first["id"]}},
+        headers=store.headers,
+    )
+    assert own.status_code == 422
+    empty = client.post("/v1/segments", json={"name": "n"}, headers=store.headers)
+    assert empty.status_code == 422 and "condition" in empty.json()["errors"]
+    assert client.post("/v1/segments", content=b"[", headers=store.headers).status_code == 400
+
+
+def test_another_stores_segment_and_contact_are_404_everywhere(
+    client: TestClient, runtime: Runtime, store: StoreFixture, other_store: StoreFixture
+) -> None:
+    theirs = create_segment(client, other_store, {"event": "X"})
+    their_contact = create_contact(client, other_store, email="them@x.io")
+    mine = create_segment(client, store, {"event": "X"})
+    my_contact = create_contact(client, store, email="me@x.io")
+    sid, cid = theirs["id"], their_contact
+    h = store.headers
+    answers = [
+        client.get(f"/v1/segments/{sid}", headers=h),
+        client.put(f"/v1/segments/{sid}", json={"name": "x"}, headers=h),
+        client.delete(f"/v1/segments/{sid}", headers=h),
+        client.get(f"/v1/segments/{sid}/contacts", headers=h),
+        client.get(f"/v1/segments/{sid}/history", headers=h),
+        client.get(f"/v1/segments/{sid}/contacts/{my_contact}/explain", headers=h),
+        client.get(f"/v1/segments/{mine['id']}/contacts/{cid}/explain", headers=h),
+        client.get(f"/v1/contacts/{cid}/segments", headers=h),
+        client.post("/v1/segments/preview", json={"condition": {"segment": sid}}, headers=h),
+        client.get("/v1/segments/99999999999999999999", headers=h),
+        client.get("/v1/segments/%D9%A1", headers=h),
+    ]
+    assert [a.status_code for a in answers] == [404] * 8 + [422, 404, 404]
+    listed = client.get("/v1/segments", headers=h).json()
+    assert [s["id"] for s in listed["items"]] == [mine["id"]]
+    assert client.get(f"/v1/segments/{sid}", headers=other_store.headers).status_code == 200
