@@ -195,16 +195,23 @@ def _where(node: Node, ctx: Context) -> ColumnElement[bool]:
 
 def _typed(types: Any, values: Any, name: str, kind: str, ctx: Context) -> ColumnElement[bool]:
     """Whether the JSON value ``values[name]`` has ``kind`` (an event property by its
-    recorded type; a custom field by its JSON type)."""
+    recorded type; a custom field by its JSON type). Never NULL: a missing value is false
+    here, so ``not`` over it is true (SQL's NULL would make both false)."""
+    found: Any
     if types is not None:
-        recorded: ColumnElement[bool] = types[name].as_string() == kind
-        return recorded
-    json_type: Any
-    if ctx.dialect == "sqlite":
-        json_type = func.json_type(values, f'$."{_quoted(name)}"')
+        found = func.coalesce(types[name].as_string(), "")
+        wanted: tuple[str, ...] = (
+            ("string", "number", "boolean", "date") if kind == "any" else (kind,)
+        )
     else:
-        json_type = func.jsonb_typeof(values[name])
-    typed: ColumnElement[bool] = json_type.in_(_JSON_TYPES[ctx.dialect][kind])
+        if ctx.dialect == "sqlite":
+            found = func.json_type(values, f'$."{_quoted(name)}"')
+        else:
+            found = func.jsonb_typeof(values[name])
+        found = func.coalesce(found, "")
+        table = _JSON_TYPES[ctx.dialect]
+        wanted = tuple(t for k in table for t in table[k]) if kind == "any" else table[kind]
+    typed: ColumnElement[bool] = found.in_(wanted)
     return typed
 
 

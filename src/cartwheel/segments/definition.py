@@ -35,7 +35,14 @@ DATE_OPS = (
 )
 COUNT_OPS = ("eq", "gte", "lte", "gt", "lt")
 TYPES = ("string", "number", "boolean", "date")
-OPS_BY_TYPE = {"string": STRING_OPS, "number": NUMBER_OPS, "boolean": BOOLEAN_OPS, "date": DATE_OPS}
+OPS_BY_TYPE = {
+    "string": STRING_OPS,
+    "number": NUMBER_OPS,
+    "boolean": BOOLEAN_OPS,
+    "date": DATE_OPS,
+    # exists/not_exists on a field of no declared type: any non-null value.
+    "any": ("exists", "not_exists"),
+}
 #: Date operators measured from now.
 RELATIVE_DATE_OPS = ("within_last", "more_than_ago", "within_next")
 
@@ -573,14 +580,17 @@ class _Parser:
 
 
 def _infer_type(op: str, value: Any) -> str | None:
-    if op in DATE_OPS and op not in ("exists", "not_exists"):
-        return "date"
-    if isinstance(value, bool):
+    """The type of a field with none of its own (a custom field, an event property): any
+    type for exists/not_exists, else the value's, else the operator's."""
+    if op in ("exists", "not_exists"):
+        return "any"
+    values = value if isinstance(value, list) else [value]
+    if values and all(isinstance(v, bool) for v in values):
         return "boolean"
-    if _is_number(value) or (
-        isinstance(value, list) and value and all(_is_number(v) for v in value)
-    ):
+    if values and all(_is_number(v) for v in values):
         return "number"
+    if op in DATE_OPS:
+        return "date"
     if op in ("gt", "gte", "lt", "lte"):
         return "number"
     return "string"
