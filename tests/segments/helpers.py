@@ -16,9 +16,10 @@ from tests.conftest import StoreFixture
 def track(
     runtime: Runtime,
     store_id: int,
-    email: str,
+    email: str | None,
     name: str,
     *,
+    phone: str | None = None,
     at: datetime | None = None,
     properties: dict[str, Any] | None = None,
     value: float | None = None,
@@ -30,7 +31,10 @@ def track(
 ) -> int:
     """Store one event for the person with ``email``; returns the contact id."""
     hints = IdentityHints()
-    hints.add("email", email)
+    if email is not None:
+        hints.add("email", email)
+    if phone is not None:
+        hints.add("phone", phone)
     split = split_properties(properties or {})
     profile = ProfilePatch(fields=fields or {}, custom_fields=custom or {})
     event = CanonicalEvent(

@@ -275,3 +275,26 @@ def test_another_stores_segment_and_contact_are_404_everywhere(
     listed = client.get("/v1/segments", headers=h).json()
     assert [s["id"] for s in listed["items"]] == [mine["id"]]
     assert client.get(f"/v1/segments/{sid}", headers=other_store.headers).status_code == 200
+
+
+def test_a_merge_and_its_undo_recheck_both_contacts(
+    client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
+) -> None:
+    eve = track(runtime, store.store_id, "eve@x.io", "Seen")
+    phone_only = track(runtime, store.store_id, None, "A", phone="+12025550143")
+    worker.drain()
+    did_a = create_segment(client, store, {"event": "A"})
+    assert member_ids(client, store, did_a["id"]) == {phone_only}
+    # The same person, proven by one event: the phone-only contact merges into Eve.
+    track(runtime, store.store_id, "eve@x.io", "B", phone="+12025550143")
+    worker.drain()
+    assert member_ids(client, store, did_a["id"]) == {eve}
+    # The membership moved with the person: no new entry is announced.
+    assert transitions(db, store) == []
+    merges = client.get(
+        "/v1/contact-merges", params={"contactId": eve}, headers=store.headers
+    ).json()["items"]
+    undone = client.post(f"/v1/contact-merges/{merges[0]['id']}/undo", headers=store.headers)
+    assert undone.status_code == 200, undone.text
+    worker.drain()
+    assert member_ids(client, store, did_a["id"]) == {phone_only}
