@@ -85,3 +85,10 @@ def test_depth_and_size_are_bounded() -> None:
     assert any("nest" in m for ms in errors_of(deep).values() for m in ms)
     wide = {"any": [{"list": 1}] * 200}
     assert any("at most" in m for ms in errors_of(wide).values() for m in ms)
+
+
+def test_a_kind_with_and_without_an_action_both_mentioned() -> None:
+    node = parse(
+        {"any": [{"event": {"category": "order"}}, {"event": {"category": "order", "action": "x"}}]}
+    )
+    assert mentions(node).as_json()["kinds"] == [["order", None], ["order", "x"]]

@@ -197,7 +197,7 @@ class Mentions:
     def as_json(self) -> dict[str, Any]:
         return {
             "names": sorted(self.names),
-            "kinds": sorted([c, a] for c, a in self.kinds),
+            "kinds": [[c, a] for c, a in sorted(self.kinds, key=lambda k: (k[0], k[1] or ""))],
             "profile": self.profile,
             "lists": sorted(self.lists),
             "segments": sorted(self.segments),
