@@ -19,8 +19,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from cartwheel.contacts import service as contacts
+from cartwheel.contacts.schemas import ContactCreate
 from cartwheel.db import Database
-from cartwheel.models import Contact, Event, SegmentMembership
+from cartwheel.lists import service as lists
+from cartwheel.lists.schemas import SubscriberListContacts, SubscriberListCreate
+from cartwheel.models import Contact, Event, SegmentMembership, SubscriberListContact
 from cartwheel.runtime import Runtime
 from cartwheel.segments import service, tasks
 from cartwheel.segments.schemas import parse_body
@@ -112,8 +116,16 @@ profile_leaf = st.one_of(
 )
 
 
+other_leaf = st.one_of(
+    st.just({"list": "L"}),
+    st.sampled_from(["subscribed", "unsubscribed"]).map(
+        lambda status: {"consent": "email", "status": status}
+    ),
+)
+
+
 def condition(earlier: int) -> st.SearchStrategy[dict[str, Any]]:
-    leaves = [event_leaf(), profile_leaf]
+    leaves = [event_leaf(), profile_leaf, other_leaf]
     if earlier:
         leaves.append(st.integers(0, earlier - 1).map(lambda i: {"segment": -(i + 1)}))
     leaf = st.one_of(*leaves)
@@ -159,6 +171,15 @@ class Advance:
     minutes: int
 
 
+@dataclass(frozen=True)
+class Listed:
+    """Through the store data API: on or off the list, subscribed or not."""
+
+    who: int
+    on_list: bool | None
+    subscribed: bool | None
+
+
 tracks = st.builds(
     Track,
     st.integers(0, len(EMAILS) - 1),
@@ -176,7 +197,13 @@ patches = st.builds(
     st.one_of(st.none(), st.integers(-80, 80)),
 )
 advances = st.builds(Advance, st.integers(1, 60 * 50))
-steps = st.lists(st.one_of(tracks, tracks, patches, advances), min_size=1, max_size=10)
+listings = st.builds(
+    Listed,
+    st.integers(0, len(EMAILS) - 1),
+    st.one_of(st.none(), st.booleans()),
+    st.one_of(st.none(), st.booleans()),
+)
+steps = st.lists(st.one_of(tracks, tracks, patches, advances, listings), min_size=1, max_size=10)
 
 
 # -- the oracle ----------------------------------------------------------------------------------
@@ -283,6 +310,10 @@ def holds(
         return not holds(node["not"], contact, events, now, members)
     if "segment" in node:
         return contact.id in members(node["segment"])
+    if "list" in node:
+        return contact.id in members("list")
+    if "consent" in node:
+        return bool(contact.subscribed) is (node["status"] == "subscribed")
     if "event" in node:
         counted = [e for e in events if event_matches(node, e, now)]
         if "sum" in node:
@@ -311,7 +342,7 @@ def holds(
 
 
 def oracle(
-    db: Database, store_id: int, conditions: list[dict[str, Any]], now: datetime
+    db: Database, store_id: int, list_id: int, conditions: list[dict[str, Any]], now: datetime
 ) -> list[set[int]]:
     with db.read() as session:
         contacts = list(
@@ -324,14 +355,24 @@ def oracle(
             )
         )
         events = list(session.scalars(select(Event).where(Event.store_id == store_id)))
+        on_list = set(
+            session.scalars(
+                select(SubscriberListContact.contact_id).where(
+                    SubscriberListContact.list_id == list_id
+                )
+            )
+        )
     by_contact: dict[int, list[Event]] = {c.id: [] for c in contacts}
     for event in events:
         if event.contact_id in by_contact:
             by_contact[event.contact_id].append(event)
     results: list[set[int]] = []
 
-    def members(reference: int) -> set[int]:
-        return results[-reference - 1]  # the strategy's -(index + 1)
+    def members(reference: Any) -> set[int]:
+        if reference == "list":
+            return on_list
+        found: set[int] = results[-reference - 1]  # the strategy's -(index + 1)
+        return found
 
     for cond in conditions:
         results.append({c.id for c in contacts if holds(cond, c, by_contact[c.id], now, members)})
@@ -376,8 +417,23 @@ def settle(db: Database, clock: Clock) -> None:
     raise AssertionError("the queues did not settle")
 
 
-def apply(runtime: Runtime, store_id: int, step: Any, clock: Clock) -> None:
-    if isinstance(step, Advance):
+def apply(
+    runtime: Runtime, db: Database, store_id: int, list_id: int, step: Any, clock: Clock
+) -> None:
+    if isinstance(step, Listed):
+        with db.transaction() as session:
+            body = ContactCreate(email=EMAILS[step.who])
+            if step.subscribed is not None:
+                body = ContactCreate(email=EMAILS[step.who], subscribed=step.subscribed)
+            contact, _ = contacts.save_contact(session, store_id, body)
+            held = session.get(SubscriberListContact, (list_id, contact.id)) is not None
+            if step.on_list and not held:
+                lists.add_contacts(
+                    session, store_id, list_id, SubscriberListContacts(contactIds=[contact.id])
+                )
+            elif step.on_list is False and held:
+                lists.remove_contact(session, store_id, list_id, contact.id)
+    elif isinstance(step, Advance):
         clock.now += timedelta(minutes=step.minutes)
     elif isinstance(step, Track):
         properties: dict[str, Any] = {}
@@ -411,38 +467,51 @@ def apply(runtime: Runtime, store_id: int, step: Any, clock: Clock) -> None:
         track(runtime, store_id, EMAILS[step.who], "Profile", fields=fields, custom=custom)
 
 
-def resolve(condition: Any, ids: list[int]) -> Any:
-    """The strategy names earlier segments by -(index + 1); the API needs their ids."""
+def resolve(condition: Any, ids: list[int], list_id: int) -> Any:
+    """The strategy names earlier segments by -(index + 1) and the store's list by "L";
+    the API needs their ids."""
     if isinstance(condition, dict):
         if "segment" in condition:
             return {"segment": ids[-condition["segment"] - 1]}
-        return {k: resolve(v, ids) for k, v in condition.items()}
+        if "list" in condition:
+            return {"list": list_id}
+        return {k: resolve(v, ids, list_id) for k, v in condition.items()}
     if isinstance(condition, list):
-        return [resolve(v, ids) for v in condition]
+        return [resolve(v, ids, list_id) for v in condition]
     return condition
 
 
-def create(db: Database, store_id: int, conditions: list[Any], clock: Clock) -> list[int]:
+def create(
+    db: Database, store_id: int, list_id: int, conditions: list[Any], clock: Clock
+) -> list[int]:
     ids: list[int] = []
     for n, cond in enumerate(conditions):
-        data = parse_body({"name": f"s{n}", "condition": resolve(cond, ids)}, creating=True)
+        body = {"name": f"s{n}", "condition": resolve(cond, ids, list_id)}
+        data = parse_body(body, creating=True)
         with db.transaction() as session:
             ids.append(service.create_segment(session, store_id, data, clock.now).id)
     return ids
 
 
+def new_list(db: Database, store_id: int) -> int:
+    with db.transaction() as session:
+        return lists.create_list(session, store_id, SubscriberListCreate(name="L")).id
+
+
 def run(db: Database, runtime: Runtime, conditions: Any, before: Any, after: Any) -> None:
     store = make_store(db, "equivalence")
+    list_id = new_list(db, store.store_id)
     clock = Clock()
     for step in before:
-        apply(runtime, store.store_id, step, clock)
+        apply(runtime, db, store.store_id, list_id, step, clock)
     settle(db, clock)
-    ids = create(db, store.store_id, conditions, clock)
-    assert incremental(db, ids) == oracle(db, store.store_id, conditions, clock.now), conditions
+    ids = create(db, store.store_id, list_id, conditions, clock)
+    first = oracle(db, store.store_id, list_id, conditions, clock.now)
+    assert incremental(db, ids) == first, conditions
     for n, step in enumerate(after):
-        apply(runtime, store.store_id, step, clock)
+        apply(runtime, db, store.store_id, list_id, step, clock)
         settle(db, clock)
-        expected = oracle(db, store.store_id, conditions, clock.now)
+        expected = oracle(db, store.store_id, list_id, conditions, clock.now)
         assert incremental(db, ids) == expected, (conditions, n, step, clock.now)
 
 
@@ -472,13 +541,14 @@ def test_has_not_done_includes_contacts_younger_than_the_window(
 ) -> None:
     """ "Has not done A in the last 24 hours" holds for a contact created an hour ago."""
     store = make_store(db, "younger")
+    list_id = new_list(db, store.store_id)
     clock = Clock()
-    apply(runtime, store.store_id, Track(0, "B", 0, None, None, None), clock)
+    apply(runtime, db, store.store_id, list_id, Track(0, "B", 0, None, None, None), clock)
     settle(db, clock)
-    (segment,) = create(
-        db, store.store_id, [{"not": {"event": "A", "within": {"hours": 24}}}], clock
-    )
-    apply(runtime, store.store_id, Track(1, "A", 60 * hours_ago, None, None, None), clock)
+    condition = {"not": {"event": "A", "within": {"hours": 24}}}
+    (segment,) = create(db, store.store_id, list_id, [condition], clock)
+    older = Track(1, "A", 60 * hours_ago, None, None, None)
+    apply(runtime, db, store.store_id, list_id, older, clock)
     settle(db, clock)
     (members,) = incremental(db, [segment])
     assert len(members) == (1 if hours_ago == 1 else 2)
