@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from cartwheel.db import Database
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, IngestResult
@@ -121,3 +122,33 @@ def test_events_no_processor_wants_are_marked_done_without_handling(own_db: Data
     assert process_events(own_db, [handler], 100) == 3
     assert handled == ["wanted", "wanted"]
     assert pending(own_db) == 0
+
+
+def test_a_flush_runs_once_per_batch_and_row_by_row_after_a_failure(own_db: Database) -> None:
+    from cartwheel.worker.queue import Handler, deferred
+
+    store_events(own_db, ["a", "boom", "b"])
+    flushed: list[list[str]] = []
+
+    def handle(session: Session, event: Event) -> None:
+        deferred(session).setdefault("names", []).append(event.name)
+
+    def flush(session: Session) -> None:
+        names = deferred(session).pop("names", [])
+        if "boom" in names:
+            raise RuntimeError("flush bug")
+        flushed.append(names)
+
+    assert process_events(own_db, [Handler(handle, flush=flush, name="deferring")], 100) == 3
+    # The batch's one flush failed: it was rolled back and each row ran with its own flush,
+    # with nothing left over from the failed batch.
+    assert flushed == [["a"], ["b"]]
+    assert pending(own_db) == 0
+    with own_db.read() as session:
+        failures = list(session.scalars(select(QueueFailure)))
+    assert [f.handler for f in failures] == ["deferring"]
+
+    store_events(own_db, ["c", "d"])
+    flushed.clear()
+    assert process_events(own_db, [Handler(handle, flush=flush, name="deferring")], 100) == 2
+    assert flushed == [["c", "d"]]  # once for the whole batch

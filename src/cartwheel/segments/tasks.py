@@ -11,7 +11,10 @@ changes and time happen.
   bounded batches claimed with ``SKIP LOCKED``.
 
 Each pass reads a store's segments once (cached on the pass's session, so a segment change
-committed before the pass is always seen)."""
+committed before the pass is always seen). Events and messages only note which contacts
+each segment must re-check; the queue then calls :meth:`Segments.flush` once per pass (in
+the same transaction), which evaluates each segment once for all of them (``contacts.id IN
+(…)``) and writes the transitions in bulk."""
 
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from cartwheel.outbox import (
     SEGMENT_EXITED,
 )
 from cartwheel.segments import membership, repository
+from cartwheel.worker.queue import deferred
 
 Clock = Callable[[], datetime]
 #: The topics the consumer reads.
@@ -54,6 +58,8 @@ TOPICS = frozenset(
 #: Pairs re-checked per sweep pass.
 SWEEP_BATCH = 500
 _CACHE = "cartwheel.segments.live"
+#: The key of the pass's pending re-checks in the queue's deferred work.
+_PENDING = "cartwheel.segments.pending"
 
 
 def live(session: Session, store_id: int) -> list[Segment]:
@@ -94,10 +100,9 @@ class Segments:
     def process_event(self, session: Session, event: Event) -> None:
         if event.contact_id is None:
             return
-        now = self.clock()
         for segment in live(session, event.store_id):
             if mentions_event(segment, event.name, event.category, event.action):
-                membership.recheck(session, segment, [event.contact_id], now)
+                _note(session, [segment], [event.contact_id])
 
     # -- domain changes ----------------------------------------------------------------------
 
@@ -110,33 +115,40 @@ class Segments:
         segments = live(session, message.store_id)
         payload = message.payload or {}
         topic = message.topic
-        now = self.clock()
         if topic in (SEGMENT_ENTERED, SEGMENT_EXITED):
             changed = payload.get("segment_id")
             users = [s for s in segments if changed in (s.mentions or {}).get("segments", ())]
-            _recheck(session, users, [payload.get("contact_id")], now)
+            _note(session, users, [payload.get("contact_id")])
         elif topic == CONTACT_UPDATED and "id" in payload:
             # A profile edit or a list change, with the contact as the API shows it.
             users = [s for s in segments if _reads_contact(s)]
-            _recheck(session, users, [payload.get("id")], now)
+            _note(session, users, [payload.get("id")])
         elif topic == CONTACT_PATCHED:
-            _recheck(
-                session,
-                [s for s in segments if _reads_contact(s)],
-                [payload.get("contact_id")],
-                now,
-            )
+            _note(session, [s for s in segments if _reads_contact(s)], [payload.get("contact_id")])
         elif topic == CONTACT_UPDATED:
             # An undone merge ({"contact_id": the merged contact}): rows came back to it
             # from the contact it was merged into; both are re-checked.
             contact_id = payload.get("contact_id")
             ids = [contact_id, *_undone_targets(session, message.store_id, contact_id)]
-            _recheck(session, segments, ids, now)
+            _note(session, segments, ids)
         elif topic == CONTACT_MERGED:
             ids = [payload.get("contact_id"), payload.get("merged_contact_id")]
-            _recheck(session, segments, ids, now)
+            _note(session, segments, ids)
         else:  # created or deleted
-            _recheck(session, segments, [payload.get("contact_id")], now)
+            _note(session, segments, [payload.get("contact_id")])
+
+    # -- once per pass -----------------------------------------------------------------------
+
+    def flush(self, session: Session) -> None:
+        """Re-check each segment the pass's rows touched, once, for all the contacts they
+        touched (the queue calls it at the end of the pass, in its transaction)."""
+        pending: dict[int, tuple[Segment, set[int]]] = deferred(session).pop(_PENDING, {})
+        if not pending:
+            return
+        now = self.clock()
+        for segment_id in sorted(pending):
+            segment, contact_ids = pending[segment_id]
+            membership.recheck(session, segment, contact_ids, now)
 
 
 def _reads_contact(segment: Segment) -> bool:
@@ -144,14 +156,17 @@ def _reads_contact(segment: Segment) -> bool:
     return bool(found.get("profile") or found.get("lists"))
 
 
-def _recheck(
-    session: Session, segments: list[Segment], contact_ids: list[Any], now: datetime
-) -> None:
+def _note(session: Session, segments: list[Segment], contact_ids: list[Any]) -> None:
+    """Note that these segments must re-check these contacts at the pass's flush."""
     ids = [i for i in contact_ids if isinstance(i, int) and not isinstance(i, bool)]
-    if not ids:
+    if not ids or not segments:
         return
+    pending: dict[int, tuple[Segment, set[int]]] = deferred(session).setdefault(_PENDING, {})
     for segment in segments:
-        membership.recheck(session, segment, ids, now)
+        if segment.id in pending:
+            pending[segment.id][1].update(ids)
+        else:
+            pending[segment.id] = (segment, set(ids))
 
 
 def _undone_targets(session: Session, store_id: int, contact_id: Any) -> list[int]:

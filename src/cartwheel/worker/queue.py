@@ -5,7 +5,9 @@
   the same job), runs every handler that wants each row, and marks them all processed, in
   one transaction. A crash before commit leaves the rows pending: the work replays.
 - **Cheap when nothing fails.** The whole batch runs under one savepoint, with no per-row
-  statement of the queue's own.
+  statement of the queue's own. A handler may also have a ``flush``, called once at the end
+  of the batch inside that savepoint, for work it gathered per row and does in bulk (the
+  segments re-check each segment once per pass).
 - **Isolation.** If anything fails, that savepoint is rolled back and the batch is run again
   with one savepoint per (row, handler): a failing handler undoes only its own work. The rows
   are still marked processed; each failing (row, handler) pair becomes a ``queue_failures``
@@ -47,6 +49,8 @@ Clock = Callable[[], datetime]
 
 #: The longest error text kept on a failure.
 MAX_ERROR = 1000
+#: The ``session.info`` key of the work handlers defer to their flush (:func:`deferred`).
+DEFERRED = "cartwheel.queue.deferred"
 
 
 def _always(_session: Session, _row: Any) -> bool:
@@ -62,6 +66,10 @@ class Handler:
     handle: Callable[[Session, Any], None]
     wants: RowFilter = _always
     name: str = ""
+    #: Optional: does the work ``handle`` deferred (kept in :func:`deferred`), once per
+    #: batch, inside the batch's savepoint; after each row when rows run one by one. The
+    #: queue drops what was deferred whenever that savepoint is rolled back.
+    flush: Callable[[Session], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -72,6 +80,11 @@ class Handler:
     def __call__(self, session: Session, row: Any) -> None:
         if self.wants(session, row):
             self.handle(session, row)
+
+    def finish(self, session: Session) -> None:
+        """Do the deferred work, if this handler defers any."""
+        if self.flush is not None:
+            self.flush(session)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,16 +245,20 @@ def _run_batch(
     handlers: list[Handler],
     outcomes: _Outcomes,
 ) -> None:
-    """Handle ``rows`` under one savepoint; if anything fails, roll it back and run every
-    (row, handler) pair under a savepoint of its own, noting the pairs that fail."""
+    """Handle ``rows`` under one savepoint (then every handler's flush, in it); if anything
+    fails, roll it back and run every (row, handler) pair, with its flush, under a savepoint
+    of its own, noting the pairs that fail."""
     try:
         with session.begin_nested():
             for row in rows:
                 for handler in handlers:
                     handler(session, row)
+            for handler in handlers:
+                handler.finish(session)
         return
     except Exception:
         log.info("queue batch failed; handling it row by row", extra={"queue": queue.name})
+    _discard(session)  # what the failed batch deferred went with its savepoint
     for row in rows:
         for handler in handlers:
             if not handler.wants(session, row):
@@ -265,7 +282,9 @@ def _run(session: Session, queue: _Queue, handler: Handler, row: Any) -> str | N
     try:
         with session.begin_nested():
             handler(session, row)
+            handler.finish(session)
     except Exception as exc:
+        _discard(session)
         log.warning(
             "queue handler failed",
             exc_info=True,
@@ -273,6 +292,17 @@ def _run(session: Session, queue: _Queue, handler: Handler, row: Any) -> str | N
         )
         return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
     return None
+
+
+def deferred(session: Session) -> dict[str, Any]:
+    """Where handlers keep the work they defer to their flush, for this session; the queue
+    empties it when the savepoint the work was gathered in is rolled back."""
+    found: dict[str, Any] = session.info.setdefault(DEFERRED, {})
+    return found
+
+
+def _discard(session: Session) -> None:
+    session.info.pop(DEFERRED, None)
 
 
 def _after_failure(

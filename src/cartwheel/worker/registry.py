@@ -18,7 +18,11 @@ def event_processors() -> list[Handler]:
     return [
         Handler(records.process_event, records.wants),
         Handler(webhooks.fan_out_event, webhooks.wants_event),
-        Handler(segments.SEGMENTS.process_event, segments.SEGMENTS.wants_event),
+        Handler(
+            segments.SEGMENTS.process_event,
+            segments.SEGMENTS.wants_event,
+            flush=segments.SEGMENTS.flush,
+        ),
     ]
 
 
@@ -26,7 +30,11 @@ def outbox_consumers() -> list[Handler]:
     """Called for the outbox messages (domain changes) each one wants, in order."""
     return [
         Handler(webhooks.fan_out_message, webhooks.wants_message),
-        Handler(segments.SEGMENTS.consume_message, segments.SEGMENTS.wants_message),
+        Handler(
+            segments.SEGMENTS.consume_message,
+            segments.SEGMENTS.wants_message,
+            flush=segments.SEGMENTS.flush,
+        ),
     ]
 
 
