@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from cartwheel.exceptions import AppError
 from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
-from cartwheel.ingest.properties import Part
-from cartwheel.wire.omnisend import answers, decode, errors, mapping
+from cartwheel.wire.omnisend import answers, errors, mapping
+from cartwheel.wire.omnisend import decode as decoding
 from cartwheel.wire.pipeline import Adapter
 
 Event = dict[str, Any]
@@ -19,12 +19,10 @@ Event = dict[str, Any]
 
 class OmnisendAdapter:
     name = "omnisend"
-
-    def decode(self, body: bytes) -> Event:
-        return decode.decode(body)
-
-    def limited(self, payload: Event) -> Iterable[Part]:
-        return decode.limited(payload)
+    # The module functions themselves: one call less per step on the hot path.
+    decode = staticmethod(decoding.decode)
+    limited = staticmethod(decoding.limited)
+    render_error = staticmethod(errors.render_error)
 
     def to_canonical(self, store_id: int, payload: Event, request: Request) -> CanonicalEvent:
         return mapping.to_canonical(payload, store_id)
@@ -38,9 +36,6 @@ class OmnisendAdapter:
         headers: Mapping[str, str] | None,
     ) -> Response:
         return answers.answer(outcome, headers)
-
-    def render_error(self, request: Request, exc: AppError) -> Response:
-        return errors.render_error(request, exc)
 
 
 ADAPTER: Adapter[Event] = OmnisendAdapter()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -10,27 +10,21 @@ from starlette.responses import Response
 
 from cartwheel.exceptions import AppError
 from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
-from cartwheel.ingest.properties import Part
 from cartwheel.wire.pipeline import BatchAdapter, Item
-from cartwheel.wire.redo import answers, decode, errors, mapping
+from cartwheel.wire.redo import answers, errors, mapping
+from cartwheel.wire.redo import decode as decoding
 
 Event = dict[str, Any]
 
 
 class RedoAdapter:
     name = "redo"
-
-    def decode(self, body: bytes) -> Event:
-        return decode.decode(body)
-
-    def decode_batch(self, body: bytes, max_events: int) -> list[Any]:
-        return decode.decode_batch(body, max_events)
-
-    def decode_item(self, item: Any) -> Event:
-        return decode.decode_item(item)
-
-    def limited(self, payload: Event) -> Iterable[Part]:
-        return decode.limited(payload)
+    # The module functions themselves: one call less per step on the hot path.
+    decode = staticmethod(decoding.decode)
+    decode_batch = staticmethod(decoding.decode_batch)
+    decode_item = staticmethod(decoding.decode_item)
+    limited = staticmethod(decoding.limited)
+    render_error = staticmethod(errors.render_error)
 
     def to_canonical(self, store_id: int, payload: Event, request: Request) -> CanonicalEvent:
         return mapping.to_canonical(payload, store_id)
@@ -49,9 +43,6 @@ class RedoAdapter:
         self, request: Request, items: list[Item[Event]], headers: Mapping[str, str] | None
     ) -> Response:
         return answers.answer_batch(items, headers)
-
-    def render_error(self, request: Request, exc: AppError) -> Response:
-        return errors.render_error(request, exc)
 
 
 ADAPTER: BatchAdapter[Event] = RedoAdapter()

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cartwheel.exceptions import AppError
 from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
-from cartwheel.ingest.properties import Part
 from cartwheel.wire.pipeline import Adapter
-from cartwheel.wire.voucherify import answers, decode, errors, mapping
+from cartwheel.wire.voucherify import answers, errors, mapping
+from cartwheel.wire.voucherify import decode as decoding
 from cartwheel.wire.voucherify.schemas import ClientEvent
 
 
 class VoucherifyAdapter:
     name = "voucherify"
-
-    def decode(self, body: bytes) -> ClientEvent:
-        return decode.decode(body)
-
-    def limited(self, payload: ClientEvent) -> Iterable[Part]:
-        return decode.limited(payload)
+    # The module functions themselves: one call less per step on the hot path.
+    decode = staticmethod(decoding.decode)
+    limited = staticmethod(decoding.limited)
+    render_error = staticmethod(errors.render_error)
 
     def to_canonical(self, store_id: int, payload: ClientEvent, request: Request) -> CanonicalEvent:
         return mapping.to_canonical(store_id, payload)
@@ -36,9 +34,6 @@ class VoucherifyAdapter:
         headers: Mapping[str, str] | None,
     ) -> Awaitable[Response]:
         return answers.answer(request, payload, event, outcome, headers)
-
-    def render_error(self, request: Request, exc: AppError) -> Response:
-        return errors.render_error(request, exc)
 
 
 ADAPTER: Adapter[ClientEvent] = VoucherifyAdapter()
