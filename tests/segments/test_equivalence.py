@@ -508,11 +508,35 @@ def run(db: Database, runtime: Runtime, conditions: Any, before: Any, after: Any
     ids = create(db, store.store_id, list_id, conditions, clock)
     first = oracle(db, store.store_id, list_id, conditions, clock.now)
     assert incremental(db, ids) == first, conditions
+    check_previews(db, store.store_id, list_id, conditions, ids, clock, first)
     for n, step in enumerate(after):
         apply(runtime, db, store.store_id, list_id, step, clock)
         settle(db, clock)
         expected = oracle(db, store.store_id, list_id, conditions, clock.now)
         assert incremental(db, ids) == expected, (conditions, n, step, clock.now)
+        check_previews(db, store.store_id, list_id, conditions, ids, clock, expected)
+
+
+def check_previews(
+    db: Database,
+    store_id: int,
+    list_id: int,
+    conditions: list[Any],
+    ids: list[int],
+    clock: Clock,
+    expected: list[set[int]],
+) -> None:
+    """A preview of each definition (the set-based evaluation a build uses, where a
+    re-check uses the per-contact one) counts the oracle's members and samples only them."""
+    with db.read() as session:
+        for n, condition in enumerate(conditions):
+            body = {"name": "p", "condition": resolve(condition, ids[:n], list_id)}
+            node = parse_body(body, creating=True).node
+            assert node is not None
+            answer = service.preview(session, store_id, node, clock.now)
+            sample = {c.contactId for c in answer.sample}
+            assert answer.count == len(expected[n]), (condition, clock.now)
+            assert sample <= expected[n] and len(sample) == min(answer.count, service.SAMPLE)
 
 
 def test_incremental_membership_equals_a_from_scratch_evaluation(

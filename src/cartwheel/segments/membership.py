@@ -52,8 +52,10 @@ def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def context(session: Session, store_id: int, now: datetime) -> Context:
-    return Context(store_id, now, dialect(session))
+def context(
+    session: Session, store_id: int, now: datetime, *, per_contact: bool = False
+) -> Context:
+    return Context(store_id, now, dialect(session), per_contact)
 
 
 def node_of(segment: Segment) -> Node:
@@ -120,7 +122,7 @@ def recheck(
     ids = sorted(set(contact_ids))
     if not ids:
         return Changes([], [])
-    ctx = context(session, segment.store_id, now)
+    ctx = context(session, segment.store_id, now, per_contact=True)
     node = node_of(segment)
     came: list[int] = []
     gone: list[int] = []
