@@ -75,13 +75,17 @@ class Context:
     per_contact: bool = False
 
 
-def active(store_id: int) -> ColumnElement[bool]:
-    """The contacts a segment may hold: the store's, not deleted, not merged away."""
-    return and_(
-        Contact.store_id == store_id,
-        Contact.deleted_at.is_(None),
-        Contact.merged_into_id.is_(None),
-    )
+def active(store_id: int, ctx: Context | None = None) -> ColumnElement[bool]:
+    """The contacts a segment may hold: the store's, not deleted, not merged away. Asked
+    per contact on SQLite (``ctx.per_contact``), the store is compared as an expression
+    (``store_id + 0``) so the planner finds the few contacts by primary key instead of
+    walking the store's index over every contact."""
+    store = Contact.store_id
+    if ctx is not None and ctx.per_contact and ctx.dialect == "sqlite":
+        return and_(
+            store + 0 == store_id, Contact.deleted_at.is_(None), Contact.merged_into_id.is_(None)
+        )
+    return and_(store == store_id, Contact.deleted_at.is_(None), Contact.merged_into_id.is_(None))
 
 
 def compile_condition(node: Node, ctx: Context) -> ColumnElement[bool]:
@@ -134,12 +138,7 @@ def event_filters(
     filters: list[ColumnElement[bool]] = [Event.store_id == ctx.store_id]
     if correlate:
         filters.append(Event.contact_id == Contact.id)
-    if node.name is not None:
-        filters.append(Event.name == node.name)
-    else:
-        filters.append(Event.category == node.category)
-        if node.action is not None:
-            filters.append(Event.action == node.action)
+    filters += kind_filters(node, ctx)
     if node.within is not None:
         low, high = node.within.bounds(ctx.now)
         if node.within.seconds is not None and low is not None:
@@ -152,6 +151,23 @@ def event_filters(
     if node.where is not None:
         filters.append(_where(node.where, ctx))
     return filters
+
+
+def kind_filters(node: EventCondition, ctx: Context) -> list[ColumnElement[bool]]:
+    """The events of the condition's name or lifecycle kind. Asked per contact on SQLite,
+    the columns are compared as expressions (``name || ''``), which no index serves: SQLite's
+    planner, without statistics, would otherwise walk the store/name index (every event of
+    that name in the store) instead of the contact's slice of the per-contact index."""
+
+    def column(attribute: Any) -> Any:
+        return attribute + "" if ctx.per_contact and ctx.dialect == "sqlite" else attribute
+
+    if node.name is not None:
+        return [column(Event.name) == node.name]
+    found = [column(Event.category) == node.category]
+    if node.action is not None:
+        found.append(column(Event.action) == node.action)
+    return found
 
 
 def _event(node: EventCondition, ctx: Context) -> ColumnElement[bool]:
