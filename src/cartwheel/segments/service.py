@@ -220,12 +220,13 @@ def preview(session: Session, store_id: int, node: Node, now: datetime | None = 
     ctx = membership.context(session, store_id, now or utcnow())
     matching = membership.matching(session, node, ctx).subquery()
     # One evaluation: the newest matching contacts, each row carrying the total count.
-    rows = session.execute(
-        select(Contact.id, Contact.email, func.count().over())
-        .join(matching, matching.c.id == Contact.id)
-        .order_by(Contact.id.desc())
-        .limit(SAMPLE)
-    ).all()
+    with membership.set_based(session):
+        rows = session.execute(
+            select(Contact.id, Contact.email, func.count().over())
+            .join(matching, matching.c.id == Contact.id)
+            .order_by(Contact.id.desc())
+            .limit(SAMPLE)
+        ).all()
     count = rows[0][2] if rows else 0
     sample = [(i, e) for i, e, _ in rows]
     return Preview(count=count, sample=[SampleContact(contactId=i, email=e) for i, e in sample])
