@@ -48,7 +48,7 @@ from cartwheel.outbox import (
     SEGMENT_EXITED,
 )
 from cartwheel.segments import membership, repository
-from cartwheel.segments.definition import Node
+from cartwheel.segments.definition import EventCondition, Node, walk
 from cartwheel.segments.direction import BOTH, DOWN, UP, Direction, direction
 from cartwheel.worker.queue import deferred
 
@@ -81,18 +81,34 @@ class Live:
     nodes: dict[int, Node] = field(default_factory=dict)
     by_name: dict[str, list[Segment]] = field(default_factory=dict)
     by_category: dict[str, list[Segment]] = field(default_factory=dict)
+    #: Segments whose answer one more event moves by its amount (a ``sum``), not its kind.
+    summing: set[int] = field(default_factory=set)
+    _moves: dict[tuple[int, str, str | None, str | None], Direction | None] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def of(cls, segments: list[Segment]) -> Live:
         found = cls(segments)
         for segment in segments:
-            found.nodes[segment.id] = membership.node_of(segment)
+            node = found.nodes[segment.id] = membership.node_of(segment)
+            if any(isinstance(n, EventCondition) and n.sum is not None for n in walk(node)):
+                found.summing.add(segment.id)
             mentioned = segment.mentions or {}
             for name in mentioned.get("names", ()):
                 found.by_name.setdefault(name, []).append(segment)
             for category in {c for c, _ in mentioned.get("kinds", ())}:
                 found.by_category.setdefault(category, []).append(segment)
         return found
+
+    def moves(self, segment: Segment, event: Event) -> Direction | None:
+        """:func:`direction`, remembered per event kind where the amount does not matter."""
+        if segment.id in self.summing:
+            return direction(self.nodes[segment.id], event)
+        key = (segment.id, event.name, event.category, event.action)
+        if key not in self._moves:
+            self._moves[key] = direction(self.nodes[segment.id], event)
+        return self._moves[key]
 
     def counting(self, name: str, category: str | None) -> list[Segment]:
         """The segments that may count an event of this name or category."""
@@ -125,6 +141,14 @@ class _Pending:
     if_member: set[int] = field(default_factory=set)
     if_not_member: set[int] = field(default_factory=set)
 
+    def into(self, moves: Direction) -> set[int]:
+        """Where a contact goes for a change that ``moves`` the answer this way."""
+        if moves == UP:
+            return self.if_not_member
+        if moves == DOWN:
+            return self.if_member
+        return self.always
+
 
 class Segments:
     """The event processor and outbox consumer, with an injectable clock."""
@@ -141,10 +165,16 @@ class Segments:
         if event.contact_id is None:
             return
         found = live(session, event.store_id)
+        pending: dict[int, _Pending] = deferred(session).setdefault(_PENDING, {})
+        contact_id = event.contact_id
         for segment in found.counting(event.name, event.category):
-            moves = direction(found.nodes[segment.id], event)
-            if moves is not None:
-                _note(session, found, [segment], [event.contact_id], moves)
+            moves = found.moves(segment, event)
+            if moves is None:
+                continue
+            noted = pending.get(segment.id)
+            if noted is None:
+                noted = pending[segment.id] = _Pending(segment, found.nodes[segment.id])
+            noted.into(moves).add(contact_id)
 
     # -- domain changes ----------------------------------------------------------------------
 
@@ -246,12 +276,7 @@ def _note(
         noted = pending.get(segment.id)
         if noted is None:
             noted = pending[segment.id] = _Pending(segment, found.nodes[segment.id])
-        if moves == UP:
-            noted.if_not_member.update(ids)
-        elif moves == DOWN:
-            noted.if_member.update(ids)
-        else:
-            noted.always.update(ids)
+        noted.into(moves).update(ids)
 
 
 def _undone_targets(session: Session, store_id: int, contact_id: Any) -> list[int]:
