@@ -77,11 +77,11 @@ class Context:
 
 def active(store_id: int, ctx: Context | None = None) -> ColumnElement[bool]:
     """The contacts a segment may hold: the store's, not deleted, not merged away. Asked
-    per contact on SQLite (``ctx.per_contact``), the store is compared as an expression
+    per contact (``ctx.per_contact``), the store is compared as an expression
     (``store_id + 0``) so the planner finds the few contacts by primary key instead of
-    walking the store's index over every contact."""
+    walking the store's index over every contact (SQLite's choice without statistics)."""
     store = Contact.store_id
-    if ctx is not None and ctx.per_contact and ctx.dialect == "sqlite":
+    if ctx is not None and ctx.per_contact:
         return and_(
             store + 0 == store_id, Contact.deleted_at.is_(None), Contact.merged_into_id.is_(None)
         )
@@ -154,13 +154,16 @@ def event_filters(
 
 
 def kind_filters(node: EventCondition, ctx: Context) -> list[ColumnElement[bool]]:
-    """The events of the condition's name or lifecycle kind. Asked per contact on SQLite,
-    the columns are compared as expressions (``name || ''``), which no index serves: SQLite's
-    planner, without statistics, would otherwise walk the store/name index (every event of
-    that name in the store) instead of the contact's slice of the per-contact index."""
+    """The events of the condition's name or lifecycle kind. Asked per contact, the columns
+    are compared as expressions (``name || ''``), which no index serves: a planner without
+    statistics (SQLite's always, PostgreSQL's on a table that autovacuum has not analyzed
+    yet) may otherwise walk the store/name index, every event of that name in the store,
+    once per contact, instead of the contact's slice of the per-contact index. Measured:
+    44 ms instead of 26 µs per contact on SQLite; a PostgreSQL backlog of 16,000 events
+    that took 246 s to drain."""
 
     def column(attribute: Any) -> Any:
-        return attribute + "" if ctx.per_contact and ctx.dialect == "sqlite" else attribute
+        return attribute + "" if ctx.per_contact else attribute
 
     if node.name is not None:
         return [column(Event.name) == node.name]

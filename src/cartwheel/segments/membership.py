@@ -5,7 +5,7 @@ of ``segment_memberships`` makes each transition happen once however many worker
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Insert,
+    and_,
+    case,
     delete,
     exists,
     func,
@@ -138,6 +140,15 @@ def build(session: Session, segment: Segment, now: datetime, *, emit: bool) -> C
     return changes
 
 
+@dataclass(frozen=True, slots=True)
+class Recheck:
+    """One segment (with its parsed condition) to evaluate for some of its store's contacts."""
+
+    segment: Segment
+    node: Node
+    contact_ids: frozenset[int]
+
+
 def recheck(
     session: Session,
     segment: Segment,
@@ -147,57 +158,137 @@ def recheck(
 ) -> Changes:
     """Evaluate ``segment`` (whose parsed condition is ``node``, when the caller has it) for
     these contacts only and apply what changed."""
-    ids = sorted(set(contact_ids))
-    if not ids:
-        return Changes([], [])
-    ctx = context(session, segment.store_id, now, per_contact=True)
-    node = node or node_of(segment)
-    came: list[int] = []
-    gone: list[int] = []
+    work = Recheck(segment, node or node_of(segment), frozenset(contact_ids))
+    return recheck_many(session, [work], now)[segment.id]
+
+
+def held_pairs(
+    session: Session, segment_ids: Collection[int], contact_ids: Collection[int]
+) -> set[tuple[int, int]]:
+    """Which of these (segment, contact) pairs are memberships now."""
+    found: set[tuple[int, int]] = set()
+    segments, contacts = sorted(segment_ids), sorted(contact_ids)
+    for start in range(0, len(contacts), CHUNK):
+        rows = session.execute(
+            select(SegmentMembership.segment_id, SegmentMembership.contact_id).where(
+                SegmentMembership.segment_id.in_(segments),
+                SegmentMembership.contact_id.in_(contacts[start : start + CHUNK]),
+            )
+        )
+        found.update((segment_id, contact_id) for segment_id, contact_id in rows)
+    return found
+
+
+def recheck_many(
+    session: Session,
+    work: Sequence[Recheck],
+    now: datetime,
+    held: set[tuple[int, int]] | None = None,
+) -> dict[int, Changes]:
+    """Evaluate each segment for its contacts and apply what changed. One statement per
+    store and chunk of contacts answers every segment at once (a column per segment), so a
+    worker pass costs a few statements however many segments it touched; ``held`` (the
+    memberships of these pairs, when the caller has read them) spares reading them again."""
+    work = [w for w in work if w.contact_ids]
+    if held is None:
+        held = held_pairs(
+            session,
+            {w.segment.id for w in work},
+            {c for w in work for c in w.contact_ids},
+        )
+    answers: dict[int, set[int]] = {w.segment.id: set() for w in work}
+    by_store: dict[int, list[Recheck]] = {}
+    for w in work:
+        by_store.setdefault(w.segment.store_id, []).append(w)
+    for store_id, store_work in by_store.items():
+        ctx = context(session, store_id, now, per_contact=True)
+        _evaluate(session, store_work, ctx, answers)
+    changes: dict[int, Changes] = {}
+    entering: list[dict[str, Any]] = []
+    for w in work:
+        sid = w.segment.id
+        match = answers[sid]
+        members = {c for c in w.contact_ids if (sid, c) in held}
+        entering += [
+            {"segment_id": sid, "contact_id": c, "entered_at": now} for c in sorted(match - members)
+        ]
+        leave = sorted(members - match)
+        gone: list[int] = []
+        if leave:
+            gone = list(
+                session.execute(
+                    delete(SegmentMembership)
+                    .where(
+                        SegmentMembership.segment_id == sid,
+                        SegmentMembership.contact_id.in_(leave),
+                    )
+                    .returning(SegmentMembership.contact_id),
+                    execution_options={"synchronize_session": False},
+                ).scalars()
+            )
+        changes[sid] = Changes([], sorted(gone))
+    came: dict[int, list[int]] = {w.segment.id: [] for w in work}
+    if entering:
+        # Only the rows actually inserted are transitions: another worker may have won.
+        rows = session.connection().execute(
+            _insert(session)(SegmentMembership)
+            .on_conflict_do_nothing()
+            .returning(
+                SegmentMembership.segment_id,
+                SegmentMembership.contact_id,
+                sort_by_parameter_order=True,
+            ),
+            entering,
+        )
+        for segment_id, contact_id in rows:
+            came[segment_id].append(contact_id)
+    for w in work:
+        sid = w.segment.id
+        changes[sid] = Changes(sorted(came[sid]), changes[sid].exited)
+        if _timed_leaves(w.node):
+            ctx = context(session, w.segment.store_id, now, per_contact=True)
+            ids = sorted(w.contact_ids)
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
+                session.execute(
+                    delete(SegmentCheck).where(
+                        SegmentCheck.segment_id == sid, SegmentCheck.contact_id.in_(chunk)
+                    )
+                )
+                _plan_checks(session, sid, w.node, ctx, chunk)
+        _record(session, w.segment, changes[sid], now, emit=True)
+    return changes
+
+
+def _evaluate(
+    session: Session, work: list[Recheck], ctx: Context, answers: dict[int, set[int]]
+) -> None:
+    """Add to ``answers`` the contacts of ``work`` (one store's) that match, chunk by chunk:
+    ``SELECT contacts.id, <segment 1 matches>, <segment 2 matches>, …`` over the chunk, each
+    segment's column asked only for the contacts it re-checks."""
+    ids = sorted({c for w in work for c in w.contact_ids})
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        match = set(
-            session.execute(matching(session, node, ctx).where(Contact.id.in_(chunk))).scalars()
+        asked = set(chunk)
+        columns: list[Any] = []
+        present: list[Recheck] = []
+        for w in work:
+            mine = w.contact_ids & asked
+            if not mine:
+                continue
+            condition = compile_condition(w.node, ctx)
+            if len(mine) < len(asked):
+                condition = and_(Contact.id.in_(sorted(mine)), condition)
+            columns.append(case((condition, literal(True)), else_=literal(False)))
+            present.append(w)
+        rows = session.execute(
+            select(Contact.id, *columns).where(active(ctx.store_id, ctx), Contact.id.in_(chunk))
         )
-        held = set(
-            session.execute(
-                select(SegmentMembership.contact_id).where(
-                    SegmentMembership.segment_id == segment.id,
-                    SegmentMembership.contact_id.in_(chunk),
-                )
-            ).scalars()
-        )
-        enter, leave = sorted(match - held), sorted(held - match)
-        if enter:
-            came += (
-                session.connection()
-                .execute(
-                    _insert(session)(SegmentMembership)
-                    .on_conflict_do_nothing()
-                    .returning(SegmentMembership.contact_id, sort_by_parameter_order=True),
-                    [{"segment_id": segment.id, "contact_id": c, "entered_at": now} for c in enter],
-                )
-                .scalars()
-            )
-        if leave:
-            gone += session.execute(
-                delete(SegmentMembership)
-                .where(
-                    SegmentMembership.segment_id == segment.id,
-                    SegmentMembership.contact_id.in_(leave),
-                )
-                .returning(SegmentMembership.contact_id),
-                execution_options={"synchronize_session": False},
-            ).scalars()
-        session.execute(
-            delete(SegmentCheck).where(
-                SegmentCheck.segment_id == segment.id, SegmentCheck.contact_id.in_(chunk)
-            )
-        )
-        _plan_checks(session, segment.id, node, ctx, chunk)
-    changes = Changes(sorted(came), sorted(gone))
-    _record(session, segment, changes, now, emit=True)
-    return changes
+        for row in rows:
+            contact_id = row[0]
+            for w, matched in zip(present, row[1:], strict=True):
+                if matched:
+                    answers[w.segment.id].add(contact_id)
 
 
 def _record(

@@ -35,7 +35,6 @@ from cartwheel.models import (
     OutboxMessage,
     Segment,
     SegmentCheck,
-    SegmentMembership,
 )
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import (
@@ -224,7 +223,12 @@ class Segments:
         if not pending:
             return
         now = self.clock()
-        held = _held(session, pending)
+        held = membership.held_pairs(
+            session,
+            pending,
+            {c for p in pending.values() for c in p.always | p.if_member | p.if_not_member},
+        )
+        work = []
         for segment_id in sorted(pending):
             noted = pending[segment_id]
             ids = (
@@ -232,26 +236,8 @@ class Segments:
                 | {c for c in noted.if_member if (segment_id, c) in held}
                 | {c for c in noted.if_not_member if (segment_id, c) not in held}
             )
-            membership.recheck(session, noted.segment, ids, now, noted.node)
-
-
-def _held(session: Session, pending: dict[int, _Pending]) -> set[tuple[int, int]]:
-    """Which of the conditionally noted (segment, contact) pairs are members now."""
-    segment_ids = [s for s, p in pending.items() if p.if_member or p.if_not_member]
-    contact_ids = sorted({c for p in pending.values() for c in p.if_member | p.if_not_member})
-    found: set[tuple[int, int]] = set()
-    for start in range(0, len(contact_ids), membership.CHUNK):
-        chunk = contact_ids[start : start + membership.CHUNK]
-        found.update(
-            (segment_id, contact_id)
-            for segment_id, contact_id in session.execute(
-                select(SegmentMembership.segment_id, SegmentMembership.contact_id).where(
-                    SegmentMembership.segment_id.in_(segment_ids),
-                    SegmentMembership.contact_id.in_(chunk),
-                )
-            )
-        )
-    return found
+            work.append(membership.Recheck(noted.segment, noted.node, frozenset(ids)))
+        membership.recheck_many(session, work, now, held)
 
 
 def _reads_contact(segment: Segment) -> bool:
@@ -311,12 +297,16 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
         by_segment: dict[int, list[int]] = defaultdict(list)
         for segment_id, contact_id in due:
             by_segment[segment_id].append(contact_id)
+        work = []
         for segment_id, contact_ids in by_segment.items():
             segment = session.get(Segment, segment_id)
             if segment is None or segment.deleted_at is not None:
                 session.execute(delete(SegmentCheck).where(SegmentCheck.segment_id == segment_id))
                 continue
-            membership.recheck(session, segment, contact_ids, now)
+            work.append(
+                membership.Recheck(segment, membership.node_of(segment), frozenset(contact_ids))
+            )
+        membership.recheck_many(session, work, now)
     return len(due)
 
 
