@@ -49,7 +49,13 @@ def test_stores_create_prints_working_credentials(runner: CliRunner, client: Tes
     created = last_json(
         run(runner, "stores", "create", "CLI shop", "--allowed-origin", origin, "--json")
     )
-    assert set(created) == {"store_id", "api_key", "client_application_id", "client_token"}
+    assert set(created) == {
+        "store_id",
+        "api_key",
+        "client_application_id",
+        "client_token",
+        "write_key",
+    }
     assert isinstance(created["store_id"], int)
 
     secret = {"Authorization": f"Bearer {created['api_key']}"}
@@ -89,8 +95,13 @@ def test_keys_create_list_and_revoke(
     assert client.post("/v1/events", json=EVENT, headers=second).status_code == 202
 
     listed = last_json(run(runner, "keys", "list", store_id, "--json"))
-    assert [(k["name"], k["revoked_at"]) for k in listed] == [("default", None), ("backend", None)]
-    assert all(k["prefix"].startswith("cw_sk_") for k in listed)
+    assert [(k["name"], k["kind"], k["revoked_at"]) for k in listed] == [
+        ("default", "secret", None),
+        ("default", "write", None),  # the store's write key (tracking spec)
+        ("backend", "secret", None),
+    ]
+    assert [k["prefix"][:6] for k in listed] == ["cw_sk_", "cw_wk_", "cw_sk_"]
+    listed = [k for k in listed if k["kind"] == "secret"]
     assert key["api_key"] not in json.dumps(listed)  # only prefixes, never secrets
     assert "backend" in run(runner, "keys", "list", store_id)
 
@@ -100,7 +111,7 @@ def test_keys_create_list_and_revoke(
     assert client.post("/v1/events", json=EVENT, headers=second).status_code == 401
     assert client.post("/v1/events", json=EVENT, headers=first).status_code == 202
     listed = last_json(run(runner, "keys", "list", store_id, "--json"))
-    assert listed[1]["revoked_at"] is not None and listed[0]["revoked_at"] is None
+    assert listed[2]["revoked_at"] is not None and listed[0]["revoked_at"] is None
 
 
 def test_keys_of_another_or_a_missing_store_are_refused(runner: CliRunner) -> None:

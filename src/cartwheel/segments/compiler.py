@@ -68,11 +68,13 @@ class Context:
 
 
 def active(store_id: int) -> ColumnElement[bool]:
-    """The contacts a segment may hold: the store's, not deleted, not merged away."""
+    """The contacts a segment may hold: the store's, not deleted, not merged away, not
+    anonymous profiles (nothing to market to until they are identified)."""
     return and_(
         Contact.store_id == store_id,
         Contact.deleted_at.is_(None),
         Contact.merged_into_id.is_(None),
+        Contact.is_contact.is_(True),
     )
 
 
