@@ -517,7 +517,13 @@ class BatchResolver:
         bulk.insert(
             "outbox_messages",
             ("store_id", "topic", "payload", "created_at"),
-            [(c.store_id, CONTACT_CREATED, bulk.json({"contact_id": c.id}), now) for c in new],
+            # An anonymous profile is no contact yet: nothing to announce (no webhook, no
+            # segment to check) until it is identified.
+            [
+                (c.store_id, CONTACT_CREATED, bulk.json({"contact_id": c.id}), now)
+                for c in new
+                if c.values.get("is_contact")
+            ],
         )
 
     def _apply_merges(self) -> None:

@@ -512,3 +512,22 @@ def test_an_anonymous_cart_becomes_the_customers(
     (placed,) = json_of(client.get("/v1/orders", headers=store.headers))["items"]
     assert cart["contactId"] == placed["contactId"] != visitor
     assert cart["status"] == "converted"
+
+
+def test_an_anonymous_profile_is_announced_only_once_identified(
+    client: TestClient, store: StoreFixture, db: Any
+) -> None:
+    from sqlalchemy import select
+
+    from cartwheel.models import OutboxMessage
+    from cartwheel.outbox import CONTACT_CREATED, CONTACT_MERGED
+
+    def topics() -> list[str]:
+        with db.read() as session:
+            query = select(OutboxMessage.topic).where(OutboxMessage.store_id == store.store_id)
+            return sorted(t for t in session.scalars(query) if t.startswith("contact_"))
+
+    ok(send(client, store, "/v1/track", {"anonymousId": "quiet", "event": "Browsed"}))
+    assert topics() == []  # no contact_created webhook, no segment check for a visitor
+    ok(send(client, store, "/v1/identify", {"userId": "loud", "anonymousId": "quiet"}))
+    assert topics() == [CONTACT_CREATED, CONTACT_MERGED]
