@@ -531,3 +531,23 @@ def test_an_anonymous_profile_is_announced_only_once_identified(
     assert topics() == []  # no contact_created webhook, no segment check for a visitor
     ok(send(client, store, "/v1/identify", {"userId": "loud", "anonymousId": "quiet"}))
     assert topics() == [CONTACT_CREATED, CONTACT_MERGED]
+
+
+def test_the_same_ids_in_two_stores_are_two_people(
+    client: TestClient, store: StoreFixture, other_store: StoreFixture
+) -> None:
+    for each in (store, other_store):
+        ok(send(client, each, "/v1/track", {"anonymousId": "shared-device", "event": "Seen"}))
+    ok(
+        send(
+            client, store, "/v1/identify", {"userId": "shared-user", "anonymousId": "shared-device"}
+        )
+    )
+    # Store B's visitor is still anonymous, unmerged, with its own event.
+    assert json_of(client.get("/v1/contact-merges", headers=other_store.headers))["items"] == []
+    assert json_of(client.get("/v1/contacts", headers=other_store.headers))["totalCount"] == 0
+    (theirs,) = events(client, other_store)
+    (mine,) = by_name(client, store, "Seen")
+    assert theirs["contactId"] != mine["contactId"]
+    merges = json_of(client.get("/v1/contact-merges", headers=store.headers))["items"]
+    assert [m["reason"] for m in merges] == ["anonymous shared-device"]
