@@ -37,6 +37,8 @@ from cartwheel.wire.segment.schemas import (
 )
 
 BATCH = Pipeline(ADAPTER, body_limit=decoding.MAX_BATCH_BYTES)
+#: The format's pipeline (the batch's); single calls run one per call type, below.
+PIPELINE = BATCH
 CALLS = {
     kind: Pipeline(adapter, body_limit=decoding.MAX_MESSAGE_BYTES)
     for kind, adapter in CALL_ADAPTERS.items()
