@@ -62,26 +62,37 @@ def iso(moment: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Context:
+    """What a condition is compiled for. ``per_contact``: the enclosing query asks about a
+    few known contacts (a re-check, an explanation), so an event condition reads each
+    contact's slice of the log through the per-contact index (a correlated subquery);
+    otherwise it asks about the whole store (a build, a preview), so an event condition is
+    one set-based pass over the events it counts, grouped by contact, read through the
+    store/name or store/kind index once instead of once per contact."""
+
     store_id: int
     now: datetime
     dialect: str  # "sqlite" | "postgresql"
+    per_contact: bool = False
 
 
-def active(store_id: int) -> ColumnElement[bool]:
+def active(store_id: int, ctx: Context | None = None) -> ColumnElement[bool]:
     """The contacts a segment may hold: the store's, not deleted, not merged away, not
-    anonymous profiles (nothing to market to until they are identified)."""
-    return and_(
-        Contact.store_id == store_id,
-        Contact.deleted_at.is_(None),
-        Contact.merged_into_id.is_(None),
-        Contact.is_contact.is_(True),
-    )
+    anonymous profiles (nothing to market to until they are identified). Asked per contact
+    on SQLite (``ctx.per_contact``), the store is compared as an expression
+    (``store_id + 0``) so the planner finds the few contacts by primary key instead of
+    walking the store's index over every contact."""
+    store = Contact.store_id
+    live = (Contact.deleted_at.is_(None), Contact.merged_into_id.is_(None))
+    known = Contact.is_contact.is_(True)
+    if ctx is not None and ctx.per_contact and ctx.dialect == "sqlite":
+        return and_(store + 0 == store_id, *live, known)
+    return and_(store == store_id, *live, known)
 
 
 def compile_condition(node: Node, ctx: Context) -> ColumnElement[bool]:
     """``node`` as a boolean over the ``contacts`` row in the enclosing query."""
     if isinstance(node, Group):
-        parts = [compile_condition(child, ctx) for child in node.children]
+        parts = [compile_condition(child, ctx) for child in sorted(node.children, key=_cost)]
         if node.kind == "all":
             return and_(true(), *parts)
         if node.kind == "any":
@@ -110,6 +121,16 @@ def compile_condition(node: Node, ctx: Context) -> ColumnElement[bool]:
     raise TypeError(f"not a contact condition: {node!r}")
 
 
+def _cost(node: Node) -> int:
+    """A rank for ordering a group's parts so the cheap ones decide first (SQLite evaluates
+    ``AND``/``OR`` terms in the order written; the answer does not depend on it)."""
+    if isinstance(node, ProfileCondition | ConsentCondition):
+        return 0
+    if isinstance(node, ListCondition | SegmentCondition):
+        return 1
+    return 2
+
+
 def event_filters(
     node: EventCondition, ctx: Context, *, correlate: bool = True
 ) -> list[ColumnElement[bool]]:
@@ -118,12 +139,7 @@ def event_filters(
     filters: list[ColumnElement[bool]] = [Event.store_id == ctx.store_id]
     if correlate:
         filters.append(Event.contact_id == Contact.id)
-    if node.name is not None:
-        filters.append(Event.name == node.name)
-    else:
-        filters.append(Event.category == node.category)
-        if node.action is not None:
-            filters.append(Event.action == node.action)
+    filters += kind_filters(node, ctx)
     if node.within is not None:
         low, high = node.within.bounds(ctx.now)
         if node.within.seconds is not None and low is not None:
@@ -138,7 +154,26 @@ def event_filters(
     return filters
 
 
+def kind_filters(node: EventCondition, ctx: Context) -> list[ColumnElement[bool]]:
+    """The events of the condition's name or lifecycle kind. Asked per contact on SQLite,
+    the columns are compared as expressions (``name || ''``), which no index serves: SQLite's
+    planner, without statistics, would otherwise walk the store/name index (every event of
+    that name in the store) instead of the contact's slice of the per-contact index."""
+
+    def column(attribute: Any) -> Any:
+        return attribute + "" if ctx.per_contact and ctx.dialect == "sqlite" else attribute
+
+    if node.name is not None:
+        return [column(Event.name) == node.name]
+    found = [column(Event.category) == node.category]
+    if node.action is not None:
+        found.append(column(Event.action) == node.action)
+    return found
+
+
 def _event(node: EventCondition, ctx: Context) -> ColumnElement[bool]:
+    if not ctx.per_contact:
+        return _event_set(node, ctx)
     filters = event_filters(node, ctx)
     if node.sum is not None:
         total = select(func.coalesce(func.sum(sum_column(node, ctx)), 0.0)).where(*filters)
@@ -149,6 +184,69 @@ def _event(node: EventCondition, ctx: Context) -> ColumnElement[bool]:
         return not_(exists(select(1).where(*filters)))
     counted = select(func.count()).where(*filters).scalar_subquery()
     return _count_compare(node.count_op, counted, node.count)
+
+
+def _event_set(node: EventCondition, ctx: Context) -> ColumnElement[bool]:
+    """The event condition over the whole store: the contacts whose counted events' count
+    (or sum) passes, found by one grouped pass over those events. A contact with no such
+    event has a count and sum of 0; when 0 passes, the contacts that match are the ones NOT
+    among those whose aggregate fails."""
+    key = _contact_key(ctx)
+    filters = [*event_filters(node, ctx, correlate=False), key.is_not(None)]
+    if node.sum is not None:
+        aggregate: Any = func.coalesce(func.sum(sum_column(node, ctx)), 0.0)
+        op, target = node.sum_op, node.sum_value
+    else:
+        aggregate, op, target = func.count(), node.count_op, float(node.count)
+    zero_passes = _passes(op, 0.0, target)
+    if node.sum is None and (op, target) in (
+        ("gte", 1.0),
+        ("gt", 0.0),
+        ("eq", 0.0),
+        ("lt", 1.0),
+        ("lte", 0.0),
+    ):
+        # Whether the contact has any such event at all: no grouping needed.
+        having_any = select(key).where(*filters)
+        return _member(having_any, ctx, negate=zero_passes)
+    passed = _count_compare(op, aggregate, target)
+    grouped = select(key).where(*filters).group_by(key)
+    if zero_passes:
+        return _member(grouped.having(not_(passed)), ctx, negate=True)
+    return _member(grouped.having(passed), ctx, negate=False)
+
+
+def _contact_key(ctx: Context) -> ColumnElement[Any]:
+    """The events' contact id as the set-based subqueries select and group it. On SQLite,
+    ``contact_id + 0``: without statistics its planner would otherwise read the events through
+    the per-contact index to save the ``GROUP BY``'s sort, i.e. every event of the store,
+    instead of only those of the name or kind (in the window) through their own index.
+    PostgreSQL plans from its statistics."""
+    if ctx.dialect == "sqlite":
+        return (Event.contact_id + 0).label("contact_id")
+    return Event.contact_id.label("contact_id")
+
+
+def _passes(op: str, value: float, target: float) -> bool:
+    return {
+        "eq": value == target,
+        "gte": value >= target,
+        "gt": value > target,
+        "lte": value <= target,
+        "lt": value < target,
+    }[op]
+
+
+def _member(contact_ids: Any, ctx: Context, *, negate: bool) -> ColumnElement[bool]:
+    """``contacts.id`` in (or, ``negate``, not in) the subquery's contact ids. PostgreSQL
+    plans ``NOT IN (subquery)`` as a per-row search once the ids outgrow ``work_mem``;
+    ``NOT EXISTS`` becomes a hash anti-join there."""
+    if not negate:
+        return Contact.id.in_(contact_ids)
+    if ctx.dialect == "sqlite":
+        return Contact.id.not_in(contact_ids)
+    found = contact_ids.subquery()
+    return not_(exists(select(1).select_from(found).where(found.c.contact_id == Contact.id)))
 
 
 def sum_column(node: EventCondition, ctx: Context) -> ColumnElement[Any]:

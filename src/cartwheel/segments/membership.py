@@ -52,8 +52,10 @@ def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def context(session: Session, store_id: int, now: datetime) -> Context:
-    return Context(store_id, now, dialect(session))
+def context(
+    session: Session, store_id: int, now: datetime, *, per_contact: bool = False
+) -> Context:
+    return Context(store_id, now, dialect(session), per_contact)
 
 
 def node_of(segment: Segment) -> Node:
@@ -62,7 +64,7 @@ def node_of(segment: Segment) -> Node:
 
 def matching(session: Session, node: Node, ctx: Context) -> Any:
     """``SELECT contacts.id`` of the store's active contacts matching ``node``."""
-    return select(Contact.id).where(active(ctx.store_id), compile_condition(node, ctx))
+    return select(Contact.id).where(active(ctx.store_id, ctx), compile_condition(node, ctx))
 
 
 def _insert(session: Session) -> Any:
@@ -114,14 +116,19 @@ def build(session: Session, segment: Segment, now: datetime, *, emit: bool) -> C
 
 
 def recheck(
-    session: Session, segment: Segment, contact_ids: Iterable[int], now: datetime
+    session: Session,
+    segment: Segment,
+    contact_ids: Iterable[int],
+    now: datetime,
+    node: Node | None = None,
 ) -> Changes:
-    """Evaluate ``segment`` for these contacts only and apply what changed."""
+    """Evaluate ``segment`` (whose parsed condition is ``node``, when the caller has it) for
+    these contacts only and apply what changed."""
     ids = sorted(set(contact_ids))
     if not ids:
         return Changes([], [])
-    ctx = context(session, segment.store_id, now)
-    node = node_of(segment)
+    ctx = context(session, segment.store_id, now, per_contact=True)
+    node = node or node_of(segment)
     came: list[int] = []
     gone: list[int] = []
     for start in range(0, len(ids), CHUNK):
@@ -139,14 +146,16 @@ def recheck(
         )
         enter, leave = sorted(match - held), sorted(held - match)
         if enter:
-            came += session.execute(
-                _insert(session)(SegmentMembership)
-                .values(
-                    [{"segment_id": segment.id, "contact_id": c, "entered_at": now} for c in enter]
+            came += (
+                session.connection()
+                .execute(
+                    _insert(session)(SegmentMembership)
+                    .on_conflict_do_nothing()
+                    .returning(SegmentMembership.contact_id, sort_by_parameter_order=True),
+                    [{"segment_id": segment.id, "contact_id": c, "entered_at": now} for c in enter],
                 )
-                .on_conflict_do_nothing()
-                .returning(SegmentMembership.contact_id)
-            ).scalars()
+                .scalars()
+            )
         if leave:
             gone += session.execute(
                 delete(SegmentMembership)
@@ -216,15 +225,14 @@ def _plan_checks(
     time alone (``None`` contacts: every contact of the store)."""
     due = next_moments(session, node, ctx, contact_ids)
     if due:
-        session.execute(
-            _insert(session)(SegmentCheck)
-            .values(
-                [
-                    {"segment_id": segment_id, "contact_id": c, "due_at": at}
-                    for c, at in sorted(due.items())
-                ]
-            )
-            .on_conflict_do_nothing()
+        # One compiled statement, many parameter sets (a VALUES list of thousands of rows
+        # would be compiled afresh each time, which costs far more than the insert).
+        session.connection().execute(
+            _insert(session)(SegmentCheck).on_conflict_do_nothing(),
+            [
+                {"segment_id": segment_id, "contact_id": c, "due_at": at}
+                for c, at in sorted(due.items())
+            ],
         )
 
 
@@ -280,13 +288,11 @@ def _scope(column: Any, contact_ids: list[int] | None) -> ColumnElement[bool]:
 def _event_moments(
     session: Session, leaf: EventCondition, ctx: Context, contact_ids: list[int] | None, keep: Any
 ) -> None:
-    kind = [Event.store_id == ctx.store_id, _scope(Event.contact_id, contact_ids)]
-    if leaf.name is not None:
-        kind.append(Event.name == leaf.name)
-    else:
-        kind.append(Event.category == leaf.category)
-        if leaf.action is not None:
-            kind.append(Event.action == leaf.action)
+    kind = [
+        Event.store_id == ctx.store_id,
+        _scope(Event.contact_id, contact_ids),
+        *compiler.kind_filters(leaf, ctx),
+    ]
     if leaf.within is not None and leaf.within.seconds is not None:
         window = leaf.within.seconds
         filters = compiler.event_filters(leaf, ctx, correlate=False)
@@ -318,7 +324,7 @@ def _profile_moments(
         value = Contact.custom_fields[leaf.custom].as_string()
     rows = session.execute(
         select(Contact.id, value).where(
-            active(ctx.store_id), _scope(Contact.id, contact_ids), value.is_not(None)
+            active(ctx.store_id, ctx), _scope(Contact.id, contact_ids), value.is_not(None)
         )
     ).all()
     for contact_id, raw in rows:

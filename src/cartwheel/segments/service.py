@@ -218,14 +218,16 @@ def contact_segments(session: Session, store_id: int, contact_id: int) -> list[C
 def preview(session: Session, store_id: int, node: Node, now: datetime | None = None) -> Preview:
     check_references(session, store_id, node)
     ctx = membership.context(session, store_id, now or utcnow())
-    query = membership.matching(session, node, ctx)
-    count = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    sample = session.execute(
-        select(Contact.id, Contact.email)
-        .where(Contact.id.in_(query))
+    matching = membership.matching(session, node, ctx).subquery()
+    # One evaluation: the newest matching contacts, each row carrying the total count.
+    rows = session.execute(
+        select(Contact.id, Contact.email, func.count().over())
+        .join(matching, matching.c.id == Contact.id)
         .order_by(Contact.id.desc())
         .limit(SAMPLE)
     ).all()
+    count = rows[0][2] if rows else 0
+    sample = [(i, e) for i, e, _ in rows]
     return Preview(count=count, sample=[SampleContact(contactId=i, email=e) for i, e in sample])
 
 
@@ -235,7 +237,7 @@ def explain(
     row = get_segment(session, store_id, segment_id)
     contact = contacts.get_contact(session, store_id, contact_id)
     now = now or utcnow()
-    ctx = membership.context(session, store_id, now)
+    ctx = membership.context(session, store_id, now, per_contact=True)
     node = membership.node_of(row)
     nodes: list[ExplainNode] = []
     _explain(session, node, ctx, contact.id, nodes, None)

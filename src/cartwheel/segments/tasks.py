@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +29,14 @@ from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
-from cartwheel.models import ContactMerge, Event, OutboxMessage, Segment, SegmentCheck
+from cartwheel.models import (
+    ContactMerge,
+    Event,
+    OutboxMessage,
+    Segment,
+    SegmentCheck,
+    SegmentMembership,
+)
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import (
     CONTACT_CREATED,
@@ -40,6 +48,8 @@ from cartwheel.outbox import (
     SEGMENT_EXITED,
 )
 from cartwheel.segments import membership, repository
+from cartwheel.segments.definition import Node
+from cartwheel.segments.direction import BOTH, DOWN, UP, Direction, direction
 from cartwheel.worker.queue import deferred
 
 Clock = Callable[[], datetime]
@@ -62,25 +72,58 @@ _CACHE = "cartwheel.segments.live"
 _PENDING = "cartwheel.segments.pending"
 
 
-def live(session: Session, store_id: int) -> list[Segment]:
+@dataclass(slots=True)
+class Live:
+    """A store's segments as one worker pass sees them: each with its parsed condition, and
+    indexed by the event names and lifecycle categories they count."""
+
+    segments: list[Segment]
+    nodes: dict[int, Node] = field(default_factory=dict)
+    by_name: dict[str, list[Segment]] = field(default_factory=dict)
+    by_category: dict[str, list[Segment]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, segments: list[Segment]) -> Live:
+        found = cls(segments)
+        for segment in segments:
+            found.nodes[segment.id] = membership.node_of(segment)
+            mentioned = segment.mentions or {}
+            for name in mentioned.get("names", ()):
+                found.by_name.setdefault(name, []).append(segment)
+            for category in {c for c, _ in mentioned.get("kinds", ())}:
+                found.by_category.setdefault(category, []).append(segment)
+        return found
+
+    def counting(self, name: str, category: str | None) -> list[Segment]:
+        """The segments that may count an event of this name or category."""
+        named = self.by_name.get(name, [])
+        kinded = self.by_category.get(category, []) if category is not None else []
+        if not kinded:
+            return named
+        if not named:
+            return kinded
+        return sorted({s.id: s for s in named + kinded}.values(), key=lambda s: s.id)
+
+
+def live(session: Session, store_id: int) -> Live:
     """The store's segments, read once per pass (per session)."""
-    cache: dict[int, list[Segment]] = session.info.setdefault(_CACHE, {})
+    cache: dict[int, Live] = session.info.setdefault(_CACHE, {})
     if store_id not in cache:
-        cache[store_id] = repository.live(session, store_id)
+        cache[store_id] = Live.of(repository.live(session, store_id))
     return cache[store_id]
 
 
-def mentions_event(segment: Segment, name: str, category: str | None, action: Any) -> bool:
-    """Whether ``segment`` counts events like this one (``action`` ``...``: not known yet)."""
-    found = segment.mentions or {}
-    if name in found.get("names", ()):
-        return True
-    for kind_category, kind_action in found.get("kinds", ()):
-        if kind_category == category and (
-            kind_action is None or action is ... or kind_action == action
-        ):
-            return True
-    return False
+@dataclass(slots=True)
+class _Pending:
+    """The contacts a segment must re-check at the pass's flush: ``always``, or only while
+    in the segment (``if_member``: what happened can only take them out) or only while out
+    of it (``if_not_member``: it can only bring them in)."""
+
+    segment: Segment
+    node: Node
+    always: set[int] = field(default_factory=set)
+    if_member: set[int] = field(default_factory=set)
+    if_not_member: set[int] = field(default_factory=set)
 
 
 class Segments:
@@ -92,63 +135,93 @@ class Segments:
     # -- events ----------------------------------------------------------------------------
 
     def wants_event(self, session: Session, header: Any) -> bool:
-        segments = live(session, header.store_id)
-        if not segments:
-            return False
-        return any(mentions_event(s, header.name, header.category, ...) for s in segments)
+        return bool(live(session, header.store_id).counting(header.name, header.category))
 
     def process_event(self, session: Session, event: Event) -> None:
         if event.contact_id is None:
             return
-        for segment in live(session, event.store_id):
-            if mentions_event(segment, event.name, event.category, event.action):
-                _note(session, [segment], [event.contact_id])
+        found = live(session, event.store_id)
+        for segment in found.counting(event.name, event.category):
+            moves = direction(found.nodes[segment.id], event)
+            if moves is not None:
+                _note(session, found, [segment], [event.contact_id], moves)
 
     # -- domain changes ----------------------------------------------------------------------
 
     def wants_message(self, session: Session, header: Any) -> bool:
-        return header.topic in TOPICS and bool(live(session, header.store_id))
+        return header.topic in TOPICS and bool(live(session, header.store_id).segments)
 
     def consume_message(self, session: Session, message: OutboxMessage) -> None:
         if message.topic not in TOPICS:
             return
-        segments = live(session, message.store_id)
+        found = live(session, message.store_id)
+        segments = found.segments
         payload = message.payload or {}
         topic = message.topic
         if topic in (SEGMENT_ENTERED, SEGMENT_EXITED):
             changed = payload.get("segment_id")
             users = [s for s in segments if changed in (s.mentions or {}).get("segments", ())]
-            _note(session, users, [payload.get("contact_id")])
+            _note(session, found, users, [payload.get("contact_id")])
         elif topic == CONTACT_UPDATED and "id" in payload:
             # A profile edit or a list change, with the contact as the API shows it.
             users = [s for s in segments if _reads_contact(s)]
-            _note(session, users, [payload.get("id")])
+            _note(session, found, users, [payload.get("id")])
         elif topic == CONTACT_PATCHED:
-            _note(session, [s for s in segments if _reads_contact(s)], [payload.get("contact_id")])
+            _note(
+                session,
+                found,
+                [s for s in segments if _reads_contact(s)],
+                [payload.get("contact_id")],
+            )
         elif topic == CONTACT_UPDATED:
             # An undone merge ({"contact_id": the merged contact}): rows came back to it
             # from the contact it was merged into; both are re-checked.
             contact_id = payload.get("contact_id")
             ids = [contact_id, *_undone_targets(session, message.store_id, contact_id)]
-            _note(session, segments, ids)
+            _note(session, found, segments, ids)
         elif topic == CONTACT_MERGED:
             ids = [payload.get("contact_id"), payload.get("merged_contact_id")]
-            _note(session, segments, ids)
+            _note(session, found, segments, ids)
         else:  # created or deleted
-            _note(session, segments, [payload.get("contact_id")])
+            _note(session, found, segments, [payload.get("contact_id")])
 
     # -- once per pass -----------------------------------------------------------------------
 
     def flush(self, session: Session) -> None:
         """Re-check each segment the pass's rows touched, once, for all the contacts they
         touched (the queue calls it at the end of the pass, in its transaction)."""
-        pending: dict[int, tuple[Segment, set[int]]] = deferred(session).pop(_PENDING, {})
+        pending: dict[int, _Pending] = deferred(session).pop(_PENDING, {})
         if not pending:
             return
         now = self.clock()
+        held = _held(session, pending)
         for segment_id in sorted(pending):
-            segment, contact_ids = pending[segment_id]
-            membership.recheck(session, segment, contact_ids, now)
+            noted = pending[segment_id]
+            ids = (
+                noted.always
+                | {c for c in noted.if_member if (segment_id, c) in held}
+                | {c for c in noted.if_not_member if (segment_id, c) not in held}
+            )
+            membership.recheck(session, noted.segment, ids, now, noted.node)
+
+
+def _held(session: Session, pending: dict[int, _Pending]) -> set[tuple[int, int]]:
+    """Which of the conditionally noted (segment, contact) pairs are members now."""
+    segment_ids = [s for s, p in pending.items() if p.if_member or p.if_not_member]
+    contact_ids = sorted({c for p in pending.values() for c in p.if_member | p.if_not_member})
+    found: set[tuple[int, int]] = set()
+    for start in range(0, len(contact_ids), membership.CHUNK):
+        chunk = contact_ids[start : start + membership.CHUNK]
+        found.update(
+            (segment_id, contact_id)
+            for segment_id, contact_id in session.execute(
+                select(SegmentMembership.segment_id, SegmentMembership.contact_id).where(
+                    SegmentMembership.segment_id.in_(segment_ids),
+                    SegmentMembership.contact_id.in_(chunk),
+                )
+            )
+        )
+    return found
 
 
 def _reads_contact(segment: Segment) -> bool:
@@ -156,17 +229,29 @@ def _reads_contact(segment: Segment) -> bool:
     return bool(found.get("profile") or found.get("lists"))
 
 
-def _note(session: Session, segments: list[Segment], contact_ids: list[Any]) -> None:
-    """Note that these segments must re-check these contacts at the pass's flush."""
+def _note(
+    session: Session,
+    found: Live,
+    segments: list[Segment],
+    contact_ids: list[Any],
+    moves: Direction = BOTH,
+) -> None:
+    """Note that these segments must re-check these contacts at the pass's flush (for a
+    change that ``moves`` their answers only one way, only where it could)."""
     ids = [i for i in contact_ids if isinstance(i, int) and not isinstance(i, bool)]
     if not ids or not segments:
         return
-    pending: dict[int, tuple[Segment, set[int]]] = deferred(session).setdefault(_PENDING, {})
+    pending: dict[int, _Pending] = deferred(session).setdefault(_PENDING, {})
     for segment in segments:
-        if segment.id in pending:
-            pending[segment.id][1].update(ids)
+        noted = pending.get(segment.id)
+        if noted is None:
+            noted = pending[segment.id] = _Pending(segment, found.nodes[segment.id])
+        if moves == UP:
+            noted.if_not_member.update(ids)
+        elif moves == DOWN:
+            noted.if_member.update(ids)
         else:
-            pending[segment.id] = (segment, set(ids))
+            noted.always.update(ids)
 
 
 def _undone_targets(session: Session, store_id: int, contact_id: Any) -> list[int]:

@@ -1,0 +1,84 @@
+"""Which way one more event can move a condition's answer, so the worker re-checks only the
+(segment, contact) pairs whose answer that event could change.
+
+An event can only add to what an event condition counts: a count grows by one, a sum by the
+event's contribution (or by nothing, when the event falls outside the window or its
+``where``). So a condition such as "ordered at least twice" can only turn from false to
+true (:data:`UP`), "ordered at most once" only from true to false (:data:`DOWN`), "ordered
+exactly twice" either way (:data:`BOTH`). ``not`` turns the direction round; ``all`` and
+``any`` keep it when all their affected parts agree. A contact already in a segment that
+the event can only move :data:`UP` stays in it, and one outside a segment it can only move
+:data:`DOWN` stays out: the worker skips those pairs without evaluating them. Time does not
+change this: an answer that changes with time alone has its own due check
+(:mod:`cartwheel.segments.membership`), which one more event never makes later."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from cartwheel.segments.definition import EventCondition, Group, Node
+
+UP: Literal[1] = 1
+DOWN: Literal[-1] = -1
+BOTH: Literal[0] = 0
+Direction = Literal[1, -1, 0]
+
+
+def direction(node: Node, event: Any) -> Direction | None:
+    """How one more ``event`` (anything with ``name``, ``category``, ``action``, ``value``,
+    ``properties`` and ``property_types``) can move ``node``; None when it cannot at all."""
+    if isinstance(node, Group):
+        found = {d for child in node.children if (d := direction(child, event)) is not None}
+        if not found:
+            return None
+        combined: Direction = found.pop() if len(found) == 1 else BOTH
+        if node.kind == "not":
+            return _opposite(combined)
+        return combined
+    if isinstance(node, EventCondition) and counts_kind(node, event):
+        if node.sum is None:
+            return _of_compare(node.count_op, node.count, 1.0)
+        return _of_compare(node.sum_op, None, _contribution(node, event))
+    return None
+
+
+def counts_kind(node: EventCondition, event: Any) -> bool:
+    """Whether ``node`` counts events of ``event``'s name or lifecycle kind."""
+    if node.name is not None:
+        return bool(node.name == event.name)
+    return bool(
+        node.category == event.category and (node.action is None or node.action == event.action)
+    )
+
+
+def _of_compare(op: str, count: int | None, step: float) -> Direction:
+    """The direction of ``aggregate <op> target`` when the aggregate grows by ``step``."""
+    if step == 0:
+        return UP  # nothing changes; any direction is right
+    if op == "eq":
+        return DOWN if count == 0 else BOTH
+    grows: Direction = UP if op in ("gte", "gt") else DOWN
+    return grows if step > 0 else _opposite(grows)
+
+
+def _contribution(node: EventCondition, event: Any) -> float:
+    """What the event adds to the condition's sum (0 when it adds nothing)."""
+    if node.sum == "value":
+        raw = event.value
+    else:
+        assert node.sum is not None
+        types = event.property_types or {}
+        raw = (event.properties or {}).get(node.sum) if types.get(node.sum) == "number" else None
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return 0.0
+    value = float(raw)
+    return value if math.isfinite(value) else 0.0
+
+
+def _opposite(value: Direction) -> Direction:
+    if value == UP:
+        return DOWN
+    if value == DOWN:
+        return UP
+    return BOTH
