@@ -3,6 +3,7 @@ it prints must work against the API."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Iterator
@@ -163,3 +164,37 @@ def test_migrate_creates_the_schema_once(
         db.dispose()
     assert {"stores", "api_keys", "client_credentials", "contacts", "events"} <= tables
     assert "alembic_version" in tables
+
+
+def test_write_keys_send_events_and_nothing_else(
+    runner: CliRunner, client: TestClient, runtime: Runtime
+) -> None:
+    store = last_json(run(runner, "stores", "create", "Tracking shop", "--json"))
+    store_id = str(store["store_id"])
+    track = {"userId": "cli-user", "event": "Signed Up"}
+
+    def basic(key: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+    # The store's own write key, and another one made by `keys create --write`.
+    assert (
+        client.post("/v1/track", json=track, headers=basic(store["write_key"])).status_code == 200
+    )
+    made = last_json(run(runner, "keys", "create", store_id, "--write", "--name", "web", "--json"))
+    assert made["kind"] == "write" and made["write_key"].startswith("cw_wk_")
+    web = basic(made["write_key"])
+    assert (
+        client.post(
+            "/v1/batch", json={"batch": [{**track, "type": "track"}]}, headers=web
+        ).status_code
+        == 200
+    )
+    # A write key opens nothing else, and the secret key is no write key.
+    bearer = {"Authorization": f"Bearer {made['write_key']}"}
+    assert client.get("/v1/contacts", headers=bearer).status_code == 401
+    assert client.post("/v1/track", json=track, headers=basic(store["api_key"])).status_code == 401
+
+    assert "revoked" in run(runner, "keys", "revoke", store_id, str(made["id"]))
+    runtime.credentials.clear()
+    assert client.post("/v1/track", json=track, headers=web).status_code == 401
+    assert "write" in run(runner, "keys", "list", store_id)
