@@ -9,7 +9,7 @@ from itertools import accumulate
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from cartwheel.exceptions import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
@@ -53,11 +53,15 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
         )
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLarge(f"The request body exceeds the {max_bytes} byte limit.")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLarge(f"The request body exceeds the {max_bytes} byte limit.")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # Nobody is left to answer; an expected failure, not a server error in the log.
+        raise BadRequest("The client disconnected before sending the whole body.") from None
     body = b"".join(chunks)
     if encoding in GZIP_ENCODINGS:
         body = gunzip(body, max_bytes)
