@@ -52,6 +52,7 @@ def send_python(client_class: type[Any], **options: Any) -> Sender:
             host=host,
             on_error=lambda error, _batch: errors.append(str(error)),
             max_retries=2,
+            upload_interval=0.05,  # the consumer thread's wait for more (default 0.5 s)
             **options,
         )
         for call in calls:
