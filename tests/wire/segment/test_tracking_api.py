@@ -551,3 +551,37 @@ def test_the_same_ids_in_two_stores_are_two_people(
     assert theirs["contactId"] != mine["contactId"]
     merges = json_of(client.get("/v1/contact-merges", headers=store.headers))["items"]
     assert [m["reason"] for m in merges] == ["anonymous shared-device"]
+
+
+def test_segments_hold_no_anonymous_profile_until_it_is_identified(
+    client: TestClient, store: StoreFixture, worker: Worker
+) -> None:
+    from tests.segments.helpers import create_segment, member_ids
+
+    segment = create_segment(client, store, {"event": "Browsed"})
+    ok(send(client, store, "/v1/track", {"anonymousId": "seg-visitor", "event": "Browsed"}))
+    worker.drain()
+    assert member_ids(client, store, segment["id"]) == set()
+    ok(send(client, store, "/v1/identify", {"userId": "seg-user", "anonymousId": "seg-visitor"}))
+    worker.drain()
+    (identify,) = by_name(client, store, "identify")
+    assert member_ids(client, store, segment["id"]) == {identify["contactId"]}
+    # A segment built afresh sees the same.
+    rebuilt = create_segment(client, store, {"event": "Browsed"}, name="Again")
+    assert member_ids(client, store, rebuilt["id"]) == {identify["contactId"]}
+
+
+def test_checkout_started_and_order_cancelled(
+    client: TestClient, store: StoreFixture, worker: Worker
+) -> None:
+    item = {"product_id": "p-5", "price": 8, "quantity": 3}
+    checkout = {"order_id": "o-5", "value": 24, "currency": "USD", "products": [item]}
+    ok(send(client, store, "/v1/track", track("Checkout Started", checkout)))
+    worker.drain()
+    (cart,) = json_of(client.get("/v1/carts", headers=store.headers))["items"]
+    assert (cart["status"], cart["total"], cart["totalProducts"]) == ("open", 24.0, 3)
+    ok(send(client, store, "/v1/track", track("Order Updated", {"order_id": "o-5", "total": 24})))
+    ok(send(client, store, "/v1/track", track("Order Cancelled", {"order_id": "o-5"})))
+    worker.drain()
+    (order,) = json_of(client.get("/v1/orders", headers=store.headers))["items"]
+    assert (order["total"], order["status"]) == (24.0, "canceled")
