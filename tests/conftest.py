@@ -7,6 +7,7 @@ store(s) with the ``store`` fixture, so nothing one test writes is visible to an
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,10 +94,18 @@ class StoreFixture:
     client_application_id: str
     client_token: str
     allowed_origin: str
+    #: The store's write key (the tracking spec's: sending events only).
+    write_key: str = ""
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
+
+    @property
+    def write_headers(self) -> dict[str, str]:
+        """HTTP Basic with the write key as user name, as the tracking libraries send it."""
+        token = base64.b64encode(f"{self.write_key}:".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
 
     def client_headers(self, origin: str | None = None) -> dict[str, str]:
         return {
@@ -116,6 +125,7 @@ def make_store(db: Database, name: str = "test store") -> StoreFixture:
         created.client_application_id,
         created.client_token,
         origin,
+        created.write_key,
     )
 
 

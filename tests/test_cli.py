@@ -3,6 +3,7 @@ it prints must work against the API."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Iterator
@@ -49,7 +50,13 @@ def test_stores_create_prints_working_credentials(runner: CliRunner, client: Tes
     created = last_json(
         run(runner, "stores", "create", "CLI shop", "--allowed-origin", origin, "--json")
     )
-    assert set(created) == {"store_id", "api_key", "client_application_id", "client_token"}
+    assert set(created) == {
+        "store_id",
+        "api_key",
+        "client_application_id",
+        "client_token",
+        "write_key",
+    }
     assert isinstance(created["store_id"], int)
 
     secret = {"Authorization": f"Bearer {created['api_key']}"}
@@ -89,8 +96,13 @@ def test_keys_create_list_and_revoke(
     assert client.post("/v1/events", json=EVENT, headers=second).status_code == 202
 
     listed = last_json(run(runner, "keys", "list", store_id, "--json"))
-    assert [(k["name"], k["revoked_at"]) for k in listed] == [("default", None), ("backend", None)]
-    assert all(k["prefix"].startswith("cw_sk_") for k in listed)
+    assert [(k["name"], k["kind"], k["revoked_at"]) for k in listed] == [
+        ("default", "secret", None),
+        ("default", "write", None),  # the store's write key (tracking spec)
+        ("backend", "secret", None),
+    ]
+    assert [k["prefix"][:6] for k in listed] == ["cw_sk_", "cw_wk_", "cw_sk_"]
+    listed = [k for k in listed if k["kind"] == "secret"]
     assert key["api_key"] not in json.dumps(listed)  # only prefixes, never secrets
     assert "backend" in run(runner, "keys", "list", store_id)
 
@@ -100,7 +112,7 @@ def test_keys_create_list_and_revoke(
     assert client.post("/v1/events", json=EVENT, headers=second).status_code == 401
     assert client.post("/v1/events", json=EVENT, headers=first).status_code == 202
     listed = last_json(run(runner, "keys", "list", store_id, "--json"))
-    assert listed[1]["revoked_at"] is not None and listed[0]["revoked_at"] is None
+    assert listed[2]["revoked_at"] is not None and listed[0]["revoked_at"] is None
 
 
 def test_keys_of_another_or_a_missing_store_are_refused(runner: CliRunner) -> None:
@@ -152,3 +164,37 @@ def test_migrate_creates_the_schema_once(
         db.dispose()
     assert {"stores", "api_keys", "client_credentials", "contacts", "events"} <= tables
     assert "alembic_version" in tables
+
+
+def test_write_keys_send_events_and_nothing_else(
+    runner: CliRunner, client: TestClient, runtime: Runtime
+) -> None:
+    store = last_json(run(runner, "stores", "create", "Tracking shop", "--json"))
+    store_id = str(store["store_id"])
+    track = {"userId": "cli-user", "event": "Signed Up"}
+
+    def basic(key: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+    # The store's own write key, and another one made by `keys create --write`.
+    assert (
+        client.post("/v1/track", json=track, headers=basic(store["write_key"])).status_code == 200
+    )
+    made = last_json(run(runner, "keys", "create", store_id, "--write", "--name", "web", "--json"))
+    assert made["kind"] == "write" and made["write_key"].startswith("cw_wk_")
+    web = basic(made["write_key"])
+    assert (
+        client.post(
+            "/v1/batch", json={"batch": [{**track, "type": "track"}]}, headers=web
+        ).status_code
+        == 200
+    )
+    # A write key opens nothing else, and the secret key is no write key.
+    bearer = {"Authorization": f"Bearer {made['write_key']}"}
+    assert client.get("/v1/contacts", headers=bearer).status_code == 401
+    assert client.post("/v1/track", json=track, headers=basic(store["api_key"])).status_code == 401
+
+    assert "revoked" in run(runner, "keys", "revoke", store_id, str(made["id"]))
+    runtime.credentials.clear()
+    assert client.post("/v1/track", json=track, headers=web).status_code == 401
+    assert "write" in run(runner, "keys", "list", store_id)

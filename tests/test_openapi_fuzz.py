@@ -27,6 +27,7 @@ from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.conftest import StoreFixture
+from tests.hostile.catalog import WRITE_KEY
 
 ASGIApp = Callable[..., Awaitable[None]]
 
@@ -59,6 +60,8 @@ def credentials(operation: Any, store: StoreFixture) -> dict[str, str]:
         return store.client_headers()
     if operation.method.upper() == "OPTIONS":
         return {}
+    if operation.path in WRITE_KEY:
+        return store.write_headers
     return store.headers
 
 

@@ -21,6 +21,7 @@ from cartwheel.wire.lindris import endpoints as lindris
 from cartwheel.wire.native import endpoints as native_events
 from cartwheel.wire.omnisend import endpoints as omnisend
 from cartwheel.wire.redo import endpoints as redo
+from cartwheel.wire.segment import endpoints as tracking
 from cartwheel.wire.voucherify import endpoints as voucherify
 from cartwheel.worker import endpoints as queues
 
@@ -48,4 +49,5 @@ ROUTERS: list[APIRouter] = [
     webhooks.router,
     queues.router,
     voucherify.router,
+    tracking.router,
 ]

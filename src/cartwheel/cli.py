@@ -23,7 +23,10 @@ T = TypeVar("T")
 
 app = typer.Typer(help="Cartwheel: a self-hosted customer event platform.", no_args_is_help=True)
 stores_app = typer.Typer(help="Stores (tenants).", no_args_is_help=True)
-keys_app = typer.Typer(help="Secret API keys of a store.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="API keys of a store: secret keys, and write keys (sending events only).",
+    no_args_is_help=True,
+)
 app.add_typer(stores_app, name="stores")
 queue_app = typer.Typer(
     help="Failed handlers of the event and outbox queues: list, replay.", no_args_is_help=True
@@ -93,7 +96,8 @@ def stores_create(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Create a store with one secret API key and one public client credential."""
+    """Create a store with one secret API key, one write key (the tracking spec's: sending
+    events only) and one public client credential."""
     with _database() as db, db.transaction() as session:
         created = stores.create_store(session, name, allowed_origin or [])
     result = {
@@ -101,6 +105,7 @@ def stores_create(
         "api_key": created.api_key,
         "client_application_id": created.client_application_id,
         "client_token": created.client_token,
+        "write_key": created.write_key,
     }
     if as_json:
         typer.echo(json.dumps(result))
@@ -127,17 +132,25 @@ def stores_rate_limit(
 def keys_create(
     store_id: int,
     name: Annotated[str, typer.Option(help="A label for the key.")] = "default",
+    write: Annotated[
+        bool,
+        typer.Option("--write", help="A write key: it can send events and nothing else."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Create another secret API key (shown once)."""
+    """Create another secret API key, or with --write a write key (shown once)."""
+    kind = "write" if write else "secret"
     with _database() as db, db.transaction() as session:
-        key = _or_exit(lambda: stores.create_key(session, store_id, name))
+        key = _or_exit(lambda: stores.create_key(session, store_id, name, kind))
     if as_json:
+        field = "write_key" if write else "api_key"
         typer.echo(
-            json.dumps({"id": key.id, "store_id": store_id, "name": name, "api_key": key.key})
+            json.dumps(
+                {"id": key.id, "store_id": store_id, "name": name, "kind": kind, field: key.key}
+            )
         )
     else:
-        typer.echo(f"key {key.id} created (shown only once): {key.key}")
+        typer.echo(f"{kind} key {key.id} created (shown only once): {key.key}")
 
 
 @keys_app.command("list")
@@ -151,6 +164,7 @@ def keys_list(
             {
                 "id": k.id,
                 "name": k.name,
+                "kind": k.kind,
                 "prefix": k.prefix,
                 "created_at": k.created_at.isoformat(),
                 "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
@@ -162,7 +176,7 @@ def keys_list(
         return
     for row in rows:
         state = "revoked" if row["revoked_at"] else "active"
-        typer.echo(f"{row['id']}\t{row['name']}\t{row['prefix']}…\t{state}")
+        typer.echo(f"{row['id']}\t{row['kind']}\t{row['name']}\t{row['prefix']}…\t{state}")
 
 
 @keys_app.command("revoke")

@@ -53,6 +53,11 @@ class PayloadTooLarge(AppError):
     title = "Payload Too Large"
 
 
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    title = "Unsupported Media Type"
+
+
 class ValidationFailed(AppError):
     """Field-level validation errors: ``errors`` maps a field path to its messages."""
 

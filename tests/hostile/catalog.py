@@ -21,6 +21,10 @@ from tests.conftest import StoreFixture
 
 #: The public endpoints, called with the store's client credential from its allowed origin.
 PUBLIC = ("/client/v1/events", "/v1/forms/{name}/submissions")
+#: The tracking spec's endpoints, called with the store's write key.
+WRITE_KEY = tuple(
+    f"/v1/{call}" for call in ("batch", "track", "identify", "page", "screen", "group", "alias")
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ class Targets:
 
     def headers(self, endpoint: Endpoint) -> dict[str, str]:
         credential = self.store.client_headers() if endpoint.public else dict(self.store.headers)
+        if endpoint.path in WRITE_KEY:
+            credential = self.store.write_headers
         return {**credential, "Content-Type": "application/json"}
 
     def send(self, endpoint: Endpoint, body: bytes) -> Response:

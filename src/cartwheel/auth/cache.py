@@ -14,6 +14,7 @@ from cartwheel.auth.tokens import digest
 from cartwheel.db import Database
 from cartwheel.kit.cors import parse_origin
 from cartwheel.models import ApiKey, ClientCredential, Store
+from cartwheel.models.api_key import SECRET, WRITE
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,12 @@ class CredentialCache:
 
     async def secret_key(self, key: str) -> StoreContext | None:
         key_hash = digest(key)
-        return await self._cached("k:" + key_hash, lambda: self._load_key(key_hash))
+        return await self._cached("k:" + key_hash, lambda: self._load_key(key_hash, SECRET))
+
+    async def write_key(self, key: str) -> StoreContext | None:
+        """The store of a write key (the tracking spec's), which can only send events."""
+        key_hash = digest(key)
+        return await self._cached("w:" + key_hash, lambda: self._load_key(key_hash, WRITE))
 
     async def client(self, application_id: str, token: str) -> StoreContext | None:
         cache_key = "c:" + digest(application_id + "\x00" + token)
@@ -63,12 +69,16 @@ class CredentialCache:
         self._entries[cache_key] = (context, now + self._ttl)
         return context
 
-    def _load_key(self, key_hash: str) -> StoreContext | None:
+    def _load_key(self, key_hash: str, kind: str) -> StoreContext | None:
         with self._db.read() as session:
             row = session.execute(
                 select(ApiKey.id, ApiKey.store_id, Store.rate_limit_per_second)
                 .join(Store, Store.id == ApiKey.store_id)
-                .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
+                .where(
+                    ApiKey.key_hash == key_hash,
+                    ApiKey.kind == kind,
+                    ApiKey.revoked_at.is_(None),
+                )
             ).first()
         if row is None:
             return None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBearer
 
 from cartwheel.auth.cache import StoreContext, origin_allowed
 from cartwheel.exceptions import Forbidden, Unauthorized
@@ -84,6 +86,42 @@ async def secret_key_or_api_key_store(
     if (credentials is None or not credentials.credentials) and api_key:
         credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=api_key)
     return await secret_key_store(request, runtime, credentials)
+
+
+class WriteKeyBasic(HTTPBasic):
+    """HTTP Basic with the write key as the user name and an empty password (the tracking
+    spec's libraries). Declared for the OpenAPI document; parsed leniently: no header is
+    None (the key may be in the body), a header that is not base64 is a 401."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        scheme, _, param = (request.headers.get("authorization") or "").partition(" ")
+        if scheme.lower() != "basic" or not param.strip():
+            return None
+        try:
+            decoded = base64.b64decode(param.strip(), validate=True).decode()
+        except (binascii.Error, ValueError):
+            raise Unauthorized("The Basic credential is not valid base64.") from None
+        key = decoded.partition(":")[0]
+        return key or None
+
+
+write_key_basic = WriteKeyBasic(
+    auto_error=False,
+    scheme_name="WriteKey",
+    description="The store's write key as the user name, an empty password.",
+)
+
+
+async def write_key_store(request: Request, runtime: Runtime, key: str | None) -> StoreContext:
+    """The store of a write key (from the Basic credential or the body), rate-limited. A
+    write key opens the event endpoints of the tracking spec and nothing else."""
+    if not key:
+        raise Unauthorized("A write key is required: HTTP Basic, or writeKey in the body.")
+    context = await runtime.credentials.write_key(key)
+    if context is None:
+        raise Unauthorized("Invalid write key.")
+    request.state.quota = runtime.rate_limiter.check(context.store_id, context.rate_limit)
+    return context
 
 
 SecretKeyStore = Annotated[StoreContext, Depends(secret_key_store)]

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 
 SECRET_KEY_PREFIX = "cw_sk_"
+WRITE_KEY_PREFIX = "cw_wk_"
 CLIENT_APP_PREFIX = "cw_app_"
 CLIENT_TOKEN_PREFIX = "cw_ct_"
 

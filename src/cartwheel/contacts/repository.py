@@ -23,11 +23,13 @@ from cartwheel.models.base import utcnow
 
 
 def active_contacts(store_id: int) -> Select[Any]:
-    """Contacts of a store that are neither deleted nor merged into another."""
+    """Contacts of a store that are neither deleted nor merged into another, nor anonymous
+    profiles (a visitor known only by an anonymous id is not a contact until identified)."""
     return select(Contact).where(
         Contact.store_id == store_id,
         Contact.deleted_at.is_(None),
         Contact.merged_into_id.is_(None),
+        Contact.is_contact.is_(True),
     )
 
 
@@ -60,7 +62,7 @@ def get(session: Session, store_id: int, contact_id: int) -> Contact | None:
         if contact is None or contact.store_id != store_id or contact.deleted_at is not None:
             return None
         if contact.merged_into_id is None:
-            return contact
+            return contact if contact.is_contact else None
         contact_id = contact.merged_into_id
     return None
 
@@ -72,7 +74,7 @@ def get_active(session: Session, store_id: int, contact_id: int) -> Contact | No
     contact = session.get(Contact, contact_id)
     if contact is None or contact.store_id != store_id or contact.deleted_at is not None:
         return None
-    return contact if contact.merged_into_id is None else None
+    return contact if contact.merged_into_id is None and contact.is_contact else None
 
 
 def by_email(session: Session, store_id: int, email: str) -> Contact | None:

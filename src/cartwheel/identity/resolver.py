@@ -35,6 +35,7 @@ from cartwheel.exceptions import AppError, Conflict, NotFound
 from cartwheel.identity import owned
 from cartwheel.ingest.bulk import BulkInsert
 from cartwheel.ingest.canonical import (
+    IDENTIFYING_KINDS,
     PROFILE_FIELDS,
     STORED_KINDS,
     CanonicalEvent,
@@ -72,7 +73,7 @@ class Person:
     created: bool
 
 
-_CONTACT_COLUMNS = ("email", "phone", *PROFILE_FIELDS, "custom_fields")
+_CONTACT_COLUMNS = ("email", "phone", *PROFILE_FIELDS, "custom_fields", "is_contact")
 _EVENT_COLUMNS = (
     "id",
     "store_id",
@@ -237,7 +238,7 @@ class BatchResolver:
         by_id: set[tuple[int, int]] = set()
         by_uuid: set[tuple[int, uuid.UUID]] = set()
         for store_id, identity in identities:
-            for ident in identity.identifiers:
+            for ident in (*identity.identifiers, *identity.joins):
                 if ident.kind in STORED_KINDS:
                     stored.add((store_id, ident.kind, ident.value))
                 elif ident.kind == "contact_id" and ident.value.isdigit():
@@ -376,16 +377,21 @@ class BatchResolver:
         if candidate is None:
             if not identity.create or not any(i.kind in STORED_KINDS for i in hints):
                 raise NotFound("No contact matches the given identifiers.")
-            candidate = self._new_contact(store_id, source)
+            known = any(i.kind in IDENTIFYING_KINDS for i in hints)
+            candidate = self._new_contact(store_id, source, known)
         for ident in hints:
             if ident.kind in STORED_KINDS:
                 self._attach(candidate, store_id, ident)
+        for ident in identity.joins:
+            self._attach(candidate, store_id, ident)
         candidate = candidate.final()
         if profile is not None and not profile.is_empty():
             self._patch(candidate, profile.fields, profile.custom_fields)
         return candidate
 
-    def _new_contact(self, store_id: int, source: str | None) -> _ContactState:
+    def _new_contact(self, store_id: int, source: str | None, known: bool) -> _ContactState:
+        """A new profile; ``known`` when something names the person (not only an anonymous
+        id): an unknown one is not a contact of the store data API until identified."""
         state = _ContactState(
             store_id=store_id,
             uuid=uuid.uuid4(),
@@ -395,6 +401,7 @@ class BatchResolver:
         )
         state.values["custom_fields"] = {}
         state.values["subscribed"] = False
+        state.values["is_contact"] = known
         self._new_contacts.append(state)
         return state
 
@@ -405,10 +412,14 @@ class BatchResolver:
         if owner is contact:
             return
         if owner is None:
+            if not ident.claim:
+                return
             self._owners[key] = contact
             self._new_identifiers.append((key, contact))
             if ident.kind in ("email", "phone"):
                 self._set(contact, ident.kind, ident.value)
+            if ident.kind in IDENTIFYING_KINDS:
+                self._set(contact, "is_contact", True)  # an anonymous profile identified
             return
         if self.policy is Policy.REFUSE and ident.kind == "email":
             raise Conflict(EMAIL_TAKEN)
@@ -423,6 +434,8 @@ class BatchResolver:
                 merged = dict(value or {})
                 merged.update(target.values.get("custom_fields") or {})
                 target.values["custom_fields"] = merged
+            elif column == "is_contact":
+                target.values[column] = bool(value or target.values.get(column))
             elif target.values.get(column) is None and value is not None:
                 target.values[column] = value
         target.dirty = True
@@ -468,7 +481,7 @@ class BatchResolver:
             return
         bulk = self._bulk
         now = bulk.datetime(self.now)
-        columns = ("store_id", "uuid", "source", "created_at", "updated_at", "tags", "is_contact")
+        columns = ("store_id", "uuid", "source", "created_at", "updated_at", "tags")
         value_columns = tuple(c for c in _CONTACT_COLUMNS if c != "custom_fields")
         rows = []
         for c in new:
@@ -481,7 +494,6 @@ class BatchResolver:
                     now,
                     now,
                     "[]",
-                    True,
                     bulk.json(values.get("custom_fields") or {}),
                     *(values.get(column) for column in value_columns),
                 )
@@ -505,7 +517,13 @@ class BatchResolver:
         bulk.insert(
             "outbox_messages",
             ("store_id", "topic", "payload", "created_at"),
-            [(c.store_id, CONTACT_CREATED, bulk.json({"contact_id": c.id}), now) for c in new],
+            # An anonymous profile is no contact yet: nothing to announce (no webhook, no
+            # segment to check) until it is identified.
+            [
+                (c.store_id, CONTACT_CREATED, bulk.json({"contact_id": c.id}), now)
+                for c in new
+                if c.values.get("is_contact")
+            ],
         )
 
     def _apply_merges(self) -> None:

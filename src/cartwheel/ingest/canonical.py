@@ -7,16 +7,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-IdentifierKind = Literal["contact_id", "contact_uuid", "external", "email", "phone"]
+IdentifierKind = Literal["contact_id", "contact_uuid", "external", "email", "phone", "anonymous"]
 
 #: Kinds stored in ``contact_identifiers`` (the others name a contact row directly).
-STORED_KINDS: tuple[str, ...] = ("external", "email", "phone")
+STORED_KINDS: tuple[str, ...] = ("external", "email", "phone", "anonymous")
+
+#: Kinds that name a known person. A profile holding none of them (only an ``anonymous``
+#: id: a visitor not identified yet) is not a contact of the store data API.
+IDENTIFYING_KINDS: tuple[str, ...] = ("external", "email", "phone")
 
 
 @dataclass(frozen=True, slots=True)
 class Identifier:
     kind: IdentifierKind
     value: str
+    #: A join (:attr:`IdentityHints.joins`) nobody holds yet is given to the resolved
+    #: contact; with ``claim`` false it only merges a profile that holds it.
+    claim: bool = True
 
 
 @dataclass(slots=True)
@@ -28,10 +35,18 @@ class IdentityHints:
     identifiers: list[Identifier] = field(default_factory=list)
     #: Create a contact when nothing matches (every documented format does).
     create: bool = True
+    #: Identifiers of earlier profiles of the same person (an anonymous visitor's id, an
+    #: alias's previous id). They never choose the contact; once it is chosen, each is
+    #: attached to it, so a profile holding one is merged in (recorded, undoable).
+    joins: list[Identifier] = field(default_factory=list)
 
     def add(self, kind: IdentifierKind, value: str | None) -> None:
         if value:
             self.identifiers.append(Identifier(kind, value))
+
+    def join(self, kind: IdentifierKind, value: str | None, *, claim: bool = True) -> None:
+        if value:
+            self.joins.append(Identifier(kind, value, claim))
 
     def first(self, kind: IdentifierKind) -> str | None:
         return next((i.value for i in self.identifiers if i.kind == kind), None)

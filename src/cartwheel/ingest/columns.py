@@ -45,7 +45,7 @@ def check_lengths(event: CanonicalEvent) -> None:
 
     for field, limit in _EVENT.items():
         check(field, getattr(event, field), limit)
-    for identifier in event.identity.identifiers:
+    for identifier in (*event.identity.identifiers, *event.identity.joins):
         if identifier.kind in STORED_KINDS:
             check(identifier.kind, identifier.value, _IDENTIFIER)
     if event.profile is not None:
@@ -101,7 +101,7 @@ def _joined(event: CanonicalEvent) -> str:
     ]
     if event.dedup_key is not None:
         texts.append(event.dedup_key)
-    texts.extend(identifier.value for identifier in event.identity.identifiers)
+    texts.extend(i.value for i in (*event.identity.identifiers, *event.identity.joins))
     if event.profile is not None:
         texts.extend(v for v in event.profile.fields.values() if isinstance(v, str))
         if event.profile.source is not None:
@@ -133,7 +133,7 @@ def _single_line(event: CanonicalEvent) -> Iterator[tuple[str, str]]:
         value = getattr(event, field)
         if value is not None:
             yield field, value
-    for identifier in event.identity.identifiers:
+    for identifier in (*event.identity.identifiers, *event.identity.joins):
         yield identifier.kind, identifier.value
     if event.profile is not None:
         for field, value in event.profile.fields.items():

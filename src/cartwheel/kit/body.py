@@ -4,13 +4,14 @@ decode (no domain knowledge)."""
 from __future__ import annotations
 
 import re
+import zlib
 from itertools import accumulate
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
-from cartwheel.exceptions import BadRequest, PayloadTooLarge
+from cartwheel.exceptions import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 #: The deepest nesting of objects and arrays a request body may have. Every decoder and
 #: every walker of a decoded value recurses, so a deeper body is refused before decoding;
@@ -34,20 +35,52 @@ class TooDeep(BadRequest):
         self.limit = limit
 
 
+#: ``Content-Encoding`` values a body may arrive in (analytics SDKs gzip their batches).
+GZIP_ENCODINGS = frozenset(("gzip", "x-gzip"))
+
+
 async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The raw body, refusing more than ``max_bytes`` before reading it where possible."""
+    """The raw body, refusing more than ``max_bytes`` before reading it where possible. A
+    gzip body (``Content-Encoding: gzip``) is inflated, and refused as soon as it inflates
+    past ``max_bytes``: a compressed bomb costs at most ``max_bytes`` of memory."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"The request body exceeds the {max_bytes} byte limit.")
+    encoding = (request.headers.get("content-encoding") or "identity").strip().lower()
+    if encoding not in GZIP_ENCODINGS and encoding != "identity":
+        raise UnsupportedMediaType(
+            "The request body's Content-Encoding is not supported; send identity or gzip."
+        )
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLarge(f"The request body exceeds the {max_bytes} byte limit.")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLarge(f"The request body exceeds the {max_bytes} byte limit.")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # Nobody is left to answer; an expected failure, not a server error in the log.
+        raise BadRequest("The client disconnected before sending the whole body.") from None
     body = b"".join(chunks)
+    if encoding in GZIP_ENCODINGS:
+        body = gunzip(body, max_bytes)
     check_depth(body)
+    return body
+
+
+def gunzip(data: bytes, max_bytes: int) -> bytes:
+    """``data`` inflated (one gzip member), never holding more than ``max_bytes + 1`` bytes
+    of output: :class:`PayloadTooLarge` past ``max_bytes``, 400 if it is not gzip."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        body = inflater.decompress(data, max_bytes + 1)
+    except zlib.error:
+        raise BadRequest("The request body is not valid gzip.") from None
+    if len(body) > max_bytes or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"The request body exceeds the {max_bytes} byte limit once inflated.")
+    if not inflater.eof:
+        raise BadRequest("The request body is not valid gzip: it ends early.")
     return body
 
 

@@ -6,6 +6,10 @@ cart.
   cart stays converted when the event is not newer than the conversion, or when it empties
   the cart (platforms clear the cart right after checkout).
 * ``abandoned``: the cart is marked abandoned at the event's time, unless already converted.
+* ``added`` / ``removed``: the event's line items are added to (or taken out of) the cart's
+  items, by product, variant and SKU, for the formats that send one product at a time
+  rather than the whole cart; the cart's total and product count follow its items. A
+  converted cart stays as it was bought; a later event starts it afresh.
 * An order of the contact that completes or is paid converts its open and abandoned carts
   (:func:`convert`).
 
@@ -46,18 +50,62 @@ def handle(session: Session, event: Event) -> None:
     if _stays_converted(cart, event.action or "", event.occurred_at, _is_empty(entity)):
         session.flush()
         return  # the cart as it was bought is kept
-    for column, value in _values(entity).items():
+    values = _values(entity)
+    if event.action in _ITEM_ACTIONS:
+        current = [] if cart.status == "converted" else list(cart.items or [])
+        values.update(_changed_items(current, values.pop("items", []), event.action == "added"))
+    for column, value in values.items():
         setattr(cart, column, value)
     if event.action == "abandoned":
         cart.status = "abandoned"
         cart.abandoned_at = event.occurred_at
-    elif event.action in ("created", "updated") and cart.status != "open":
+    elif event.action in ("created", "updated", *_ITEM_ACTIONS) and cart.status != "open":
         cart.status = "open"
         cart.abandoned_at = None
         cart.converted_at = None
         cart.order_id = None
     cart.updated_at = max(cart.updated_at or event.occurred_at, event.occurred_at)
     session.flush()
+
+
+_ITEM_ACTIONS = ("added", "removed")
+
+
+def _line_key(item: dict[str, Any]) -> tuple[Any, ...]:
+    return (item.get("product_id"), item.get("variant_id"), item.get("sku"))
+
+
+def _changed_items(
+    current: list[dict[str, Any]], lines: list[dict[str, Any]], adding: bool
+) -> dict[str, Any]:
+    """The cart's items with ``lines`` added (quantities summed) or removed (their quantity,
+    or the whole line when they name none), and the total and count that follow."""
+    items = [dict(item) for item in current]
+    for line in lines:
+        quantity = line.get("quantity")
+        step: float | None = quantity if quantity is not None else (1.0 if adding else None)
+        match = next((i for i in items if _line_key(i) == _line_key(line)), None)
+        if adding:
+            assert step is not None
+            if match is None:
+                items.append({**line, "quantity": step})
+                match = items[-1]
+            else:
+                match.update({k: v for k, v in line.items() if k != "quantity"})
+                match["quantity"] = (match.get("quantity") or 0) + step
+        elif match is not None:
+            left = None if step is None else (match.get("quantity") or 0) - step
+            if left is None or left <= 0:
+                items.remove(match)
+                continue
+            match["quantity"] = left
+        if match is not None and match.get("price") is not None:
+            match["total"] = round(match["price"] * match["quantity"], 2)
+    values: dict[str, Any] = {"items": items}
+    values["total_products"] = round(sum(i.get("quantity") or 0 for i in items))
+    if all(i.get("total") is not None for i in items):
+        values["total"] = round(sum(i["total"] for i in items), 2)
+    return values
 
 
 def convert(session: Session, store_id: int, contact_id: int, order_id: int, at: datetime) -> None:
@@ -109,4 +157,6 @@ def _stays_converted(cart: Cart, action: str, at: datetime, empties: bool) -> bo
     if action == "abandoned":
         return True
     converted_later = cart.converted_at is not None and cart.converted_at >= at
+    if action in _ITEM_ACTIONS:
+        return converted_later
     return action in ("created", "updated") and (converted_later or empties)

@@ -76,16 +76,17 @@ class Context:
 
 
 def active(store_id: int, ctx: Context | None = None) -> ColumnElement[bool]:
-    """The contacts a segment may hold: the store's, not deleted, not merged away. Asked
-    per contact (``ctx.per_contact``), the store is compared as an expression
+    """The contacts a segment may hold: the store's, not deleted, not merged away, not
+    anonymous profiles (nothing to market to until they are identified). Asked per contact
+    (``ctx.per_contact``), the store is compared as an expression
     (``store_id + 0``) so the planner finds the few contacts by primary key instead of
     walking the store's index over every contact (SQLite's choice without statistics)."""
     store = Contact.store_id
+    live = (Contact.deleted_at.is_(None), Contact.merged_into_id.is_(None))
+    known = Contact.is_contact.is_(True)
     if ctx is not None and ctx.per_contact:
-        return and_(
-            store + 0 == store_id, Contact.deleted_at.is_(None), Contact.merged_into_id.is_(None)
-        )
-    return and_(store == store_id, Contact.deleted_at.is_(None), Contact.merged_into_id.is_(None))
+        return and_(store + 0 == store_id, *live, known)
+    return and_(store == store_id, *live, known)
 
 
 def compile_condition(node: Node, ctx: Context) -> ColumnElement[bool]:

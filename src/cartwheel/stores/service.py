@@ -12,11 +12,13 @@ from cartwheel.auth.tokens import (
     CLIENT_APP_PREFIX,
     CLIENT_TOKEN_PREFIX,
     SECRET_KEY_PREFIX,
+    WRITE_KEY_PREFIX,
     digest,
     new_secret,
 )
-from cartwheel.exceptions import NotFound
+from cartwheel.exceptions import BadRequest, NotFound
 from cartwheel.models import ApiKey, ClientCredential, Store
+from cartwheel.models.api_key import SECRET, WRITE
 from cartwheel.models.base import utcnow
 
 
@@ -26,6 +28,8 @@ class NewStore:
     api_key: str
     client_application_id: str
     client_token: str
+    #: The tracking spec's write key: it can send events and nothing else.
+    write_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,31 +38,43 @@ class NewKey:
     store_id: int
     name: str
     key: str
+    kind: str = SECRET
 
 
 def create_store(session: Session, name: str, allowed_origins: list[str] | None = None) -> NewStore:
-    """A store with one secret API key and one public client credential."""
+    """A store with one secret API key, one write key and one public client credential."""
     store = Store(name=name)
     session.add(store)
     session.flush()
     key = create_key(session, store.id, "default")
+    write_key = create_key(session, store.id, "default", kind=WRITE)
     app_id, token = create_client_credential(session, store.id, allowed_origins or [])
-    return NewStore(store.id, key.key, app_id, token)
+    return NewStore(store.id, key.key, app_id, token, write_key.key)
 
 
-def create_key(session: Session, store_id: int, name: str) -> NewKey:
+KINDS = (SECRET, WRITE)
+_PREFIXES = {SECRET: SECRET_KEY_PREFIX, WRITE: WRITE_KEY_PREFIX}
+
+
+def create_key(session: Session, store_id: int, name: str, kind: str = SECRET) -> NewKey:
+    """A new key of ``kind``: ``secret`` (every endpoint of the store) or ``write`` (the
+    tracking spec's write key: sending events only)."""
+    if kind not in _PREFIXES:
+        raise BadRequest(f"A key's kind is one of: {', '.join(KINDS)}.")
     if session.get(Store, store_id) is None:
         raise NotFound(f"Store {store_id} does not exist.")
-    secret = new_secret(SECRET_KEY_PREFIX)
+    prefix = _PREFIXES[kind]
+    secret = new_secret(prefix)
     row = ApiKey(
         store_id=store_id,
         name=name,
-        prefix=secret[: len(SECRET_KEY_PREFIX) + 4],
+        kind=kind,
+        prefix=secret[: len(prefix) + 4],
         key_hash=digest(secret),
     )
     session.add(row)
     session.flush()
-    return NewKey(row.id, store_id, name, secret)
+    return NewKey(row.id, store_id, name, secret, kind)
 
 
 def list_keys(session: Session, store_id: int) -> list[ApiKey]:

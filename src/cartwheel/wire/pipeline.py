@@ -139,15 +139,33 @@ def quota_headers(request: Request) -> Mapping[str, str] | None:
 class Pipeline(Generic[P]):
     """Runs an adapter's requests. Built once per adapter, at import."""
 
-    def __init__(self, adapter: Adapter[P]) -> None:
+    def __init__(self, adapter: Adapter[P], body_limit: int | None = None) -> None:
         self.adapter = adapter
+        #: The format's own body limit in bytes, when it documents a smaller one than
+        #: ``max_body_bytes`` (the lower of the two applies).
+        self.body_limit = body_limit
         self._ingested = EVENTS_INGESTED.labels(wire=adapter.name)
 
-    async def one(self, request: Request, runtime: Runtime, store: StoreContext) -> Response:
-        """One event: decode, limits, map, ingest, count, answer."""
+    def max_body_bytes(self, runtime: Runtime) -> int:
+        """The largest body this pipeline reads (after inflating a gzip body)."""
+        limit = runtime.settings.max_body_bytes
+        return limit if self.body_limit is None else min(limit, self.body_limit)
+
+    async def read(self, request: Request, runtime: Runtime) -> bytes:
+        """The request body within :meth:`max_body_bytes`, for an endpoint that needs it
+        before the pipeline runs (a credential carried in the body) and passes it on."""
+        return await read_body(request, self.max_body_bytes(runtime))
+
+    async def one(
+        self, request: Request, runtime: Runtime, store: StoreContext, body: bytes | None = None
+    ) -> Response:
+        """One event: decode, limits, map, ingest, count, answer. ``body`` is the body
+        already read by :meth:`read`, if the endpoint had to."""
         adapter = self.adapter
         settings = runtime.settings
-        payload = adapter.decode(await read_body(request, settings.max_body_bytes))
+        if body is None:
+            body = await read_body(request, self.max_body_bytes(runtime))
+        payload = adapter.decode(body)
         limits = settings.max_properties, settings.max_string_bytes, settings.max_json_depth
         for part in adapter.limited(payload):
             check_limits(part, *limits)
@@ -158,11 +176,14 @@ class Pipeline(Generic[P]):
         answer = adapter.answer(request, payload, event, outcome, quota_headers(request))
         return answer if isinstance(answer, Response) else await answer
 
-    async def many(self, request: Request, runtime: Runtime, store: StoreContext) -> Response:
+    async def many(
+        self, request: Request, runtime: Runtime, store: StoreContext, body: bytes | None = None
+    ) -> Response:
         """Many events: each is decoded, checked, mapped and stored on its own."""
         adapter = cast(BatchAdapter[P], self.adapter)
         settings = runtime.settings
-        body = await read_body(request, settings.max_body_bytes)
+        if body is None:
+            body = await read_body(request, self.max_body_bytes(runtime))
         limits = settings.max_properties, settings.max_string_bytes, settings.max_json_depth
         items: list[Item[P] | None] = []
         valid: list[tuple[int, P, CanonicalEvent]] = []
