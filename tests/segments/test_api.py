@@ -8,10 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cartwheel.db import Database
-from cartwheel.models import OutboxMessage
+from cartwheel.models import Event, OutboxMessage, Segment
 from cartwheel.models.base import utcnow
 from cartwheel.runtime import Runtime
 from cartwheel.segments import tasks
@@ -298,3 +298,22 @@ def test_a_merge_and_its_undo_recheck_both_contacts(
     assert undone.status_code == 200, undone.text
     worker.drain()
     assert member_ids(client, store, did_a["id"]) == {phone_only}
+
+
+def test_a_stored_condition_that_does_not_parse_stops_nothing_else(
+    client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
+) -> None:
+    """A segment row written around the API with a condition that does not parse is left
+    out of the worker's passes; the store's other segments and events go on."""
+    broken = create_segment(client, store, {"event": "Order Placed"})
+    good = create_segment(client, store, {"event": "Order Placed", "count": {"gte": 2}})
+    with db.transaction() as session:
+        session.execute(update(Segment).where(Segment.id == broken["id"]).values(condition={}))
+    ann = track(runtime, store.store_id, "ann@x.io", "Order Placed")
+    track(runtime, store.store_id, "ann@x.io", "Order Placed")
+    worker.drain()
+    assert member_ids(client, store, good["id"]) == {ann}
+    assert member_ids(client, store, broken["id"]) == set()
+    with db.read() as session:
+        pending = session.scalars(select(Event.id).where(Event.processed_at.is_(None))).all()
+    assert pending == []

@@ -18,6 +18,7 @@ the same transaction), which evaluates each segment once for all of them (``cont
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,10 +48,11 @@ from cartwheel.outbox import (
     SEGMENT_EXITED,
 )
 from cartwheel.segments import membership, repository
-from cartwheel.segments.definition import EventCondition, Node, walk
+from cartwheel.segments.definition import DefinitionError, EventCondition, Node, walk
 from cartwheel.segments.direction import BOTH, DOWN, UP, Direction, direction
 from cartwheel.worker.queue import deferred
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 #: The topics the consumer reads.
 TOPICS = frozenset(
@@ -88,9 +90,18 @@ class Live:
 
     @classmethod
     def of(cls, segments: list[Segment]) -> Live:
-        found = cls(segments)
+        found = cls([])
         for segment in segments:
-            node = found.nodes[segment.id] = membership.node_of(segment)
+            try:
+                node = membership.node_of(segment)
+            except DefinitionError:
+                # Every condition is checked when it is written; one that does not parse
+                # (written around the API) is left out rather than stopping the queue for
+                # every store.
+                log.error("segment %s has a condition that does not parse", segment.id)
+                continue
+            found.segments.append(segment)
+            found.nodes[segment.id] = node
             if any(isinstance(n, EventCondition) and n.sum is not None for n in walk(node)):
                 found.summing.add(segment.id)
             mentioned = segment.mentions or {}
