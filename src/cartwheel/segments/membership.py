@@ -249,13 +249,7 @@ def recheck_many(
             ctx = context(session, w.segment.store_id, now, per_contact=True)
             ids = sorted(w.contact_ids)
             for start in range(0, len(ids), CHUNK):
-                chunk = ids[start : start + CHUNK]
-                session.execute(
-                    delete(SegmentCheck).where(
-                        SegmentCheck.segment_id == sid, SegmentCheck.contact_id.in_(chunk)
-                    )
-                )
-                _plan_checks(session, sid, w.node, ctx, chunk)
+                _replan_checks(session, sid, w.node, ctx, ids[start : start + CHUNK])
         _record(session, w.segment, changes[sid], now, emit=True)
     return changes
 
@@ -330,6 +324,37 @@ def _record(
 
 
 # -- time ----------------------------------------------------------------------------------
+
+
+def _replan_checks(
+    session: Session, segment_id: int, node: Node, ctx: Context, contact_ids: list[int]
+) -> None:
+    """Bring these contacts' time checks to the moments they are due now, writing only what
+    differs: one more event seldom moves a contact's next moment (the oldest counted event
+    is still the oldest), so most re-checks write no check at all."""
+    planned = {
+        contact_id: at
+        for contact_id, at in session.execute(
+            select(SegmentCheck.contact_id, SegmentCheck.due_at).where(
+                SegmentCheck.segment_id == segment_id, SegmentCheck.contact_id.in_(contact_ids)
+            )
+        )
+    }
+    due = next_moments(session, node, ctx, contact_ids)
+    stale = sorted(c for c, at in planned.items() if due.get(c) != _aware(at))
+    if stale:
+        session.execute(
+            delete(SegmentCheck).where(
+                SegmentCheck.segment_id == segment_id, SegmentCheck.contact_id.in_(stale)
+            )
+        )
+    fresh = [
+        {"segment_id": segment_id, "contact_id": c, "due_at": at}
+        for c, at in sorted(due.items())
+        if c not in planned or c in stale
+    ]
+    if fresh:
+        session.connection().execute(_insert(session)(SegmentCheck).on_conflict_do_nothing(), fresh)
 
 
 def _plan_checks(
