@@ -40,7 +40,7 @@ DEFAULTS: dict[str, DefaultTemplate] = {
         "Digital content of an order",
         "email",
         "Your downloads for order {{ order.invoiceNo }}",
-        _STYLE + "<p>Hello {{ contact.first_name | default: order.customerName }},</p>"
+        _STYLE + "<p>Hello {{ contact.firstName | default: order.customerName }},</p>"
         "<p>Thank you for your order {{ order.invoiceNo }}. Your digital content:</p><ul>"
         "{% for line in order.lines %}{% if line.type == 'digital' %}"
         '<li><a href="{{ line.url }}">{{ line.name }}</a></li>'
@@ -51,7 +51,7 @@ DEFAULTS: dict[str, DefaultTemplate] = {
         "Order status update",
         "email",
         "Order {{ order.invoiceNo }}: {{ order.status }}",
-        _STYLE + "<p>Hello {{ contact.first_name | default: order.customerName }},</p>"
+        _STYLE + "<p>Hello {{ contact.firstName | default: order.customerName }},</p>"
         "<p>Your order {{ order.invoiceNo }} is now <strong>{{ order.status }}</strong>.</p>"
         "<table>{% for line in order.lines %}<tr><td>{{ line.quantity }} ×</td>"
         "<td>{{ line.name }}</td><td>{{ line.total }} {{ order.currency }}</td></tr>"
