@@ -179,8 +179,8 @@ def test_a_temporary_refusal_is_retried_with_backoff_then_sent(
 def test_a_refused_connection_is_temporary_and_tries_run_out(
     db: Database, store: StoreFixture, settings: Any
 ) -> None:
-    from tests.messages.conftest import mail_settings
     from cartwheel.messages.sending import SendTask
+    from tests.messages.conftest import mail_settings
 
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
