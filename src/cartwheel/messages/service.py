@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cartwheel.exceptions import NotFound, ValidationFailed
-from cartwheel.messages import defaults
+from cartwheel.messages import consent, defaults
 from cartwheel.models import Message, MessageTemplate
 from cartwheel.models.base import utcnow
 
@@ -63,7 +63,7 @@ def enqueue_message(
     - ``event_id``, ``order_id``, ``cart_id``: the triggering event (the event log's UUID) and
       the store records (Cartwheel's row ids) the template sees as ``event``, ``order`` and
       ``cart``; read when the message is rendered, at send time. ``data``: more variables
-      (JSON values), seen under their own names.
+      (JSON values), seen by the template as ``data`` (``{{ data.coupon }}``).
     - ``topic``: ``"marketing"`` or ``"transactional"``; default: the template's. Marketing
       needs the contact's consent for the channel; both skip a suppressed address.
     - ``send_at``: not before this time (default: now).
@@ -103,10 +103,12 @@ def enqueue_transactional(
     to_address: str | None = None,
     order_id: int | None = None,
     data: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Message:
     """Queue one of Cartwheel's transactional messages (``key`` in
     :data:`cartwheel.messages.defaults.DEFAULTS`): the store's override of it when it has
-    one, else the default. ``to_address`` overrides the contact's address."""
+    one, else the default. ``to_address`` overrides the contact's address; ``extra`` is
+    the message's own context (``member_id``, ``reset_url``…)."""
     default = defaults.DEFAULTS[key]
     override = session.scalar(
         select(MessageTemplate.id).where(
@@ -122,7 +124,7 @@ def enqueue_transactional(
         template_id=override,
         template_key=key,
         idempotency_key=idempotency_key,
-        context=_context(None, order_id, None, data),
+        context={**_context(None, order_id, None, data), **(extra or {})},
         to_address=to_address,
     )
 
@@ -166,6 +168,8 @@ def _enqueue(
         )
     if topic not in TOPICS:
         raise ValidationFailed({"topic": ["The topic is marketing or transactional."]})
+    if to_address is not None:
+        to_address = consent.normalize_address(channel, to_address)
     now = utcnow()
     values = {
         "store_id": store_id,

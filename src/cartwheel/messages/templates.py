@@ -81,7 +81,7 @@ def check(parts: dict[str, str | None]) -> None:
         except LiquidError as exc:
             problem: language.Problem | None = language.problem_of(exc)
         else:
-            problem = variables.unknown_variable(template, source)
+            problem = variables.unknown_name(template, source)
         if problem is not None:
             errors[name] = [f"Line {problem.line}, column {problem.column}: {problem.message}"]
     if errors:

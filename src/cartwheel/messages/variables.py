@@ -48,9 +48,14 @@ _FIELDS: dict[str, frozenset[str] | None] = {
 }
 
 
-def unknown_variable(template: BoundTemplate, source: str) -> Problem | None:
-    """The first variable ``template`` names that no message can have, if any."""
+def unknown_name(template: BoundTemplate, source: str) -> Problem | None:
+    """The first filter that does not exist or variable no message can have that
+    ``template`` names, if any."""
     analysis = template.analyze(include_partials=False)
+    for filter_name, spans in analysis.filters.items():
+        if filter_name not in template.env.filters:
+            line, column = position(source, spans[0].index)
+            return Problem(f"There is no filter '{filter_name}'.", line, column)
     for name, found in analysis.globals.items():
         for variable in found:
             problem = _check(name, variable.segments)

@@ -32,6 +32,8 @@ class Campaign(Base):
     #: Most messages per second; NULL: ``CARTWHEEL_CAMPAIGN_RATE_PER_SECOND``.
     rate_per_second: Mapped[float | None] = mapped_column(Float, default=None)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    #: Expansion's progress: the last contact id given a message (contacts go in id order).
+    last_contact_id: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -36,6 +36,7 @@ def outbox_consumers() -> list[Handler]:
             segments.SEGMENTS.wants_message,
             flush=segments.SEGMENTS.flush,
         ),
+        Handler(messages.consume_message, messages.wants_message),
     ]
 
 
@@ -47,4 +48,5 @@ def periodic_tasks(settings: Settings | None = None) -> list[Callable[[Database]
         webhooks.DeliveryTask(settings),
         segments.SweepTask(settings),
         messages.SendTask(settings),
+        messages.CampaignTask(settings),
     ]

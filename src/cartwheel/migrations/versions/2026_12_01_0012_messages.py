@@ -99,6 +99,7 @@ def upgrade() -> None:
         sa.Column("send_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("rate_per_second", sa.Float(), nullable=True),
         sa.Column("recipients", sa.Integer(), nullable=False),
+        sa.Column("last_contact_id", sa.Integer(), nullable=False),
         sa.Column("created_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("started_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", cartwheel.models.base.UTCDateTime(timezone=True), nullable=True),
