@@ -265,6 +265,8 @@ class SendTask:
                 session, variables.Records(store, contact, row.context), contact_view
             )
             values["unsubscribe_url"] = unsubscribe_url or ""
+            if "reset_token" in row.context:
+                values["reset_url"] = self.urls.password_reset(row.context["reset_token"])
             result = rendering.render(source, values)
             html = result.html
             if html is not None and row.campaign_id is not None:

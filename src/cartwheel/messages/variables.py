@@ -109,6 +109,8 @@ def build(session: Session, records: Records, contact_view: Contact | None) -> d
         order = orders.get_order(session, store_id, int(context["order_id"]))
         if order is not None:
             variables["order"] = _with_lines(order_views.order_view(session, order))
+            if "order_status" in context:
+                variables["order"]["status"] = context["order_status"]
     if "cart_id" in context:
         cart = orders.get_cart(session, store_id, int(context["cart_id"]))
         if cart is not None:
@@ -191,7 +193,7 @@ SAMPLE: dict[str, Any] = {
         "lines": [{"name": "T-shirt", "quantity": 1, "price": 25.0, "total": 25.0}],
     },
     "member": {"id": 9, "name": "Ann Example", "email": "ann@example.com"},
-    "reset_url": "https://cartwheel.example.com/v1/members/password-reset?token=sample",
+    "reset_url": "https://cartwheel.example.com/v1/password-reset?token=sample",
     "reset_expires_at": "2026-12-02T12:00:00Z",
     "data": {},
 }
