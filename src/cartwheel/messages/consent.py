@@ -39,13 +39,25 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 
 def may_send(session: Session, contact: Contact, channel: str, topic: str) -> str | None:
     """None if the contact may be sent a message of this channel and topic; else why not."""
-    row = session.scalar(
-        select(ContactConsent.granted).where(
-            ContactConsent.contact_id == contact.id,
-            ContactConsent.channel == channel,
-            ContactConsent.topic == topic,
-        )
-    )
+    recorded = recorded_consents(session, [contact.id]).get((contact.id, channel, topic))
+    return decide(contact, channel, topic, recorded)
+
+
+def recorded_consents(session: Session, contact_ids: list[int]) -> dict[tuple[int, str, str], bool]:
+    """The recorded consents of these contacts: (contact, channel, topic) → granted."""
+    if not contact_ids:
+        return {}
+    query = select(
+        ContactConsent.contact_id,
+        ContactConsent.channel,
+        ContactConsent.topic,
+        ContactConsent.granted,
+    ).where(ContactConsent.contact_id.in_(contact_ids))
+    return {(c, ch, t): g for c, ch, t, g in session.execute(query)}
+
+
+def decide(contact: Contact, channel: str, topic: str, row: bool | None) -> str | None:
+    """The rule (the module's docstring), given the contact's recorded consent, if any."""
     if topic == "transactional":
         return "The contact opted out of transactional messages." if row is False else None
     if row is not None:
@@ -100,6 +112,20 @@ def is_suppressed(session: Session, store_id: int, channel: str, address: str) -
             SuppressionRow.address == address,
         )
     )
+
+
+def suppressed(
+    session: Session, store_id: int, channel: str, addresses: set[str]
+) -> dict[str, str]:
+    """Which of ``addresses`` the store suppresses on the channel, with the reason."""
+    if not addresses:
+        return {}
+    query = select(SuppressionRow.address, SuppressionRow.reason).where(
+        SuppressionRow.store_id == store_id,
+        SuppressionRow.channel == channel,
+        SuppressionRow.address.in_(addresses),
+    )
+    return {address: reason for address, reason in session.execute(query)}
 
 
 def suppress(

@@ -176,18 +176,32 @@ class SendTask:
             if template_ids
             else {}
         )
-        contacts = {
-            r.contact_id: contact_rows.get(session, r.store_id, r.contact_id)
-            for r in rows
-            if r.contact_id is not None
-        }
+        contacts = _contacts(session, rows)
         views = variables.contact_views(session, [c for c in contacts.values() if c])
-        claimed: list[Claimed] = []
+        ready_rows: list[tuple[Message, Contact | None]] = []
         for row in rows:
             contact = contacts.get(row.contact_id) if row.contact_id is not None else None
             if contact is not None and contact.id != row.contact_id:
                 row.contact_id = contact.id  # merged since it was queued
-            reason = self._check(session, row, contact)
+            reason = _address(row, contact)
+            if reason is not None:
+                _skip(row, reason)
+            else:
+                ready_rows.append((row, contact))
+        recorded = consent.recorded_consents(
+            session, [c.id for _, c in ready_rows if c is not None]
+        )
+        suppressed = self._suppressed(session, [row for row, _ in ready_rows])
+        cache: variables.Cache = {}
+        attempts: list[tuple[MessageAttempt, Callable[[str, int], Claimed]]] = []
+        for row, contact in ready_rows:
+            reason = None
+            if contact is not None:
+                key = (contact.id, row.channel, row.topic)
+                reason = consent.decide(contact, row.channel, row.topic, recorded.get(key))
+            why = suppressed.get((row.store_id, row.channel, row.to_address or ""))
+            if reason is None and why is not None:
+                reason = f"The address is suppressed ({why})."
             if reason is not None:
                 _skip(row, reason)
                 continue
@@ -200,6 +214,7 @@ class SendTask:
                     views.get(contact.id) if contact else None,
                     templates,
                     senders.get(row.store_id),
+                    cache,
                 )
             except language.RenderFailed as exc:
                 row.status = states.FAILED
@@ -209,36 +224,27 @@ class SendTask:
             attempt = MessageAttempt(
                 store_id=row.store_id, message_id=row.id, lease=lease, started_at=now
             )
-            session.add(attempt)
+            attempts.append((attempt, ready))
             row.status = states.SENDING
             row.lease = lease
             row.claimed_until = now + timedelta(seconds=self.lease_seconds)
             row.attempts += 1
-            session.flush()
-            claimed.append(ready(lease, attempt.id))
+        session.add_all([attempt for attempt, _ in attempts])
         session.flush()
-        return claimed
+        return [ready(lease, attempt.id) for attempt, ready in attempts]
 
-    def _check(self, session: Session, row: Message, contact: Contact | None) -> str | None:
-        if row.contact_id is not None and contact is None:
-            return "The contact no longer exists."
-        if row.to_address is None:
-            if contact is None:
-                return "The message has no recipient."
-            raw = contact.email if row.channel == "email" else contact.phone
-            address = consent.normalize_address(row.channel, raw) if raw else None
-            if address is None:
-                what = "email address" if row.channel == "email" else "phone number"
-                return f"The contact has no {what}."
-            row.to_address = address
-        if contact is not None:
-            reason = consent.may_send(session, contact, row.channel, row.topic)
-            if reason is not None:
-                return reason
-        suppressed = consent.is_suppressed(session, row.store_id, row.channel, row.to_address)
-        if suppressed is not None:
-            return f"The address is suppressed ({suppressed})."
-        return None
+    @staticmethod
+    def _suppressed(session: Session, rows: list[Message]) -> dict[tuple[int, str, str], str]:
+        wanted: dict[tuple[int, str], set[str]] = {}
+        for row in rows:
+            wanted.setdefault((row.store_id, row.channel), set()).add(row.to_address or "")
+        found: dict[tuple[int, str, str], str] = {}
+        for (store_id, channel), addresses in wanted.items():
+            for address, reason in consent.suppressed(
+                session, store_id, channel, addresses
+            ).items():
+                found[(store_id, channel, address)] = reason
+        return found
 
     def _content(
         self,
@@ -249,6 +255,7 @@ class SendTask:
         contact_view: Any,
         templates: dict[int, MessageTemplate],
         sender: MessageSender | None,
+        cache: variables.Cache,
     ) -> Callable[[str, int], Claimed]:
         """Render the message the first time (kept for every later try) and return how to
         make its claim."""
@@ -262,7 +269,7 @@ class SendTask:
         if row.text is None:
             source = self._source(row, template)
             values = variables.build(
-                session, variables.Records(store, contact, row.context), contact_view
+                session, variables.Records(store, contact, row.context), contact_view, cache
             )
             values["unsubscribe_url"] = unsubscribe_url or ""
             if "reset_token" in row.context:
@@ -431,6 +438,41 @@ class SendTask:
     def close(self) -> None:
         if self._sms is not None:
             self._sms.close()
+
+
+def _contacts(session: Session, rows: list[Message]) -> dict[int, Contact | None]:
+    """The messages' contacts in one query; a contact merged away resolves to the one it
+    was merged into, a deleted or another store's one to None."""
+    ids = {r.contact_id for r in rows if r.contact_id is not None}
+    if not ids:
+        return {}
+    loaded = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+    found: dict[int, Contact | None] = {}
+    for row in rows:
+        if row.contact_id is None or row.contact_id in found:
+            continue
+        contact = loaded.get(row.contact_id)
+        if contact is not None and contact.merged_into_id is not None:
+            contact = contact_rows.get(session, row.store_id, contact.id)
+        ok = contact is not None and contact.store_id == row.store_id
+        found[row.contact_id] = contact if ok and contact and contact.deleted_at is None else None
+    return found
+
+
+def _address(row: Message, contact: Contact | None) -> str | None:
+    """Fix the message's address from its contact (once); why it has none, if so."""
+    if row.contact_id is not None and contact is None:
+        return "The contact no longer exists."
+    if row.to_address is None:
+        if contact is None:
+            return "The message has no recipient."
+        raw = contact.email if row.channel == "email" else contact.phone
+        address = consent.normalize_address(row.channel, raw) if raw else None
+        if address is None:
+            what = "email address" if row.channel == "email" else "phone number"
+            return f"The contact has no {what}."
+        row.to_address = address
+    return None
 
 
 def _due(now: datetime) -> Any:
