@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -119,6 +120,7 @@ class SendTask:
         # outlives its lease only risks an honest "interrupted" and a resend.
         self.lease_seconds = lease_seconds or max(300.0, 4 * settings.smtp_timeout)
         self._sms: SmsClient | None = None
+        self._pool = ThreadPoolExecutor(settings.smtp_connections, thread_name_prefix="smtp")
 
     def __call__(self, db: Database) -> int:
         batch = self.claim(db)
@@ -332,6 +334,19 @@ class SendTask:
     # -- send ----------------------------------------------------------------------------
 
     def send(self, batch: list[Claimed]) -> list[Result]:
+        """Send a batch over up to ``CARTWHEEL_SMTP_CONNECTIONS`` sessions at once, each
+        taking every n-th message; the results come back in the batch's order."""
+        lanes = min(self.settings.smtp_connections, len(batch))
+        if lanes <= 1:
+            return self._send_lane(batch)
+        shares = [batch[lane::lanes] for lane in range(lanes)]
+        done = list(self._pool.map(self._send_lane, shares))
+        results: list[Result] = []
+        for n in range(len(batch)):
+            results.append(done[n % lanes][n // lanes])
+        return results
+
+    def _send_lane(self, batch: list[Claimed]) -> list[Result]:
         results: list[Result] = []
         with SmtpConnection(self.settings) as smtp:
             for claimed in batch:
@@ -436,6 +451,7 @@ class SendTask:
         row.next_attempt_at = now + timedelta(seconds=delay)
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True)
         if self._sms is not None:
             self._sms.close()
 
