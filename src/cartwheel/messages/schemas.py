@@ -136,7 +136,7 @@ class RenderResult(BaseModel):
     text: str = Field(description="The plain-text part, or the SMS.")
 
 
-class Attempt(BaseModel):
+class MessageAttempt(BaseModel):
     startedAt: datetime = Field(description="When the try began.")
     finishedAt: datetime | None = Field(description="When it ended (null: unknown).")
     outcome: str | None = Field(
@@ -224,7 +224,7 @@ class MessageDetail(Message):
     html: str | None = Field(description="The rendered HTML as sent.")
     text: str | None = Field(description="The rendered text part, or the SMS.")
     messageIdHeader: str | None = Field(description="The email's Message-ID.")
-    attemptLog: list[Attempt] = Field(description="Every try, oldest first.")
+    attemptLog: list[MessageAttempt] = Field(description="Every try, oldest first.")
 
 
 class SuppressionCreate(BaseModel):
