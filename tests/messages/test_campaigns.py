@@ -277,3 +277,24 @@ def test_campaign_validation_and_tenancy(
         ).status_code
         == 422
     )
+
+
+def test_the_store_subscribing_a_contact_again_wins_over_an_old_unsubscribe(
+    client: TestClient, db: Database, store: StoreFixture, smtp_server: SmtpServer, sender: Any
+) -> None:
+    from cartwheel.messages import service
+
+    template_id = make_template(db, store.store_id)
+    ann = make_contact(db, store.store_id, email="again@example.com")
+    token = links.unsubscribe_token(store.store_id, ann, "email", "marketing", None)
+    assert client.post(f"/v1/unsubscribe/{token}").status_code == 200
+    response = client.put(
+        f"/v1/contacts/{ann}",
+        json={"email": "again@example.com", "subscribed": True},
+        headers=store.headers,
+    )
+    assert response.status_code == 200, response.text
+    with db.transaction() as session:
+        service.enqueue_message(session, store.store_id, template_id, ann, idempotency_key="a")
+    sender(store.store_id)(db)
+    assert [r.rcpt_tos for r in smtp_server.received] == [["again@example.com"]]

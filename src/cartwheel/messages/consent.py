@@ -2,10 +2,10 @@
 
 - **Transactional** messages ignore marketing consent; only an explicit transactional
   opt-out (a ``contact_consents`` row) stops them.
-- **Marketing email** follows the contact's ``contact_consents`` row when there is one, else
-  the contact's ``subscribed`` flag (which the event formats' ``subscribed`` signals and the
-  store data API set). Unsubscribing writes the row and clears the flag, so segments on
-  consent see it too.
+- **Marketing email** follows the contact's ``subscribed`` flag, which the event formats'
+  ``subscribed`` signals and the store data API set: the latest signal wins. Unsubscribing
+  through a link clears it (and records a ``contact_consents`` row saying when and how), so
+  segments on consent see it too; the store subscribing the contact again sets it again.
 - **Marketing SMS** needs a granted row: silence is no consent to texts.
 - **Suppressed** addresses (hard bounce, complaint, SMS STOP, manual) receive nothing,
   whatever the topic; checked when the message is sent.
@@ -60,10 +60,12 @@ def decide(contact: Contact, channel: str, topic: str, row: bool | None) -> str 
     """The rule (the module's docstring), given the contact's recorded consent, if any."""
     if topic == "transactional":
         return "The contact opted out of transactional messages." if row is False else None
-    if row is not None:
-        return None if row else f"The contact unsubscribed from {channel} marketing."
     if channel == "email":
+        # The flag is the one truth: an unsubscribe link clears it, and a later signal from
+        # the store (an event or API call with subscribed: true) sets it again.
         return None if contact.subscribed else "The contact has not consented to email marketing."
+    if row is not None:
+        return None if row else "The contact unsubscribed from SMS marketing."
     return "The contact has not consented to SMS marketing."
 
 
