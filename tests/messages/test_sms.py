@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cartwheel.config import Settings
@@ -21,6 +22,7 @@ from cartwheel.db import Database
 from cartwheel.messages import service
 from cartwheel.messages.sending import SendTask
 from cartwheel.models import ContactConsent, Message, MessageAttempt, Suppression
+from cartwheel.runtime import Runtime
 from tests.conftest import StoreFixture
 from tests.messages.helpers import make_contact, make_template
 
@@ -200,3 +202,44 @@ def test_the_ssrf_guard_applies_to_the_provider(
         ).one()
         assert message is not None and message.status == "queued"  # temporary: retried
         assert attempt.outcome == "temporary" and "127.0.0.1" in (attempt.error or "")
+
+
+def test_stop_and_start_replies_from_the_provider(
+    client: TestClient, runtime: Runtime, db: Database, store: StoreFixture, settings: Settings
+) -> None:
+    from cartwheel.messages import inbound
+
+    client.put("/v1/messaging/sender", json={"smsFrom": "+1 415 555 0177"}, headers=store.headers)
+    signed_settings = settings.model_copy(
+        update={"sms_token": TOKEN, "public_url": "https://cartwheel.example.com"}
+    )
+    url = "https://cartwheel.example.com/v1/sms/inbound"
+
+    def reply(body: str, signature: str | None = None) -> int:
+        form = {"From": "+14155550150", "To": "+14155550177", "Body": body, "MessageSid": "SM1"}
+        signed = signature or inbound.signature(TOKEN, url, form)
+        response = client.post("/v1/sms/inbound", data=form, headers={"X-Twilio-Signature": signed})
+        return response.status_code
+
+    def reasons() -> list[str]:
+        with db.read() as session:
+            return list(
+                session.scalars(
+                    select(Suppression.reason).where(
+                        Suppression.store_id == store.store_id, Suppression.channel == "sms"
+                    )
+                )
+            )
+
+    original = runtime.settings
+    runtime.settings = signed_settings
+    try:
+        assert reply("STOP", signature="forged") == 403
+        assert reasons() == []
+        assert reply("  stop ") == 200
+        assert reasons() == ["sms_stop"]
+        assert reply("hello") == 200 and reasons() == ["sms_stop"]
+        assert reply("START") == 200
+        assert reasons() == []
+    finally:
+        runtime.settings = original
