@@ -242,3 +242,23 @@ def test_the_same_idempotency_key_sends_once(
     assert _queue(db, store.store_id, template_id, contact_id, "same") == first
     task(db)
     assert len(smtp_server.received) == 1
+
+
+def test_a_batch_out_of_time_gives_its_rest_back_untried(
+    db: Database, store: StoreFixture, smtp_server: SmtpServer, sender: Any
+) -> None:
+    template_id = make_template(db, store.store_id)
+    ids = [
+        _queue(db, store.store_id, template_id, make_contact(db, store.store_id), f"t{n}")
+        for n in range(3)
+    ]
+    # A lease no longer than two timeouts leaves no time to start any send.
+    task = sender(store.store_id, smtp_connections=1)
+    task.lease_seconds = 2 * task.settings.smtp_timeout
+    assert task(db) == 3
+    assert smtp_server.received == []
+    for message_id in ids:
+        message, attempts = _message(db, message_id)
+        assert (message.status, message.attempts, attempts) == ("queued", 0, [])
+    assert sender(store.store_id)(db) == 3
+    assert len(smtp_server.received) == 3

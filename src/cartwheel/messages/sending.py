@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ from cartwheel.worker.queue import RetryPolicy
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+#: A claimed message the batch ran out of time for: given back untried.
+NOT_TRIED = "not_tried"
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,8 +351,14 @@ class SendTask:
 
     def _send_lane(self, batch: list[Claimed]) -> list[Result]:
         results: list[Result] = []
+        # No send starts that could still be under way when the lease runs out (another
+        # sender would then send the message again): the rest goes back to the queue.
+        stop_at = time.monotonic() + self.lease_seconds - 2 * self.settings.smtp_timeout
         with SmtpConnection(self.settings) as smtp:
             for claimed in batch:
+                if time.monotonic() >= stop_at:
+                    results.append(Result(claimed, Outcome(NOT_TRIED), self.clock()))
+                    continue
                 if claimed.channel == "email":
                     outcome = smtp.send(
                         Email(
@@ -415,6 +424,15 @@ class SendTask:
         self, session: Session, row: Message, attempt: MessageAttempt, result: Result
     ) -> None:
         outcome, now = result.outcome, result.at
+        if outcome.outcome == NOT_TRIED:
+            if row.lease == result.claimed.lease:
+                session.delete(attempt)
+                row.attempts -= 1
+                row.status = states.QUEUED
+                row.lease = None
+                row.claimed_until = None
+                row.next_attempt_at = now
+            return
         attempt.finished_at = now
         attempt.outcome = outcome.outcome
         attempt.code = outcome.code
