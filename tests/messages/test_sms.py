@@ -106,6 +106,7 @@ def _task(settings: Settings, twilio: Twilio, store_id: int, *, private: bool = 
             }
         ),
         stores=[store_id],
+        background=False,
     )
 
 

@@ -29,7 +29,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -102,6 +102,8 @@ class SendTask:
         clock: Clock = utcnow,
         lease_seconds: float | None = None,
         stores: Collection[int] | None = None,
+        background: bool = True,
+        wait_seconds: float = 0.05,
     ) -> None:
         self.settings = settings
         #: Only these stores' messages (None: every store's).
@@ -124,11 +126,42 @@ class SendTask:
         self.lease_seconds = lease_seconds or max(300.0, 4 * settings.smtp_timeout)
         self._sms: SmsClient | None = None
         self._pool = ThreadPoolExecutor(settings.smtp_connections, thread_name_prefix="smtp")
+        self.background = background
+        self.wait_seconds = wait_seconds
+        self._runner = ThreadPoolExecutor(1, thread_name_prefix="messages")
+        self._running: Future[int] | None = None
 
     def __call__(self, db: Database) -> int:
+        """With ``background`` (the worker's way), a batch is sent and recorded on a thread
+        of its own while the worker loop goes on with the other queues: a slow relay holds
+        that thread, not event processing. Returns at least 1 while a batch is in flight."""
+        if not self.background:
+            return self.run(db)
+        if self._running is not None:
+            done, _ = wait([self._running], timeout=self.wait_seconds)
+            if not done:
+                return 1
+            future, self._running = self._running, None
+            try:
+                return future.result() or 1
+            except Exception:
+                # Nothing is lost: the batch's leases run out and it is claimed again.
+                log.exception("message batch failed")
+                return 1
         batch = self.claim(db)
         if not batch:
             return 0
+        self._running = self._runner.submit(self._deliver, db, batch)
+        return len(batch)
+
+    def run(self, db: Database) -> int:
+        """Claim, send and record one batch, in this thread; how many messages it had."""
+        batch = self.claim(db)
+        if batch:
+            self._deliver(db, batch)
+        return len(batch)
+
+    def _deliver(self, db: Database, batch: list[Claimed]) -> int:
         self.record(db, self.send(batch))
         return len(batch)
 
@@ -469,6 +502,8 @@ class SendTask:
         row.next_attempt_at = now + timedelta(seconds=delay)
 
     def close(self) -> None:
+        """Finish the batch in flight, then drop the threads and connections."""
+        self._runner.shutdown(wait=True)
         self._pool.shutdown(wait=True)
         if self._sms is not None:
             self._sms.close()
