@@ -18,11 +18,13 @@ from sqlalchemy import Column, Connection, Table, and_, delete, exists, false, o
 from cartwheel.models import (
     Booking,
     Cart,
+    ContactConsent,
     ContactIdentifier,
     CustomerSubscription,
     Event,
     FormSubmission,
     Member,
+    Message,
     Order,
     SegmentMembership,
     SubscriberListContact,
@@ -85,6 +87,15 @@ OWNED: tuple[Owned, ...] = (
         ("segment_id",),
         unique_with=("segment_id",),
         created_column="entered_at",
+    ),
+    # The message log is history, like the event log; consent is the person's and goes.
+    Owned("message_ids", Message, OnDelete.KEEP),
+    Owned(
+        "consents",
+        ContactConsent,
+        OnDelete.DELETE,
+        ("channel", "topic"),
+        unique_with=("channel", "topic"),
     ),
 )
 

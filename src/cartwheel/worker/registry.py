@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from cartwheel.config import Settings, get_settings
 from cartwheel.db import Database
+from cartwheel.messages import tasks as messages
 from cartwheel.records import processor as records
 from cartwheel.segments import tasks as segments
 from cartwheel.webhooks import tasks as webhooks
@@ -35,6 +36,7 @@ def outbox_consumers() -> list[Handler]:
             segments.SEGMENTS.wants_message,
             flush=segments.SEGMENTS.flush,
         ),
+        Handler(messages.consume_message, messages.wants_message),
     ]
 
 
@@ -42,4 +44,9 @@ def periodic_tasks(settings: Settings | None = None) -> list[Callable[[Database]
     """Other queues (e.g. webhook deliveries): each call does a bounded amount of work and
     returns how many items it handled (0 = idle). ``settings`` are the worker's."""
     settings = settings or get_settings()
-    return [webhooks.DeliveryTask(settings), segments.SweepTask(settings)]
+    return [
+        webhooks.DeliveryTask(settings),
+        segments.SweepTask(settings),
+        messages.SendTask(settings),
+        messages.CampaignTask(settings),
+    ]
