@@ -21,6 +21,7 @@ from cartwheel.models import (
     ContactIdentifier,
     CustomerSubscription,
     Event,
+    FlowRun,
     FormSubmission,
     Member,
     Order,
@@ -85,6 +86,15 @@ OWNED: tuple[Owned, ...] = (
         ("segment_id",),
         unique_with=("segment_id",),
         created_column="entered_at",
+    ),
+    # A merge moves the runs (their history and the active ones); an active run for a key
+    # the survivor already runs stays behind and ends on its next step (contact merged).
+    Owned(
+        "flow_run_ids",
+        FlowRun,
+        OnDelete.KEEP,
+        unique_with=("flow_id", "slot"),
+        created_column="started_at",
     ),
 )
 
