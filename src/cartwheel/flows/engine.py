@@ -40,7 +40,8 @@ MAX_STEPS_PER_ADVANCE = 200
 #: The webhook event type of a ``send_webhook`` step's delivery.
 FLOW_WEBHOOK = "flow_webhook"
 _NAMESPACE = uuid.UUID("5d3f0f7e-6a0c-4d4e-9a51-0c8f6b1f2a11")
-_DEFINITIONS: dict[tuple[int, int], Definition] = {}
+#: Parsed versions by (database, flow, version): a process may serve several databases.
+_DEFINITIONS: dict[tuple[str, int, int], Definition] = {}
 _DEFINITIONS_MAX = 1000
 
 ACTIVE, DONE, EXITED, FAILED = "active", "done", "exited", "failed"
@@ -59,7 +60,9 @@ class Start:
 
 def definition_of(session: Session, flow_id: int, version: int) -> Definition:
     """A published version, parsed once per process (versions never change)."""
-    found = _DEFINITIONS.get((flow_id, version))
+    bind = session.get_bind()
+    cache_key = (str(getattr(bind, "engine", bind).url), flow_id, version)
+    found = _DEFINITIONS.get(cache_key)
     if found is None:
         row = session.get(FlowVersion, (flow_id, version))
         if row is None:
@@ -67,7 +70,7 @@ def definition_of(session: Session, flow_id: int, version: int) -> Definition:
         found = parse_definition(row.definition)
         if len(_DEFINITIONS) >= _DEFINITIONS_MAX:
             _DEFINITIONS.clear()
-        _DEFINITIONS[(flow_id, version)] = found
+        _DEFINITIONS[cache_key] = found
     return found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Interval, and_, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from cartwheel.flows import engine, repository
@@ -109,4 +109,4 @@ def _plus(session: Session, column: Any, span: timedelta) -> Any:
     """``column + span`` in SQL (SQLite keeps times as text)."""
     if session.get_bind().dialect.name == "sqlite":
         return func.datetime(column, f"+{int(span.total_seconds())} seconds")
-    return column + span
+    return column + literal(span, Interval())
