@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,7 +61,8 @@ class Start:
 def definition_of(session: Session, flow_id: int, version: int) -> Definition:
     """A published version, parsed once per process (versions never change)."""
     bind = session.get_bind()
-    cache_key = (str(getattr(bind, "engine", bind).url), flow_id, version)
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    cache_key = (str(engine.url), flow_id, version)
     found = _DEFINITIONS.get(cache_key)
     if found is None:
         row = session.get(FlowVersion, (flow_id, version))
