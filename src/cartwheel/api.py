@@ -15,6 +15,8 @@ from cartwheel.forms import endpoints as forms
 from cartwheel.identity import endpoints as identity
 from cartwheel.lists import endpoints as lists
 from cartwheel.members import endpoints as members
+from cartwheel.messages import endpoints as messages
+from cartwheel.messages import public as message_links
 from cartwheel.orders import endpoints as orders
 from cartwheel.segments import endpoints as segments
 from cartwheel.webhooks import endpoints as webhooks
@@ -51,4 +53,6 @@ ROUTERS: list[APIRouter] = [
     voucherify.router,
     flows.router,
     flows.runs_router,
+    messages.router,
+    message_links.router,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -100,6 +101,45 @@ class Settings(BaseSettings):
     sso_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Public base URL used in member single sign-on access URLs.",
+    )
+
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Cartwheel's public base URL: links in messages (unsubscribe, open and "
+        "click tracking, password reset) start with it.",
+    )
+    smtp_host: str = Field(default="", description="SMTP relay host; empty: email is not sent.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP relay port.")
+    smtp_username: str = Field(default="", description="SMTP user name (empty: no login).")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description="none, starttls (upgrade a plain connection) or tls (implicit TLS, "
+        "usually port 465).",
+    )
+    smtp_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds one SMTP connection or command may take."
+    )
+    mail_from: str = Field(
+        default="Cartwheel <cartwheel@localhost>",
+        description="Default sender of every email, unless the store or template sets one.",
+    )
+    sms_api_url: str = Field(
+        default="https://api.twilio.com",
+        description="Base URL of the Twilio-compatible SMS API "
+        "(POST {url}/2010-04-01/Accounts/{account}/Messages.json).",
+    )
+    sms_account: str = Field(default="", description="SMS API account SID; empty: no SMS.")
+    sms_token: str = Field(default="", description="SMS API auth token.")
+    sms_from: str = Field(default="", description="Default SMS sender number.")
+    messages_batch_size: int = Field(
+        default=200, ge=1, description="Most messages one worker pass claims and sends."
+    )
+    campaign_rate_per_second: float = Field(
+        default=100.0, gt=0, description="Default most messages per second of one campaign."
+    )
+    password_reset_hours: float = Field(
+        default=24.0, gt=0, description="How long a member's password-reset link works."
     )
 
 

@@ -19,6 +19,7 @@ to reach it; a process that never configured one loads it from the environment.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 from pathlib import Path
@@ -55,6 +56,12 @@ class Keyring:
             ) from None
         self._primary = fernets[0]
         self._all = MultiFernet(fernets)
+        self._keys = list(keys)
+
+    def mac_keys(self, purpose: str) -> list[bytes]:
+        """HMAC keys for ``purpose``, derived from every key: the first signs, all verify
+        (so signed links outlive a key rotation)."""
+        return [hmac.digest(key, purpose.encode(), "sha256") for key in self._keys]
 
     def encrypt(self, plain: str) -> str:
         return PREFIX + self._primary.encrypt(plain.encode()).decode()

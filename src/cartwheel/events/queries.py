@@ -69,3 +69,9 @@ def store_events(
         query = query.where(tuple_(Event.occurred_at, Event.id) < (after.occurred_at, after.id))
     query = query.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)
     return list(session.execute(query).scalars())
+
+
+def get_event(session: Session, store_id: int, event_id: uuid.UUID) -> Event | None:
+    """One of the store's events by id (a message's triggering event)."""
+    event: Event | None = session.get(Event, event_id)
+    return event if event is not None and event.store_id == store_id else None

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, case, delete, func, select
 from sqlalchemy.orm import Session
 
 from cartwheel.contacts import repository as contacts
 from cartwheel.kit.requests import is_id
-from cartwheel.models import Contact, SubscriberList, SubscriberListContact
+from cartwheel.models import Campaign, Contact, Message, SubscriberList, SubscriberListContact
 
 
 def store_lists(store_id: int) -> Select[Any]:
@@ -76,3 +76,27 @@ def remove(session: Session, list_id: int, contact_ids: set[int]) -> None:
 def delete_list(session: Session, list_id: int) -> None:
     session.execute(delete(SubscriberListContact).where(SubscriberListContact.list_id == list_id))
     session.execute(delete(SubscriberList).where(SubscriberList.id == list_id))
+
+
+def campaign_rates(session: Session, list_ids: list[int]) -> dict[int, tuple[float, float]]:
+    """Open and click rates (0 to 1) of the campaigns sent to each list: messages opened
+    (clicked) at least once over messages delivered."""
+    if not list_ids:
+        return {}
+    delivered = Message.status == "sent"
+    query = (
+        select(
+            Campaign.list_id,
+            func.count(),
+            func.sum(case((Message.opened_at.is_not(None), 1), else_=0)),
+            func.sum(case((Message.clicked_at.is_not(None), 1), else_=0)),
+        )
+        .join(Message, Message.campaign_id == Campaign.id)
+        .where(Campaign.list_id.in_(list_ids), delivered)
+        .group_by(Campaign.list_id)
+    )
+    return {
+        list_id: ((opened or 0) / sent, (clicked or 0) / sent)
+        for list_id, sent, opened, clicked in session.execute(query)
+        if list_id is not None and sent
+    }

@@ -28,14 +28,13 @@ class SubscriberList(BaseModel):
     name: str = Field(description="List name.")
     created: int = Field(description="When the list was created, in Unix seconds.")
     subscribers: int = Field(description="Number of contacts on the list.")
-    # Rates of campaigns Cartwheel does not send yet; kept for the document's shape.
     opens: float = Field(
-        description="Open rate of the campaigns sent to the list (0 to 1); 0 until Cartwheel "
-        "sends campaigns to lists."
+        description="Open rate of the campaigns sent to the list (0 to 1): messages opened "
+        "at least once over messages delivered; 0 before any campaign."
     )
     clicks: float = Field(
-        description="Click rate of the campaigns sent to the list (0 to 1); 0 until Cartwheel "
-        "sends campaigns to lists."
+        description="Click rate of the campaigns sent to the list (0 to 1): messages with a "
+        "click over messages delivered; 0 before any campaign."
     )
 
 
@@ -63,12 +62,14 @@ class SubscriberListContacts(BaseModel):
     )
 
 
-def list_view(row: models.SubscriberList, subscribers: int) -> SubscriberList:
+def list_view(
+    row: models.SubscriberList, subscribers: int, rates: tuple[float, float] = (0.0, 0.0)
+) -> SubscriberList:
     return SubscriberList(
         id=row.id,
         name=row.name,
         created=to_unix(row.created_at),
         subscribers=subscribers,
-        opens=0.0,
-        clicks=0.0,
+        opens=round(rates[0], 4),
+        clicks=round(rates[1], 4),
     )

@@ -21,6 +21,9 @@ from cartwheel.lists.schemas import (
 from cartwheel.models import SubscriberList as ListRow
 from cartwheel.models.base import utcnow
 
+#: The rates of a list no campaign was delivered to.
+_NONE = (0.0, 0.0)
+
 
 def get_list(session: Session, store_id: int, list_id: int) -> ListRow:
     row = repository.get(session, store_id, list_id)
@@ -30,7 +33,8 @@ def get_list(session: Session, store_id: int, list_id: int) -> ListRow:
 
 
 def view(session: Session, row: ListRow) -> SubscriberList:
-    return list_view(row, repository.subscriber_counts(session, [row.id]).get(row.id, 0))
+    count = repository.subscriber_counts(session, [row.id]).get(row.id, 0)
+    return list_view(row, count, repository.campaign_rates(session, [row.id]).get(row.id, _NONE))
 
 
 def list_lists(
@@ -38,7 +42,8 @@ def list_lists(
 ) -> tuple[list[SubscriberList], int]:
     rows, total = paginate(session, repository.store_lists(store_id).order_by(ListRow.id), page)
     counts = repository.subscriber_counts(session, [r.id for r in rows])
-    return [list_view(r, counts.get(r.id, 0)) for r in rows], total
+    rates = repository.campaign_rates(session, [r.id for r in rows])
+    return [list_view(r, counts.get(r.id, 0), rates.get(r.id, _NONE)) for r in rows], total
 
 
 def read_list(session: Session, store_id: int, list_id: int) -> SubscriberList:

@@ -3,10 +3,12 @@
 from cartwheel.models.api_key import ApiKey
 from cartwheel.models.base import Base
 from cartwheel.models.booking import Booking
+from cartwheel.models.campaign import Campaign
 from cartwheel.models.cart import Cart
 from cartwheel.models.category import Category
 from cartwheel.models.client_credential import ClientCredential
 from cartwheel.models.contact import Contact
+from cartwheel.models.contact_consent import ContactConsent
 from cartwheel.models.contact_identifier import ContactIdentifier
 from cartwheel.models.contact_merge import ContactMerge
 from cartwheel.models.customer_subscription import CustomerSubscription
@@ -20,8 +22,13 @@ from cartwheel.models.identity_conflict import IdentityConflict
 from cartwheel.models.member import Member
 from cartwheel.models.member_group import MemberGroup
 from cartwheel.models.member_group_member import MemberGroupMember
+from cartwheel.models.member_password_reset import MemberPasswordReset
 from cartwheel.models.member_sso_key import MemberSsoKey
 from cartwheel.models.member_sso_token import MemberSsoToken
+from cartwheel.models.message import Message
+from cartwheel.models.message_attempt import MessageAttempt
+from cartwheel.models.message_sender import MessageSender
+from cartwheel.models.message_template import MessageTemplate
 from cartwheel.models.order import Order
 from cartwheel.models.order_item import OrderItem
 from cartwheel.models.outbox_message import OutboxMessage
@@ -35,6 +42,7 @@ from cartwheel.models.segment_membership import SegmentMembership
 from cartwheel.models.store import Store
 from cartwheel.models.subscriber_list import SubscriberList
 from cartwheel.models.subscriber_list_contact import SubscriberListContact
+from cartwheel.models.suppression import Suppression
 from cartwheel.models.webhook_attempt import WebhookAttempt
 from cartwheel.models.webhook_delivery import WebhookDelivery
 from cartwheel.models.webhook_subscription import WebhookSubscription
@@ -43,10 +51,12 @@ __all__ = [
     "ApiKey",
     "Base",
     "Booking",
+    "Campaign",
     "Cart",
     "Category",
     "ClientCredential",
     "Contact",
+    "ContactConsent",
     "ContactIdentifier",
     "ContactMerge",
     "CustomerSubscription",
@@ -60,8 +70,13 @@ __all__ = [
     "Member",
     "MemberGroup",
     "MemberGroupMember",
+    "MemberPasswordReset",
     "MemberSsoKey",
     "MemberSsoToken",
+    "Message",
+    "MessageAttempt",
+    "MessageSender",
+    "MessageTemplate",
     "Order",
     "OrderItem",
     "OutboxMessage",
@@ -75,6 +90,7 @@ __all__ = [
     "Store",
     "SubscriberList",
     "SubscriberListContact",
+    "Suppression",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",

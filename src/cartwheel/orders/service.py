@@ -28,6 +28,8 @@ from cartwheel.orders.schemas import OrderItem as OrderItemView
 
 ORDER_CREATED = "order_created"
 ORDER_UPDATED = "order_updated"
+#: Asks for the order status email (``notifyCustomer``), with ``{"order_id": …}``.
+ORDER_NOTIFY_CUSTOMER = "order_notify_customer"
 
 # -- views --------------------------------------------------------------------------------
 
@@ -141,8 +143,8 @@ def get_order(session: Session, store_id: int, order_id: int) -> OrderView:
 
 
 def update_order(session: Session, store_id: int, order_id: int, body: OrderUpdate) -> OrderView:
-    """Set the non-empty fields of ``body``. ``notifyCustomer`` sends nothing by itself:
-    customer emails are automations that react to ``order_updated``."""
+    """Set the non-empty fields of ``body``. ``notifyCustomer`` asks for the order status
+    email (``order_notify_customer``, sent by cartwheel.messages after commit)."""
     order = _order(session, store_id, order_id)
     now = utcnow()
     values: dict[str, Any] = {}
@@ -172,6 +174,8 @@ def update_order(session: Session, store_id: int, order_id: int, body: OrderUpda
     if body.fulfillment is not None:
         values["fulfillment"] = _merge(order.fulfillment, body.fulfillment.model_dump())
     save_order(session, store_id, order, values, None, emit=True)
+    if body.notifyCustomer:
+        outbox.emit(session, store_id, ORDER_NOTIFY_CUSTOMER, {"order_id": order.id})
     return order_view(session, order)
 
 

@@ -10,6 +10,7 @@ from cartwheel.config import Settings, get_settings
 from cartwheel.db import Database
 from cartwheel.flows import timers as flow_timers
 from cartwheel.flows import triggers as flows
+from cartwheel.messages import tasks as messages
 from cartwheel.models.base import utcnow
 from cartwheel.records import processor as records
 from cartwheel.segments import tasks as segments
@@ -44,6 +45,7 @@ def outbox_consumers(clock: Callable[[], datetime] = utcnow) -> list[Handler]:
             flush=segments.SEGMENTS.flush,
         ),
         Handler(flow_handler.consume_message, flow_handler.wants_message),
+        Handler(messages.consume_message, messages.wants_message),
     ]
 
 
@@ -57,4 +59,6 @@ def periodic_tasks(
         webhooks.DeliveryTask(settings),
         segments.SweepTask(settings),
         flow_timers.SweepTask(settings, clock),
+        messages.SendTask(settings),
+        messages.CampaignTask(settings),
     ]

@@ -1,0 +1,181 @@
+"""The links in messages, answered without a key: unsubscribe (RFC 8058 one-click POST, and
+a page with a button for a GET, since mail scanners prefetch links), the open pixel, tracked
+clicks, and the member password-reset page."""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from cartwheel.db import Database
+from cartwheel.exceptions import BadRequest, ValidationFailed, first_message
+from cartwheel.kit.body import read_json
+from cartwheel.kit.errors import native_router
+from cartwheel.kit.requests import validate
+from cartwheel.kit.session import WriteSession
+from cartwheel.members.tokens import hash_password
+from cartwheel.messages import links, tracking, transactional, unsubscribe
+from cartwheel.messages.schemas import PasswordReset
+from cartwheel.runtime import Runtime
+
+router = native_router(prefix="/v1", tags=["message links"])
+MAX_FORM_BYTES = 16 * 1024
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}
+button{{font-size:1rem;padding:.6rem 1.2rem}}input{{font-size:1rem;padding:.4rem}}</style>
+</head><body><h1>{title}</h1>{body}</body></html>"""
+_HTML_RESPONSE = {"content": {"text/html": {}}, "description": "A page"}
+_INVALID = "This link is not valid."
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(
+        _PAGE.format(title=html.escape(title), body=body),
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+@router.get(
+    "/unsubscribe/{token}",
+    response_class=HTMLResponse,
+    responses={200: _HTML_RESPONSE, 404: _HTML_RESPONSE},
+)
+def unsubscribe_page(token: str) -> HTMLResponse:
+    """The unsubscribe page of a message's link: a button that unsubscribes (a GET changes
+    nothing, since mail scanners open links)."""
+    if not unsubscribe.is_valid(token):
+        return _page(_INVALID, "", 404)
+    return _page(
+        "Unsubscribe",
+        '<p>Stop receiving these messages?</p><form method="post">'
+        '<button type="submit">Unsubscribe</button></form>',
+    )
+
+
+@router.post(
+    "/unsubscribe/{token}",
+    response_class=HTMLResponse,
+    responses={200: _HTML_RESPONSE, 404: _HTML_RESPONSE},
+)
+def unsubscribe_now(token: str, session: WriteSession) -> HTMLResponse:
+    """Unsubscribe at once (RFC 8058 one-click: no cookie, no confirmation)."""
+    if not unsubscribe.unsubscribe(session, token):
+        return _page(_INVALID, "", 404)
+    return _page("You are unsubscribed", "<p>You will not receive these messages again.</p>")
+
+
+@router.get(
+    "/t/o/{token}",
+    response_class=Response,
+    responses={200: {"content": {"image/gif": {}}, "description": "A 1×1 GIF"}},
+)
+def open_pixel(token: str, session: WriteSession) -> Response:
+    """The open pixel: records an open of the message, answers a 1×1 GIF either way."""
+    found = links.read_open(token)
+    if found is not None:
+        tracking.record_open(session, *found)
+    return Response(
+        tracking.PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store, private"}
+    )
+
+
+@router.get(
+    "/t/c/{token}",
+    response_class=RedirectResponse,
+    status_code=302,
+    responses={302: {"description": "To the link's destination"}, 404: _HTML_RESPONSE},
+)
+def click(token: str, session: WriteSession) -> Response:
+    """A tracked link: records the click and redirects to the signed destination. An
+    unsigned or altered link is refused (never an open redirect)."""
+    found = links.read_click(token)
+    if found is None or not found[2].startswith(("https://", "http://")):
+        return _page(_INVALID, "", 404)
+    store_id, message_id, url = found
+    tracking.record_click(session, store_id, message_id)
+    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/password-reset",
+    response_class=HTMLResponse,
+    responses={200: _HTML_RESPONSE},
+)
+def password_reset_page(
+    token: Annotated[str, Query(max_length=200, description="The token from the email.")] = "",
+) -> HTMLResponse:
+    """The page of a member's password-reset link: a form that sets the password."""
+    return _page(
+        "Choose your password",
+        '<form method="post" action="">'
+        f'<input type="hidden" name="token" value="{html.escape(token)}">'
+        '<p><input type="password" name="password" minlength="8" maxlength="200" required '
+        'autocomplete="new-password"></p><button type="submit">Set password</button></form>',
+    )
+
+
+@router.post(
+    "/password-reset",
+    status_code=204,
+    response_class=Response,
+    responses={400: {"description": "The link is invalid, used or expired"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": PasswordReset.model_json_schema(),
+                    "examples": {
+                        "reset": {
+                            "summary": "Set the password",
+                            "value": {"token": "k3J9…", "password": "a long passphrase"},
+                        }
+                    },
+                },
+                "application/x-www-form-urlencoded": {"schema": PasswordReset.model_json_schema()},
+            },
+        }
+    },
+)
+async def password_reset(request: Request) -> Response:
+    """Set a member's password with the token of a password-reset email (single use,
+    expiring). Answers 204, or a page when posted from the reset page's form."""
+    form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+    if form:
+        raw = await request.body()
+        if len(raw) > MAX_FORM_BYTES:
+            return _page("The form is too large.", "", 413)
+        pairs = parse_qs(raw.decode("utf-8", "replace"))
+        fields: Any = {key: values[0] for key, values in pairs.items()}
+    else:
+        fields = await read_json(request, MAX_FORM_BYTES)
+        if not isinstance(fields, dict):
+            raise BadRequest("The request body must be a JSON object.")
+    try:
+        data = validate(PasswordReset, fields)
+        runtime: Runtime = request.app.state.runtime
+        await run_in_threadpool(_reset, runtime.db, data)
+    except (ValidationFailed, transactional.ResetRefused) as exc:
+        if not form:
+            if isinstance(exc, ValidationFailed):
+                raise
+            raise BadRequest(str(exc)) from None
+        message = first_message(exc.errors) if isinstance(exc, ValidationFailed) else str(exc)
+        return _page("Your password was not set", f"<p>{html.escape(message)}</p>", 400)
+    if form:
+        return _page("Your password is set", "<p>You can sign in with it now.</p>")
+    return Response(status_code=204)
+
+
+def _reset(db: Database, data: PasswordReset) -> None:
+    password_hash = hash_password(data.password)  # slow on purpose: outside the transaction
+    with db.transaction() as session:
+        transactional.reset_password(session, data.token, password_hash)

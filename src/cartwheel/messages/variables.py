@@ -1,0 +1,197 @@
+"""What a template can name, and the values it sees when a message is rendered.
+
+The records appear in their store data API shapes (the same field names as
+``GET /v1/contacts/{id}``, ``/v1/orders/{id}``…), so a merchant reads one vocabulary:
+
+- ``contact``: the contact (``contact.firstName``, ``contact.customFields.size``…)
+- ``event``: the triggering event (``event.name``, ``event.properties.sku``,
+  ``event["$extra"]``…), ``order`` and ``cart`` with their ``lines``
+- ``store`` (``id``, ``name``), ``unsubscribe_url``, ``data`` (a flow's own values)
+- the transactional messages' own: ``member``, ``reset_url``, ``reset_expires_at``
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from liquid import BoundTemplate
+from sqlalchemy.orm import Session
+
+from cartwheel.contacts import service as contacts
+from cartwheel.contacts.schemas import Contact
+from cartwheel.events import queries as events
+from cartwheel.events.schemas import EventView, event_view
+from cartwheel.messages.language import Problem, position
+from cartwheel.models import Contact as ContactRow
+from cartwheel.models import Member, Store
+from cartwheel.orders import repository as orders
+from cartwheel.orders import service as order_views
+from cartwheel.orders.schemas import Cart, Order
+
+#: Every root name and the fields under it (None: any field, as in free-form data).
+_FIELDS: dict[str, frozenset[str] | None] = {
+    "contact": frozenset(Contact.model_fields),
+    "event": frozenset(EventView.model_fields) | {"$extra"},
+    "order": frozenset(Order.model_fields) | {"lines"},
+    "cart": frozenset(Cart.model_fields) | {"lines"},
+    "store": frozenset({"id", "name"}),
+    "member": frozenset({"id", "name", "email"}),
+    "data": None,
+    "unsubscribe_url": frozenset(),
+    "reset_url": frozenset(),
+    "reset_expires_at": frozenset(),
+    # Liquid's own names.
+    "forloop": None,
+    "tablerowloop": None,
+}
+
+
+def unknown_name(template: BoundTemplate, source: str) -> Problem | None:
+    """The first filter that does not exist or variable no message can have that
+    ``template`` names, if any."""
+    analysis = template.analyze(include_partials=False)
+    for filter_name, spans in analysis.filters.items():
+        if filter_name not in template.env.filters:
+            line, column = position(source, spans[0].index)
+            return Problem(f"There is no filter '{filter_name}'.", line, column)
+    for name, found in analysis.globals.items():
+        for variable in found:
+            problem = _check(name, variable.segments)
+            if problem is not None:
+                line, column = position(source, variable.span.index)
+                return Problem(problem, line, column)
+    return None
+
+
+def _check(name: str, segments: list[Any]) -> str | None:
+    if name not in _FIELDS:
+        known = ", ".join(sorted(k for k in _FIELDS if not k.endswith("loop")))
+        return f"There is no variable '{name}' (the variables are {known})."
+    fields = _FIELDS[name]
+    if fields is None or len(segments) < 2 or not isinstance(segments[1], str):
+        return None
+    if segments[1] in ("size", "first", "last"):
+        return None
+    if segments[1] not in fields:
+        if not fields:
+            return f"'{name}' is a value and has no fields."
+        return f"'{name}' has no field '{segments[1]}'."
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """What a message names, loaded for its render."""
+
+    store: Store
+    contact: ContactRow | None
+    context: dict[str, Any]
+
+
+def build(session: Session, records: Records, contact_view: Contact | None) -> dict[str, Any]:
+    """The variables of one message (``unsubscribe_url`` is added by the sender)."""
+    store_id = records.store.id
+    context = records.context
+    variables: dict[str, Any] = {
+        "store": {"id": store_id, "name": records.store.name},
+        "contact": contact_view.model_dump(mode="json") if contact_view else {},
+        "data": context.get("data") or {},
+    }
+    if "event_id" in context:
+        event = _event(session, store_id, context["event_id"])
+        if event is not None:
+            view = event_view(event).model_dump(mode="json")
+            view["$extra"] = view["extra"]
+            variables["event"] = view
+    if "order_id" in context:
+        order = orders.get_order(session, store_id, int(context["order_id"]))
+        if order is not None:
+            variables["order"] = _with_lines(order_views.order_view(session, order))
+    if "cart_id" in context:
+        cart = orders.get_cart(session, store_id, int(context["cart_id"]))
+        if cart is not None:
+            variables["cart"] = _with_lines(order_views.cart_view(cart))
+    if "member_id" in context:
+        member = session.get(Member, int(context["member_id"]))
+        if member is not None and member.store_id == store_id:
+            variables["member"] = {"id": member.id, "name": member.name, "email": member.email}
+    for key in ("reset_url", "reset_expires_at"):
+        if key in context:
+            variables[key] = context[key]
+    return variables
+
+
+def contact_views(session: Session, rows: list[ContactRow]) -> dict[int, Contact]:
+    return {view.id: view for view in contacts.views(session, rows)}
+
+
+def _event(session: Session, store_id: int, raw: str) -> Any:
+    try:
+        event_id = uuid.UUID(raw)
+    except ValueError:
+        return None
+    return events.get_event(session, store_id, event_id)
+
+
+def _with_lines(view: Order | Cart) -> dict[str, Any]:
+    data = view.model_dump(mode="json")
+    data["lines"] = data["items"]
+    return data
+
+
+SAMPLE: dict[str, Any] = {
+    "contact": {
+        "id": 123,
+        "name": "Ann Example",
+        "email": "ann@example.com",
+        "phone": "+14155550100",
+        "firstName": "Ann",
+        "lastName": "Example",
+        "city": "Lisbon",
+        "country": "Portugal",
+        "subscribed": True,
+        "customFields": {"size": "M"},
+        "tags": ["vip"],
+    },
+    "event": {
+        "name": "Viewed Product",
+        "properties": {"sku": "TSH-1", "price": 25.0},
+        "extra": {"images": ["https://shop.example.com/tsh-1.jpg"]},
+        "$extra": {"images": ["https://shop.example.com/tsh-1.jpg"]},
+        "value": 25.0,
+        "currency": "EUR",
+    },
+    "order": {
+        "id": 1001,
+        "invoiceNo": 1001,
+        "customerName": "Ann Example",
+        "status": "completed",
+        "total": 54.0,
+        "subTotal": 50.0,
+        "shippingAmount": 4.0,
+        "currency": "EUR",
+        "lines": [
+            {"name": "T-shirt", "quantity": 2, "total": 50.0, "type": "physical", "url": None},
+            {
+                "name": "E-book",
+                "quantity": 1,
+                "total": 0.0,
+                "type": "digital",
+                "url": "https://shop.example.com/download/e-book",
+            },
+        ],
+    },
+    "cart": {
+        "id": 55,
+        "total": 25.0,
+        "currency": "EUR",
+        "url": "https://shop.example.com/cart",
+        "lines": [{"name": "T-shirt", "quantity": 1, "price": 25.0, "total": 25.0}],
+    },
+    "member": {"id": 9, "name": "Ann Example", "email": "ann@example.com"},
+    "reset_url": "https://cartwheel.example.com/v1/members/password-reset?token=sample",
+    "reset_expires_at": "2026-12-02T12:00:00Z",
+    "data": {},
+}
