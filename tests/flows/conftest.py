@@ -11,6 +11,7 @@ from cartwheel.db import Database
 from cartwheel.flows import sending
 from cartwheel.worker.runner import Worker
 from tests.flows.helpers import Clock, RecordingSender
+from tests.messages.conftest import smtp_server  # noqa: F401  (the loopback SMTP server)
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ SETTABLE: dict[str, tuple[str, str]] = {
 RECORD_TOPICS = ("order_created",)
 _STEP_ID = re.compile(r"^[A-Za-z0-9_\-]{1,100}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_PATH = re.compile(r"^(entity|properties|record)\.[^\x00]{1,200}$|^[^.\x00$][^\x00]{0,199}$")
+_PATH = re.compile(r"^(entity|properties|record|event)\.[^\x00]{1,200}$|^[^.\x00$][^\x00]{0,199}$")
 
 
 # -- parts -------------------------------------------------------------------------------
@@ -404,7 +404,7 @@ class _Parser:
             self.fail(
                 path,
                 "The key must be a path into the event: entity.<field>, properties.<name> "
-                "(or just <name>), record.<field>.",
+                "(or just <name>), event.<field>, record.<field>.",
             )
             return None
         return data

@@ -77,7 +77,7 @@ def definition_of(session: Session, flow_id: int, version: int) -> Definition:
 
 def idempotency_key(run: FlowRun) -> str:
     """The key of what the run's current step visit queues."""
-    return f"flow-run-{run.id}-{run.seq}"
+    return f"flow:{run.flow_id}:run:{run.id}:step:{run.seq}"
 
 
 # -- starting --------------------------------------------------------------------------------
@@ -321,7 +321,11 @@ def _send(
         )
         _log(session, run, step, "skipped", now, reason=reason)
         return step.next
-    context = {**run.trigger, "flow": {"id": run.flow_id, "runId": run.id, "step": step.id}}
+    context = {
+        **run.trigger,
+        "key": run.key,
+        "flow": {"id": run.flow_id, "runId": run.id, "version": run.version, "step": step.id},
+    }
     queued = sender.send(
         session,
         store_id=run.store_id,

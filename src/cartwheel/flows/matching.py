@@ -29,8 +29,11 @@ def dialect(session: Session) -> str:
 
 
 def resolve(path: str, event: dict[str, Any] | None, entity: Any, record: Any) -> Any:
-    """The value at ``path`` ("entity.id", "properties.cartId", "cartId", "record.id")."""
+    """The value at ``path`` ("entity.id", "properties.cartId", "cartId", "record.id",
+    "event.id")."""
     head, _, rest = path.partition(".")
+    if head == "event" and rest:
+        return (event or {}).get(rest)
     if head == "entity" and rest:
         return entity.get(rest) if isinstance(entity, dict) else None
     if head == "record" and rest:

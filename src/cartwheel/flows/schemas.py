@@ -63,19 +63,20 @@ SIMPLE_EXAMPLE: dict[str, Any] = {
 
 def order_confirmation(template_id: int) -> dict[str, Any]:
     """The ready order-confirmation flow: every format's "an order was paid or placed"
-    starts it, and it sends ``template_id`` at once."""
+    starts it, and it sends ``template_id`` at once, once per order (keyed by the store's
+    order id; Redo's custom events carry none, so each event is its own key)."""
     return {
         "name": "Order confirmation",
         "trigger": {
             "any": [
                 {"event": {"category": "order", "action": "paid"}, "key": "entity.id"},
                 {"event": {"category": "order", "action": "completed"}, "key": "entity.id"},
-                {"event": "Order Placed"},
-                {"event": "Purchase Completed"},
-                {"record": "order_created", "key": "record.id"},
+                {"event": "Order Placed", "key": "event.id"},
+                {"event": "Purchase Completed", "key": "event.id"},
+                {"record": "order_created", "key": "entity.id"},
             ]
         },
-        "entry": {"perKey": "many"},
+        "entry": {"reentry": "never"},
         "start": "confirm",
         "steps": {
             "confirm": {"type": "send_email", "template": template_id, "next": "done"},

@@ -146,9 +146,8 @@ class Flows:
         now = self.clock()
         if message.topic == ORDER_CREATED:
             contact_id = payload.get("contactId")
-            if not _made_through_api(session, message.store_id, payload):
-                return
-            context = {"source": "record", "event": None, "entity": None, "record": payload}
+            entity = _order_entity(session, message.store_id, payload)
+            context = {"source": "record", "event": None, "entity": entity, "record": payload}
         else:
             contact_id = payload.get("contact_id")
             segment = {"id": payload.get("segment_id")}
@@ -160,7 +159,7 @@ class Flows:
             definition = engine.definition_of(session, flow.id, flow.version)
             for trigger in definition.triggers:
                 if _message_matches(trigger, message.topic, payload):
-                    key = key_of(trigger, None, None, payload)
+                    key = key_of(trigger, None, context.get("entity"), payload)
                     begin = engine.Start(contact_id, key, message.created_at, context)
                     engine.start(session, flow, definition, begin, now)
                     break
@@ -190,14 +189,16 @@ def _message_matches(trigger: Trigger, topic: str, payload: dict[str, Any]) -> b
     return False
 
 
-def _made_through_api(session: Session, store_id: int, payload: dict[str, Any]) -> bool:
-    """Whether an ``order_created`` is an order the store data API made: one made by an
-    order event has the store's own id, and that event is the trigger."""
+def _order_entity(session: Session, store_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """The order's own id as the store knows it (``entity.id``, as its order events carry
+    it), so a flow keyed by ``entity.id`` sees one order whichever way it was told."""
     order_id = payload.get("id")
     if not isinstance(order_id, int) or isinstance(order_id, bool):
-        return False
+        return {}
     order = session.get(Order, order_id)
-    return order is not None and order.store_id == store_id and order.external_id is None
+    if order is None or order.store_id != store_id or order.external_id is None:
+        return {}
+    return {"id": order.external_id}
 
 
 #: The registry's instance (the real clock).
