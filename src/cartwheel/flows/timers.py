@@ -31,7 +31,7 @@ from cartwheel.segments.compiler import active
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-#: Runs advanced per sweep pass.
+#: Runs advanced per sweep pass (``CARTWHEEL_FLOWS_BATCH_SIZE``).
 SWEEP_BATCH = 500
 #: Days of anniversaries a date trigger catches up on after a pause in the worker.
 MAX_CATCH_UP_DAYS = 7
@@ -151,11 +151,12 @@ class SweepTask:
 
     def __init__(self, settings: Settings | None = None, clock: Clock = utcnow) -> None:
         self.clock = clock
+        self.batch = settings.flows_batch_size if settings is not None else SWEEP_BATCH
         self._dates_due: datetime | None = None
 
     def __call__(self, db: Database) -> int:
         now = self.clock()
-        handled = sweep(db, now)
+        handled = sweep(db, now, self.batch)
         if self._dates_due is None or now >= self._dates_due:
             handled += date_triggers(db, now)
             self._dates_due = now + DATE_CHECK
