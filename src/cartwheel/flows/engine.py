@@ -33,6 +33,7 @@ from cartwheel.lists.schemas import SubscriberListContacts
 from cartwheel.models import Contact, Flow, FlowRun, FlowRunStep, FlowVersion
 from cartwheel.webhooks import fanout
 from cartwheel.webhooks import repository as webhooks
+from cartwheel.worker.queue import deferred
 
 #: Steps one advance may run before it stops (a definition cannot loop without a wait;
 #: this bounds a long chain of instant steps all the same).
@@ -45,6 +46,10 @@ _DEFINITIONS: dict[tuple[str, int, int], Definition] = {}
 _DEFINITIONS_MAX = 1000
 
 ACTIVE, DONE, EXITED, FAILED = "active", "done", "exited", "failed"
+#: Where the step log rows added in this transaction are kept (in the queue's deferred work,
+#: which a rolled-back savepoint drops).
+_ADDED = "cartwheel.flows.added"
+_BATCH = "cartwheel.flows.messages"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +158,7 @@ def start(
     except IntegrityError:
         return None  # another worker started this key's run first
     if not test:
-        outbox.emit(session, flow.store_id, outbox.FLOW_RUN_STARTED, _payload(run))
+        _emit(session, flow.store_id, outbox.FLOW_RUN_STARTED, _payload(run))
     advance(session, run, definition, now, fast=test)
     return run
 
@@ -390,7 +395,7 @@ def end(session: Session, run: FlowRun, state: str, reason: str | None, now: dat
 
 def _end(session: Session, run: FlowRun, state: str, reason: str | None, now: datetime) -> None:
     if state != DONE:
-        step = session.get(FlowRunStep, (run.id, run.seq))
+        step = _step_row(session, run)
         if step is not None and step.status == "waiting":
             step.status, step.reason, step.finished_at = state, reason, now
         elif step is None and run.step is not None:
@@ -404,7 +409,28 @@ def _end(session: Session, run: FlowRun, state: str, reason: str | None, now: da
     run.deadline = None
     run.wake_at = None
     if not run.test:
-        outbox.emit(session, run.store_id, outbox.FLOW_RUN_FINISHED, _payload(run))
+        _emit(session, run.store_id, outbox.FLOW_RUN_FINISHED, _payload(run))
+
+
+def batch_messages(session: Session) -> None:
+    """Gather the run messages of what follows, for :func:`emit_batched` to write in one
+    statement (a sweep batch); a rolled-back savepoint drops them with the queue's deferred
+    work."""
+    deferred(session)[_BATCH] = []
+
+
+def emit_batched(session: Session) -> None:
+    pending: list[tuple[int, str, dict[str, Any]]] = deferred(session).pop(_BATCH, [])
+    outbox.emit_many(session.connection(), pending)
+
+
+def _emit(session: Session, store_id: int, topic: str, payload: dict[str, Any]) -> None:
+    pending: list[tuple[int, str, dict[str, Any]]] | None = deferred(session).get(_BATCH)
+    if pending is not None:
+        pending.append((store_id, topic, payload))
+    else:
+        # On the connection: no flush of the session for one message.
+        outbox.emit(session.connection(), store_id, topic, payload)
 
 
 def _payload(run: FlowRun) -> dict[str, Any]:
@@ -445,9 +471,6 @@ def _sleep(
     run.wake_at = deadline
     run.updated_at = now
     _insert(session, run, step.id, step.type, "waiting", now, None, {"until": deadline.isoformat()})
-    step_row = session.get(FlowRunStep, (run.id, run.seq))
-    if step_row is not None:
-        step_row.finished_at = None
 
 
 def _log(
@@ -472,7 +495,7 @@ def _close(
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    row = session.get(FlowRunStep, (run.id, run.seq))
+    row = _step_row(session, run)
     if row is None:
         return
     row.status = status
@@ -480,6 +503,14 @@ def _close(
     row.finished_at = now
     if detail:
         row.detail = {**(row.detail or {}), **detail}
+
+
+def _step_row(session: Session, run: FlowRun) -> FlowRunStep | None:
+    """The step log row of the run's current visit (one added in this session is found
+    without a flush)."""
+    added: dict[tuple[int, int], FlowRunStep] = deferred(session).get(_ADDED, {})
+    found = added.get((run.id, run.seq))
+    return found if found is not None else session.get(FlowRunStep, (run.id, run.seq))
 
 
 def _insert(
@@ -492,21 +523,20 @@ def _insert(
     reason: str | None,
     detail: dict[str, Any],
 ) -> None:
-    session.add(
-        FlowRunStep(
-            run_id=run.id,
-            seq=run.seq,
-            flow_id=run.flow_id,
-            step=step_id,
-            type=kind,
-            status=status,
-            reason=reason[:300] if reason else None,
-            detail=detail,
-            entered_at=now,
-            finished_at=None if status == "waiting" else now,
-        )
+    row = FlowRunStep(
+        run_id=run.id,
+        seq=run.seq,
+        flow_id=run.flow_id,
+        step=step_id,
+        type=kind,
+        status=status,
+        reason=reason[:300] if reason else None,
+        detail=detail,
+        entered_at=now,
+        finished_at=None if status == "waiting" else now,
     )
-    session.flush()
+    session.add(row)
+    deferred(session).setdefault(_ADDED, {})[(run.id, run.seq)] = row
 
 
 def _shortened(fast: bool, step: Step) -> dict[str, Any]:

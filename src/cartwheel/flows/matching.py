@@ -22,6 +22,8 @@ from cartwheel.segments.definition import EventCondition, Node
 #: Candidate events read per check; a contact with more matching events than this since
 #: the moment is checked on the first ones (oldest first), which is what a wait needs.
 CANDIDATES = 50
+#: The ``session.info`` key of events read ahead for a batch of runs (:func:`prefetch`).
+_AHEAD = "cartwheel.flows.lookahead"
 
 
 def dialect(session: Session) -> str:
@@ -72,6 +74,43 @@ def kind_filters(match: EventMatch) -> EventCondition:
     return EventCondition("", match.name, match.category, match.action)
 
 
+def _query(session: Session, store_id: int, wait: EventWait, now: datetime) -> Any:
+    condition = EventCondition(
+        "", wait.event.name, wait.event.category, wait.event.action, where=wait.where
+    )
+    ctx = Context(store_id, now, dialect(session))
+    return (
+        select(Event)
+        .where(*event_filters(condition, ctx, correlate=False), Event.silent.is_(False))
+        .order_by(Event.occurred_at, Event.id)
+    )
+
+
+def prefetch(
+    session: Session,
+    store_id: int,
+    wait: EventWait,
+    since: dict[int, datetime],
+    now: datetime,
+) -> None:
+    """Read ahead, in one query, the events like ``wait`` of many contacts (each from its
+    moment on), for :func:`find` to answer from; a batch of runs then costs one query per
+    condition instead of one per run. Kept for the session's transaction."""
+    if not since:
+        return
+    earliest = min(since.values())
+    found: dict[int, list[Event]] = {contact_id: [] for contact_id in since}
+    query = _query(session, store_id, wait, now).where(
+        Event.contact_id.in_(sorted(since)), Event.occurred_at >= earliest
+    )
+    for event in session.scalars(query):
+        if event.contact_id is not None and event.occurred_at >= since[event.contact_id]:
+            found[event.contact_id].append(event)
+    ahead: dict[tuple[int, int], tuple[dict[int, list[Event]], dict[int, datetime]]]
+    ahead = session.info.setdefault(_AHEAD, {})
+    ahead[(id(wait), store_id)] = (found, since)
+
+
 def find(
     session: Session,
     store_id: int,
@@ -81,38 +120,35 @@ def find(
     now: datetime,
     key: str,
     trigger: dict[str, Any],
-    only: Any = None,
 ) -> Event | None:
     """The first event of the contact like ``wait`` that occurred at or after ``since``
-    (not silent; passing its ``where`` and ``match``), or None. ``only``: look at that one
-    event id alone."""
-    condition = EventCondition(
-        "", wait.event.name, wait.event.category, wait.event.action, where=wait.where
-    )
-    ctx = Context(store_id, now, dialect(session))
-    query = (
-        select(Event)
-        .where(
-            *event_filters(condition, ctx, correlate=False),
-            Event.contact_id == contact_id,
-            Event.occurred_at >= since,
-            Event.silent.is_(False),
+    (not silent; passing its ``where`` and ``match``), or None."""
+    ahead = session.info.get(_AHEAD, {}).get((id(wait), store_id))
+    events: Any
+    if ahead is not None and contact_id in ahead[0] and since >= ahead[1][contact_id]:
+        events = [e for e in ahead[0][contact_id] if e.occurred_at >= since]
+    else:
+        events = session.scalars(
+            _query(session, store_id, wait, now)
+            .where(Event.contact_id == contact_id, Event.occurred_at >= since)
+            .limit(CANDIDATES)
         )
-        .order_by(Event.occurred_at, Event.id)
-        .limit(CANDIDATES)
-    )
-    if only is not None:
-        query = query.where(Event.id == only)
     wanted = [(path, expected(value, key, trigger)) for path, value in wait.match]
-    for event in session.scalars(query):
+    for event in events:
         if all(
             value is not None
             and scalar(resolve(path, {"properties": event.properties}, event.entity, event.entity))
             == value
             for path, value in wanted
         ):
-            return event
+            found: Event = event
+            return found
     return None
+
+
+def forget(session: Session) -> None:
+    """Drop what :func:`prefetch` read (at the end of its batch)."""
+    session.info.pop(_AHEAD, None)
 
 
 def holds(session: Session, store_id: int, contact_id: int, node: Node, now: datetime) -> bool:

@@ -3,8 +3,11 @@
 - **Timers.** A run that waits has ``wake_at``; each call of :class:`SweepTask` advances up
   to ``SWEEP_BATCH`` due runs of live flows, oldest first, in one transaction, claimed with
   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so any number of workers share them without
-  running a step twice. Each run advances under its own savepoint: a run whose step fails
-  is marked ``failed`` with the reason and never holds back the others.
+  running a step twice. The batch reads ahead what its runs will read (their contacts, the
+  events of each exit or awaited-event condition: one query per condition) and runs under
+  one savepoint; if anything fails, it is rolled back and each run advances under its own
+  savepoint: a run whose step fails is marked ``failed`` with the reason and never holds
+  back the others.
 - **Dates.** A flow triggered by a profile date (``customFields.Birthday``, yearly) keeps
   ``date_cursor``, the last UTC day it handled; once a day later, one query per flow finds
   the contacts whose date (or its anniversary) falls on the days since, and starts their
@@ -17,16 +20,17 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
-from cartwheel.flows import engine
+from cartwheel.flows import engine, matching
 from cartwheel.flows.definition import Trigger
-from cartwheel.models import Contact, Flow, FlowRun
+from cartwheel.models import Contact, Flow, FlowRun, FlowRunStep
 from cartwheel.models.base import utcnow
 from cartwheel.segments.compiler import active
+from cartwheel.worker.queue import DEFERRED
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +62,60 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
         query = query.with_for_update(skip_locked=True, of=FlowRun)
     with db.transaction() as session:
         due = list(session.scalars(query))
+        if not due:
+            return 0
+        try:
+            with session.begin_nested():
+                held = read_ahead(session, due, now)  # noqa: F841  (the identity map is weak)
+                engine.batch_messages(session)
+                for run in due:
+                    definition = engine.definition_of(session, run.flow_id, run.version)
+                    engine.advance(session, run, definition, now)
+                engine.emit_batched(session)
+                session.flush()
+            return len(due)
+        except Exception:
+            log.info("flow sweep batch failed; advancing its runs one by one")
+        session.info.pop(DEFERRED, None)
+        matching.forget(session)
         for run in due:
             advance_alone(session, run, now)
     return len(due)
+
+
+def read_ahead(session: Session, due: list[FlowRun], now: datetime) -> list[Any]:
+    """What a batch of runs will read, in a few queries: their contacts, their step log
+    rows, and the events of each exit and awaited-event condition for all of them. Returns
+    the rows, for the caller to hold while the batch runs (the session's identity map
+    holds them only weakly)."""
+    contact_ids = sorted({run.contact_id for run in due})
+    held: list[Any] = list(session.scalars(select(Contact).where(Contact.id.in_(contact_ids))))
+    visits = [(run.id, run.seq) for run in due if run.waiting is not None]
+    for start in range(0, len(visits), 500):
+        chunk = visits[start : start + 500]
+        held += session.scalars(
+            select(FlowRunStep).where(tuple_(FlowRunStep.run_id, FlowRunStep.seq).in_(chunk))
+        )
+    wanted: dict[tuple[int, int], tuple[Any, int, dict[int, datetime]]] = {}
+    for run in due:
+        definition = engine.definition_of(session, run.flow_id, run.version)
+        waits = [(w, w.since == "trigger") for w in definition.exit_on]
+        step = definition.steps.get(run.step or "")
+        if step is not None and step.wait is not None:
+            waits.append((step.wait, step.wait.since == "trigger"))
+        for wait, from_trigger in waits:
+            if from_trigger:
+                moment = run.trigger_at
+            elif step is not None and wait is step.wait:
+                moment = run.step_at or run.started_at
+            else:
+                moment = run.started_at
+            entry = wanted.setdefault((id(wait), run.store_id), (wait, run.store_id, {}))
+            known = entry[2].get(run.contact_id)
+            entry[2][run.contact_id] = moment if known is None else min(known, moment)
+    for wait, store_id, since in wanted.values():
+        matching.prefetch(session, store_id, wait, since, now)
+    return held
 
 
 def advance_alone(session: Session, run: FlowRun, now: datetime) -> None:
