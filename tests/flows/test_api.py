@@ -435,3 +435,45 @@ def test_the_ready_order_confirmation_needs_a_known_template(
         == 404
     )
     assert timedelta(0) == timedelta(0)
+
+
+def test_a_merge_and_a_delete_end_the_runs_of_contacts_that_are_gone(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+    channel: RecordingSender,
+) -> None:
+    """A phone-only contact and an email contact each start a run; an event naming both
+    merges the first into the second. The survivor's run goes on; the merged-away
+    contact's run (the same key: it cannot move beside the survivor's) ends at its next
+    step. A deleted contact's run ends the same way. Nothing is sent to either."""
+    from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints
+
+    flow = publish(client, store, welcome())
+    phone_only = IdentityHints()
+    phone_only.add("phone", "+15550199001")
+    [first] = runtime.writer.submit_sync(
+        [CanonicalEvent(store.store_id, "Signed Up", phone_only, occurred_at=clock.now)]
+    )
+    merged = first.contact_id
+    survivor = signup(runtime, store, "merged@flow.io", clock)
+    gone = signup(runtime, store, "gone2@flow.io", clock)
+    flow_worker.drain()
+    both = IdentityHints()
+    both.add("email", "merged@flow.io")
+    both.add("phone", "+15550199001")
+    [proof] = runtime.writer.submit_sync(
+        [CanonicalEvent(store.store_id, "Seen", both, occurred_at=clock.now)]
+    )
+    assert proof.contact_id == survivor
+    assert client.delete(f"/v1/contacts/{gone}", headers=store.headers).status_code == 204
+    clock.advance(hours=2)
+    flow_worker.drain()
+    by_contact = {r.contact_id: r for r in runs(db, flow)}
+    assert by_contact[survivor].state == "done" and len(channel.to(survivor)) == 1
+    assert by_contact[merged].state == "exited" and channel.to(merged) == []
+    assert by_contact[gone].state == "exited" and channel.to(gone) == []
+    assert "merged" in (by_contact[merged].reason or "")
