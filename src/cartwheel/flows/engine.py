@@ -63,6 +63,18 @@ class Start:
     trigger: dict[str, Any]
 
 
+@dataclass(slots=True)
+class Known:
+    """What a batch (a worker pass) read ahead, so each start need not ask: for the
+    (flow, contact) pairs in ``covered``, their active runs by slot and their last start by
+    key; per flow, which of the batch's contacts pass its entry filter."""
+
+    covered: set[tuple[int, int]]
+    runs: dict[tuple[int, int, str], FlowRun]
+    starts: dict[tuple[int, int, str], datetime]
+    filters: dict[int, set[int]]
+
+
 def definition_of(session: Session, flow_id: int, version: int) -> Definition:
     """A published version, parsed once per process (versions never change)."""
     bind = session.get_bind()
@@ -97,6 +109,7 @@ def start(
     *,
     test: bool = False,
     version: int | None = None,
+    known: Known | None = None,
 ) -> FlowRun | None:
     """Start a run if the entry rules let the contact in, and advance it; None if not. A
     trigger for a key that already has an active run (one active run per key) refreshes that
@@ -107,13 +120,24 @@ def start(
     if not _active(contact, flow.store_id):
         return None
     entry = definition.entry
-    if entry.filter is not None and not matching.holds(
-        session, flow.store_id, begin.contact_id, entry.filter, now
-    ):
-        return None
+    pair = (flow.id, begin.contact_id)
+    if known is not None and (test or pair not in known.covered):
+        known = None
+    if entry.filter is not None:
+        if known is not None and flow.id in known.filters:
+            passes = begin.contact_id in known.filters[flow.id]
+        else:
+            passes = matching.holds(session, flow.store_id, begin.contact_id, entry.filter, now)
+        if not passes:
+            return None
     slot = begin.key if entry.per_key == "one_active" and not test else None
     if slot is not None:
-        current = _active_run(session, flow.id, begin.contact_id, slot)
+        if known is not None:
+            current = known.runs.get((*pair, slot))
+            if current is not None and (current.state != ACTIVE or current.slot != slot):
+                current = None
+        else:
+            current = _active_run(session, flow.id, begin.contact_id, slot)
         if current is not None:
             if begin.at > current.trigger_at:
                 current.trigger_at = begin.at
@@ -121,14 +145,17 @@ def start(
                 current.updated_at = now
             return None
     if not test and entry.reentry != "always":
-        last = session.execute(
-            select(func.max(FlowRun.started_at)).where(
-                FlowRun.flow_id == flow.id,
-                FlowRun.contact_id == begin.contact_id,
-                FlowRun.key == begin.key,
-                FlowRun.test.is_(False),
-            )
-        ).scalar_one()
+        if known is not None:
+            last = known.starts.get((*pair, begin.key))
+        else:
+            last = session.execute(
+                select(func.max(FlowRun.started_at)).where(
+                    FlowRun.flow_id == flow.id,
+                    FlowRun.contact_id == begin.contact_id,
+                    FlowRun.key == begin.key,
+                    FlowRun.test.is_(False),
+                )
+            ).scalar_one()
         if last is not None and (
             entry.reentry == "never"
             or (entry.cooldown is not None and _aware(last) > now - entry.cooldown)
@@ -157,6 +184,10 @@ def start(
             session.flush()
     except IntegrityError:
         return None  # another worker started this key's run first
+    if known is not None:
+        known.starts[(*pair, begin.key)] = now
+        if slot is not None:
+            known.runs[(*pair, slot)] = run
     if not test:
         _emit(session, flow.store_id, outbox.FLOW_RUN_STARTED, _payload(run))
     advance(session, run, definition, now, fast=test)

@@ -15,23 +15,27 @@ A paused flow starts nothing and its runs are not advanced; resuming makes them 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cartwheel.events.schemas import event_view
-from cartwheel.flows import engine, matching, repository
+from cartwheel.flows import engine, matching, repository, timers
 from cartwheel.flows.definition import Definition, Trigger, mentions
-from cartwheel.models import Event, Flow, FlowRun, Order, OutboxMessage
+from cartwheel.models import Contact, Event, Flow, FlowRun, Order, OutboxMessage
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import SEGMENT_ENTERED, SEGMENT_EXITED
+from cartwheel.segments.compiler import Context, active, compile_condition
+from cartwheel.worker.queue import deferred
 
 Clock = Callable[[], datetime]
 ORDER_CREATED = "order_created"
 TOPICS = frozenset({SEGMENT_ENTERED, SEGMENT_EXITED, ORDER_CREATED})
 _CACHE = "cartwheel.flows.live"
+#: The key of the pass's noted events in the queue's deferred work.
+_EVENTS = "cartwheel.flows.events"
 
 
 def flows_of(session: Session, store_id: int) -> list[Flow]:
@@ -84,50 +88,83 @@ class Flows:
         )
 
     def process_event(self, session: Session, event: Event) -> None:
+        """Note the event; :meth:`flush` handles the pass's events in log order."""
         if event.silent or event.contact_id is None:
             return
-        flows = [
-            f
-            for f in flows_of(session, event.store_id)
-            if mentions_event(f.mentions or {}, event.name, event.category, event.action)
-        ]
-        live = [f for f in flows if f.state == "live"]
-        if not live:
+        deferred(session).setdefault(_EVENTS, []).append(event)
+
+    def flush(self, session: Session) -> None:
+        """Handle the pass's noted events, in log order, after reading ahead in a few
+        queries what they will need: the active runs of their contacts (locked on
+        PostgreSQL), those runs' contacts, step rows and exit events, the last start per
+        key, and who passes each flow's entry filter."""
+        events: list[Event] = deferred(session).pop(_EVENTS, [])
+        if not events:
             return
         now = self.clock()
-        self._wake(session, live, event, now)
-        context: dict[str, Any] | None = None
+        by_store: dict[int, list[Event]] = {}
+        for event in events:
+            by_store.setdefault(event.store_id, []).append(event)
+        for store_id, store_events in by_store.items():
+            live = [f for f in flows_of(session, store_id) if f.state == "live"]
+            if live:
+                self._handle(session, live, store_events, now)
+        matching.forget(session)
+
+    def _handle(
+        self, session: Session, live: list[Flow], events: list[Event], now: datetime
+    ) -> None:
+        contact_ids = sorted({e.contact_id for e in events if e.contact_id is not None})
+        flow_ids = [f.id for f in live]
+        runs = _active_runs(session, flow_ids, contact_ids)
+        held = timers.read_ahead(session, runs, now)  # noqa: F841  (the identity map is weak)
+        known = engine.Known(
+            covered={(f, c) for f in flow_ids for c in contact_ids},
+            runs={(r.flow_id, r.contact_id, r.slot): r for r in runs if r.slot is not None},
+            starts=_last_starts(session, live, contact_ids),
+            filters={},
+        )
+        by_contact: dict[int, list[FlowRun]] = {}
+        for run in runs:
+            by_contact.setdefault(run.contact_id, []).append(run)
         for flow in live:
             assert flow.version is not None
             definition = engine.definition_of(session, flow.id, flow.version)
-            trigger = _matching_trigger(session, definition, event, now)
-            if trigger is None:
+            if definition.entry.filter is not None:
+                known.filters[flow.id] = _passing(
+                    session, flow.store_id, definition, contact_ids, now
+                )
+        for event in events:
+            assert event.contact_id is not None
+            wanted = [
+                f
+                for f in live
+                if mentions_event(f.mentions or {}, event.name, event.category, event.action)
+            ]
+            if not wanted:
                 continue
-            context = context or trigger_of(event)
-            key = key_of(trigger, {"properties": event.properties}, event.entity, event.entity)
-            begin = engine.Start(event.contact_id, key, event.occurred_at, context)
-            engine.start(session, flow, definition, begin, now)
-
-    def _wake(self, session: Session, flows: list[Flow], event: Event, now: datetime) -> None:
-        """Advance the contact's active runs whose version mentions this event."""
-        by_id = {f.id: f for f in flows}
-        query = (
-            select(FlowRun)
-            .where(
-                FlowRun.contact_id == event.contact_id,
-                FlowRun.flow_id.in_(list(by_id)),
-                FlowRun.state == engine.ACTIVE,
-                FlowRun.test.is_(False),
-            )
-            .order_by(FlowRun.id)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        for run in session.scalars(query):
-            definition = engine.definition_of(session, run.flow_id, run.version)
-            found = mentions(definition).as_json()
-            if mentions_event(found, event.name, event.category, event.action):
-                engine.advance(session, run, definition, now)
+            ids = {f.id for f in wanted}
+            for run in by_contact.get(event.contact_id, []):
+                if run.flow_id not in ids or run.state != engine.ACTIVE:
+                    continue
+                definition = engine.definition_of(session, run.flow_id, run.version)
+                if mentions_event(
+                    mentions(definition).as_json(), event.name, event.category, event.action
+                ):
+                    engine.advance(session, run, definition, now)
+            context: dict[str, Any] | None = None
+            for flow in wanted:
+                assert flow.version is not None
+                definition = engine.definition_of(session, flow.id, flow.version)
+                trigger = _matching_trigger(session, definition, event, now)
+                if trigger is None:
+                    continue
+                context = context or trigger_of(event)
+                key = key_of(trigger, {"properties": event.properties}, event.entity, event.entity)
+                begin = engine.Start(event.contact_id, key, event.occurred_at, context)
+                started = engine.start(session, flow, definition, begin, now, known=known)
+                if started is not None:
+                    by_contact.setdefault(event.contact_id, []).append(started)
 
     # -- domain changes ------------------------------------------------------------------
 
@@ -163,6 +200,65 @@ class Flows:
                     begin = engine.Start(contact_id, key, message.created_at, context)
                     engine.start(session, flow, definition, begin, now)
                     break
+
+
+def _active_runs(session: Session, flow_ids: list[int], contact_ids: list[int]) -> list[FlowRun]:
+    query = (
+        select(FlowRun)
+        .where(
+            FlowRun.flow_id.in_(flow_ids),
+            FlowRun.contact_id.in_(contact_ids),
+            FlowRun.state == engine.ACTIVE,
+            FlowRun.test.is_(False),
+        )
+        .order_by(FlowRun.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return list(session.scalars(query))
+
+
+def _last_starts(
+    session: Session, flows: list[Flow], contact_ids: list[int]
+) -> dict[tuple[int, int, str], datetime]:
+    """The last start per (flow, contact, key), for the flows whose re-entry needs it."""
+    flow_ids = []
+    for flow in flows:
+        assert flow.version is not None
+        if engine.definition_of(session, flow.id, flow.version).entry.reentry != "always":
+            flow_ids.append(flow.id)
+    if not flow_ids:
+        return {}
+    rows = session.execute(
+        select(FlowRun.flow_id, FlowRun.contact_id, FlowRun.key, func.max(FlowRun.started_at))
+        .where(
+            FlowRun.flow_id.in_(flow_ids),
+            FlowRun.contact_id.in_(contact_ids),
+            FlowRun.test.is_(False),
+        )
+        .group_by(FlowRun.flow_id, FlowRun.contact_id, FlowRun.key)
+    ).all()
+    return {(f, c, k): _aware(at) for f, c, k, at in rows}
+
+
+def _passing(
+    session: Session, store_id: int, definition: Definition, contact_ids: list[int], now: datetime
+) -> set[int]:
+    assert definition.entry.filter is not None
+    ctx = Context(store_id, now, matching.dialect(session))
+    return set(
+        session.scalars(
+            select(Contact.id).where(
+                Contact.id.in_(contact_ids),
+                active(store_id),
+                compile_condition(definition.entry.filter, ctx),
+            )
+        )
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _matching_trigger(

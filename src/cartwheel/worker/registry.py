@@ -30,7 +30,7 @@ def event_processors(clock: Callable[[], datetime] = utcnow) -> list[Handler]:
             segments.SEGMENTS.wants_event,
             flush=segments.SEGMENTS.flush,
         ),
-        Handler(flow_handler.process_event, flow_handler.wants_event),
+        Handler(flow_handler.process_event, flow_handler.wants_event, flush=flow_handler.flush),
     ]
 
 
