@@ -14,7 +14,7 @@ same, and a wake-up that was missed would only be late, never wrong."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,6 +73,8 @@ class Known:
     runs: dict[tuple[int, int, str], FlowRun]
     starts: dict[tuple[int, int, str], datetime]
     filters: dict[int, set[int]]
+    #: Per trigger with a ``where`` (by ``id``), the batch's events that pass it.
+    wheres: dict[int, set[Any]] = field(default_factory=dict)
 
 
 def definition_of(session: Session, flow_id: int, version: int) -> Definition:
@@ -178,12 +180,17 @@ def start(
         started_at=now,
         updated_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(run)
-            session.flush()
-    except IntegrityError:
-        return None  # another worker started this key's run first
+    if known is not None and session.get_bind().dialect.name == "sqlite":
+        # One writer, and the batch knows every active run of the pair: no race to lose.
+        session.add(run)
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():
+                session.add(run)
+                session.flush()
+        except IntegrityError:
+            return None  # another worker started this key's run first
     if known is not None:
         known.starts[(*pair, begin.key)] = now
         if slot is not None:

@@ -146,6 +146,12 @@ def find(
     return None
 
 
+def ahead_since(session: Session, store_id: int, wait: EventWait) -> dict[int, datetime]:
+    """From when :func:`prefetch` read each contact's events like ``wait`` (if it did)."""
+    ahead = session.info.get(_AHEAD, {}).get((id(wait), store_id))
+    return dict(ahead[1]) if ahead is not None else {}
+
+
 def forget(session: Session) -> None:
     """Drop what :func:`prefetch` read (at the end of its batch)."""
     session.info.pop(_AHEAD, None)
@@ -175,3 +181,23 @@ def passes_where(
         )
     ).first()
     return found is not None
+
+
+def passing_where(
+    session: Session,
+    store_id: int,
+    event_ids: list[Any],
+    match: EventMatch,
+    where: Node,
+    now: datetime,
+) -> set[Any]:
+    """Which of these stored events pass a trigger's ``where`` (one query for a batch)."""
+    condition = EventCondition("", match.name, match.category, match.action, where=where)
+    ctx = Context(store_id, now, dialect(session))
+    return set(
+        session.scalars(
+            select(Event.id).where(
+                *event_filters(condition, ctx, correlate=False), Event.id.in_(event_ids)
+            )
+        )
+    )

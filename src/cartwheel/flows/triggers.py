@@ -117,7 +117,9 @@ class Flows:
         contact_ids = sorted({e.contact_id for e in events if e.contact_id is not None})
         flow_ids = [f.id for f in live]
         runs = _active_runs(session, flow_ids, contact_ids)
-        held = timers.read_ahead(session, runs, now)  # noqa: F841  (the identity map is weak)
+        held = timers.read_ahead(session, runs, now)  # the identity map is weak: hold them
+        held += session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
+        _read_exits_ahead(session, live, events, now)
         known = engine.Known(
             covered={(f, c) for f in flow_ids for c in contact_ids},
             runs={(r.flow_id, r.contact_id, r.slot): r for r in runs if r.slot is not None},
@@ -127,6 +129,7 @@ class Flows:
         by_contact: dict[int, list[FlowRun]] = {}
         for run in runs:
             by_contact.setdefault(run.contact_id, []).append(run)
+        event_ids = [e.id for e in events]
         for flow in live:
             assert flow.version is not None
             definition = engine.definition_of(session, flow.id, flow.version)
@@ -134,6 +137,12 @@ class Flows:
                 known.filters[flow.id] = _passing(
                     session, flow.store_id, definition, contact_ids, now
                 )
+            for trigger in definition.triggers:
+                if trigger.where is not None and trigger.event is not None:
+                    known.wheres[id(trigger)] = matching.passing_where(
+                        session, flow.store_id, event_ids, trigger.event, trigger.where, now
+                    )
+        engine.batch_messages(session)
         for event in events:
             assert event.contact_id is not None
             wanted = [
@@ -156,15 +165,16 @@ class Flows:
             for flow in wanted:
                 assert flow.version is not None
                 definition = engine.definition_of(session, flow.id, flow.version)
-                trigger = _matching_trigger(session, definition, event, now)
-                if trigger is None:
+                matched = _matching_trigger(session, definition, event, now, known.wheres)
+                if matched is None:
                     continue
                 context = context or trigger_of(event)
-                key = key_of(trigger, {"properties": event.properties}, event.entity, event.entity)
+                key = key_of(matched, {"properties": event.properties}, event.entity, event.entity)
                 begin = engine.Start(event.contact_id, key, event.occurred_at, context)
                 started = engine.start(session, flow, definition, begin, now, known=known)
                 if started is not None:
                     by_contact.setdefault(event.contact_id, []).append(started)
+        engine.emit_batched(session)
 
     # -- domain changes ------------------------------------------------------------------
 
@@ -200,6 +210,25 @@ class Flows:
                     begin = engine.Start(contact_id, key, message.created_at, context)
                     engine.start(session, flow, definition, begin, now)
                     break
+
+
+def _read_exits_ahead(
+    session: Session, flows: list[Flow], events: list[Event], now: datetime
+) -> None:
+    """The exit events a run started by these events will look for, read for all of them
+    at once (merged with what the batch's active runs read ahead)."""
+    first: dict[int, datetime] = {}
+    for event in events:
+        if event.contact_id is not None:
+            moment = min(event.occurred_at, now)
+            first[event.contact_id] = min(first.get(event.contact_id, moment), moment)
+    for flow in flows:
+        assert flow.version is not None
+        for wait in engine.definition_of(session, flow.id, flow.version).exit_on:
+            since = dict(first)
+            for contact_id, moment in matching.ahead_since(session, flow.store_id, wait).items():
+                since[contact_id] = min(since.get(contact_id, moment), moment)
+            matching.prefetch(session, flow.store_id, wait, since, now)
 
 
 def _active_runs(session: Session, flow_ids: list[int], contact_ids: list[int]) -> list[FlowRun]:
@@ -262,17 +291,26 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _matching_trigger(
-    session: Session, definition: Definition, event: Event, now: datetime
+    session: Session,
+    definition: Definition,
+    event: Event,
+    now: datetime,
+    wheres: dict[int, set[Any]] | None = None,
 ) -> Trigger | None:
     for trigger in definition.triggers:
         if trigger.kind != "event" or trigger.event is None:
             continue
         if not trigger.event.matches(event.name, event.category, event.action):
             continue
-        if trigger.where is not None and not matching.passes_where(
-            session, event.store_id, event.id, trigger.event, trigger.where, now
-        ):
-            continue
+        if trigger.where is not None:
+            known = (wheres or {}).get(id(trigger))
+            if known is not None:
+                if event.id not in known:
+                    continue
+            elif not matching.passes_where(
+                session, event.store_id, event.id, trigger.event, trigger.where, now
+            ):
+                continue
         return trigger
     return None
 
