@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cartwheel.exceptions import BadRequest, ValidationFailed
 from cartwheel.flows.definition import Definition, parse_definition
@@ -116,6 +116,25 @@ class FlowCreate(BaseModel):
 
 
 class Flow(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 12,
+                    "name": "Abandoned cart",
+                    "description": None,
+                    "state": "live",
+                    "version": 2,
+                    "definition": ABANDONED_CART,
+                    "published": True,
+                    "runs": {"active": 31, "done": 540, "exited": 212},
+                    "createdAt": "2026-12-01T09:00:00Z",
+                    "updatedAt": "2026-12-01T10:30:00Z",
+                }
+            ]
+        }
+    )
+
     id: int = Field(description="Unique identifier.")
     name: str = Field(description="Name.")
     description: str | None = Field(description="Description.")
@@ -171,6 +190,62 @@ class FlowRun(BaseModel):
 
 
 class FlowRunDetail(FlowRun):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 345,
+                    "flowId": 12,
+                    "version": 2,
+                    "contactId": 123,
+                    "key": "cart_123456",
+                    "state": "done",
+                    "step": "done",
+                    "waitingFor": None,
+                    "wakeAt": None,
+                    "triggerAt": "2026-12-01T09:00:00Z",
+                    "trigger": {"source": "event", "event": {"name": "cart updated"}},
+                    "test": False,
+                    "reason": None,
+                    "startedAt": "2026-12-01T09:00:01Z",
+                    "finishedAt": "2026-12-02T09:00:02Z",
+                    "steps": [
+                        {
+                            "seq": 1,
+                            "step": "wait1",
+                            "type": "wait",
+                            "status": "done",
+                            "reason": None,
+                            "detail": {"until": "2026-12-01T13:00:01+00:00"},
+                            "enteredAt": "2026-12-01T09:00:01Z",
+                            "finishedAt": "2026-12-01T13:00:02Z",
+                        },
+                        {
+                            "seq": 2,
+                            "step": "check",
+                            "type": "wait_for_event",
+                            "status": "done",
+                            "reason": "Timed out.",
+                            "detail": {"until": "2026-12-02T09:00:02+00:00"},
+                            "enteredAt": "2026-12-01T13:00:02Z",
+                            "finishedAt": "2026-12-02T09:00:02Z",
+                        },
+                        {
+                            "seq": 3,
+                            "step": "remind",
+                            "type": "send_email",
+                            "status": "skipped",
+                            "reason": "The entry filter no longer holds.",
+                            "detail": {},
+                            "enteredAt": "2026-12-02T09:00:02Z",
+                            "finishedAt": "2026-12-02T09:00:02Z",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     steps: list[RunStep] = Field(description="Each step visited, in order.")
 
 
@@ -195,6 +270,35 @@ class Conversions(BaseModel):
 
 
 class FlowStats(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "flowId": 12,
+                    "runs": {"active": 31, "done": 540, "exited": 212},
+                    "steps": [
+                        {
+                            "step": "remind",
+                            "type": "send_email",
+                            "entered": 560,
+                            "waiting": 0,
+                            "done": 548,
+                            "exited": 0,
+                            "skipped": 12,
+                            "skippedReasons": {"The entry filter no longer holds.": 12},
+                        }
+                    ],
+                    "conversions": {
+                        "goal": {"event": "Order Placed", "withinSeconds": 259200},
+                        "runs": 783,
+                        "converted": 96,
+                        "rate": 0.1226,
+                    },
+                }
+            ]
+        }
+    )
+
     flowId: int = Field(description="The flow.")
     runs: dict[str, int] = Field(description="Runs by state.")
     steps: list[StepStats] = Field(description="Per step of the published version.")
