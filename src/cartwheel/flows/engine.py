@@ -75,6 +75,20 @@ class Known:
     filters: dict[int, set[int]]
     #: Per trigger with a ``where`` (by ``id``), the batch's events that pass it.
     wheres: dict[int, set[Any]] = field(default_factory=dict)
+    #: Runs started but not yet inserted and advanced (:func:`settle`).
+    pending: list[tuple[FlowRun, Definition]] = field(default_factory=list)
+
+
+def settle(session: Session, known: Known, now: datetime) -> None:
+    """Insert the batch's new runs in one flush, then announce and advance each, in the
+    order they started."""
+    if not known.pending:
+        return
+    pending, known.pending = known.pending, []
+    session.flush()
+    for run, definition in pending:
+        _emit(session, run.store_id, outbox.FLOW_RUN_STARTED, _payload(run))
+        advance(session, run, definition, now)
 
 
 def definition_of(session: Session, flow_id: int, version: int) -> Definition:
@@ -182,8 +196,13 @@ def start(
     )
     if known is not None and session.get_bind().dialect.name == "sqlite":
         # One writer, and the batch knows every active run of the pair: no race to lose.
+        # The batch's new runs are inserted together and advanced by :func:`settle`.
         session.add(run)
-        session.flush()
+        known.pending.append((run, definition))
+        known.starts[(*pair, begin.key)] = now
+        if slot is not None:
+            known.runs[(*pair, slot)] = run
+        return run
     else:
         try:
             with session.begin_nested():

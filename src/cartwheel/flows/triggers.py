@@ -153,7 +153,10 @@ class Flows:
             if not wanted:
                 continue
             ids = {f.id for f in wanted}
-            for run in by_contact.get(event.contact_id, []):
+            mine = by_contact.get(event.contact_id, [])
+            if any(run.id is None for run in mine):
+                engine.settle(session, known, now)  # a run this pass started meets its next event
+            for run in mine:
                 if run.flow_id not in ids or run.state != engine.ACTIVE:
                     continue
                 definition = engine.definition_of(session, run.flow_id, run.version)
@@ -174,6 +177,7 @@ class Flows:
                 started = engine.start(session, flow, definition, begin, now, known=known)
                 if started is not None:
                     by_contact.setdefault(event.contact_id, []).append(started)
+        engine.settle(session, known, now)
         engine.emit_batched(session)
 
     # -- domain changes ------------------------------------------------------------------
