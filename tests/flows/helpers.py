@@ -3,7 +3,6 @@ on that clock, and a stand-in messages channel that records what steps queued.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -153,7 +152,3 @@ def runs(db: Database, flow_id: int) -> list[FlowRun]:
         )
         session.expunge_all()
     return found
-
-
-def iterate(items: Iterator[Any]) -> list[Any]:
-    return list(items)
