@@ -194,26 +194,24 @@ def start(
         started_at=now,
         updated_at=now,
     )
-    if known is not None and session.get_bind().dialect.name == "sqlite":
-        # One writer, and the batch knows every active run of the pair: no race to lose.
-        # The batch's new runs are inserted together and advanced by :func:`settle`.
+    if known is not None:
+        # The batch knows every active run of the pair (locked on PostgreSQL): its new runs
+        # are inserted together and advanced by :func:`settle`. A run another worker
+        # started meanwhile for the same key makes that insert fail: the queue then handles
+        # the pass's events one by one, and the one that raced is retried later and finds
+        # the other run.
         session.add(run)
         known.pending.append((run, definition))
         known.starts[(*pair, begin.key)] = now
         if slot is not None:
             known.runs[(*pair, slot)] = run
         return run
-    else:
-        try:
-            with session.begin_nested():
-                session.add(run)
-                session.flush()
-        except IntegrityError:
-            return None  # another worker started this key's run first
-    if known is not None:
-        known.starts[(*pair, begin.key)] = now
-        if slot is not None:
-            known.runs[(*pair, slot)] = run
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        return None  # another worker started this key's run first
     if not test:
         _emit(session, flow.store_id, outbox.FLOW_RUN_STARTED, _payload(run))
     advance(session, run, definition, now, fast=test)
