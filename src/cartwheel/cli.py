@@ -8,13 +8,16 @@ from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.orm import Session
 
 from cartwheel.config import get_settings
 from cartwheel.db import Database
-from cartwheel.exceptions import AppError
+from cartwheel.exceptions import AppError, NotFound, ValidationFailed, first_message
 from cartwheel.kit import logs
 from cartwheel.kit.pagination import PageParams
+from cartwheel.kit.requests import validate
 from cartwheel.migrate import migrate as run_migrations
+from cartwheel.models import Store
 from cartwheel.stores import service as stores
 from cartwheel.worker import service as queues
 from cartwheel.worker.schemas import failure_json
@@ -30,6 +33,10 @@ queue_app = typer.Typer(
 )
 app.add_typer(keys_app, name="keys")
 app.add_typer(queue_app, name="queue")
+messages_app = typer.Typer(
+    help="Messaging: a store's sender, its suppression list.", no_args_is_help=True
+)
+app.add_typer(messages_app, name="messages")
 
 
 @contextmanager
@@ -230,11 +237,67 @@ def queue_replay(
     typer.echo(f"{count} replayed")
 
 
+@messages_app.command("sender")
+def messages_sender(
+    store_id: int,
+    from_email: Annotated[str | None, typer.Option(help="From address.")] = None,
+    from_name: Annotated[str | None, typer.Option(help="From name.")] = None,
+    reply_to: Annotated[str | None, typer.Option(help="Reply-To address.")] = None,
+    sms_from: Annotated[str | None, typer.Option(help="SMS sender number.")] = None,
+) -> None:
+    """Show a store's sender, or set the fields given (the others are kept)."""
+    from cartwheel.messages import senders
+    from cartwheel.messages.schemas import SenderSettings
+
+    given = {
+        "fromEmail": from_email,
+        "fromName": from_name,
+        "replyTo": reply_to,
+        "smsFrom": sms_from,
+    }
+    with _database() as db, db.transaction() as session:
+        _or_exit(lambda: _store(session, store_id))
+        current = senders.read(session, store_id).model_dump()
+        if any(v is not None for v in given.values()):
+            wanted = {k: (v if v is not None else current[k]) for k, v in given.items()}
+            current = _or_exit(
+                lambda: senders.write(session, store_id, validate(SenderSettings, wanted))
+            ).model_dump()
+    typer.echo(json.dumps(current))
+
+
+@messages_app.command("suppress")
+def messages_suppress(
+    store_id: int,
+    address: str,
+    channel: Annotated[str, typer.Option(help="email or sms.")] = "email",
+    remove: Annotated[bool, typer.Option("--remove", help="Take it off the list.")] = False,
+) -> None:
+    """Put an address on a store's suppression list (or take it off)."""
+    from cartwheel.messages import consent
+    from cartwheel.messages.schemas import SuppressionCreate
+
+    with _database() as db, db.transaction() as session:
+        _or_exit(lambda: _store(session, store_id))
+        body = {"channel": channel, "address": address}
+        data = _or_exit(lambda: validate(SuppressionCreate, body))
+        row = _or_exit(lambda: consent.add_suppression(session, store_id, data))
+        if remove:
+            consent.remove_suppression(session, store_id, row.id)
+    typer.echo(f"{row.address}: {'removed' if remove else 'suppressed'}")
+
+
+def _store(session: Session, store_id: int) -> None:
+    if session.get(Store, store_id) is None:
+        raise NotFound(f"Store {store_id} does not exist.")
+
+
 def _or_exit(action: Callable[[], T]) -> T:
     try:
         return action()
     except AppError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        message = first_message(exc.errors) if isinstance(exc, ValidationFailed) else exc.message
+        typer.echo(f"error: {message}", err=True)
         raise typer.Exit(1) from None
 
 

@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(
         default=30.0, gt=0, description="Seconds one SMTP connection or command may take."
     )
+    smtp_connections: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="SMTP sessions one worker sends a batch over in parallel (a relay's "
+        "round trips overlap; each session sends its share of the batch in order).",
+    )
     mail_from: str = Field(
         default="Cartwheel <cartwheel@localhost>",
         description="Default sender of every email, unless the store or template sets one.",

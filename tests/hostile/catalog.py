@@ -144,12 +144,21 @@ def example_bytes(endpoint: Endpoint) -> bytes:
 # -- what an answer must look like ---------------------------------------------------------
 
 
+def _documents_html(endpoint: Endpoint, status: int) -> bool:
+    operation = _document()["paths"][endpoint.path][endpoint.method.lower()]
+    content = operation.get("responses", {}).get(str(status), {}).get("content", {})
+    return "text/html" in content
+
+
 def assert_error_shape(endpoint: Endpoint, response: Response) -> None:
     """``response`` is an error in the endpoint's own documented shape and content type."""
     status = response.status_code
     assert 400 <= status < 500, (endpoint.id, status, response.text[:300])
     content_type = response.headers.get("content-type", "")
     path = endpoint.path
+    if _documents_html(endpoint, status):  # a page for people (the links in messages)
+        assert content_type.startswith("text/html"), (endpoint.id, content_type)
+        return
     if path.startswith("/stores/"):  # Redo: RFC 7807
         assert content_type.startswith(("application/json", "application/problem+json"))
         body = response.json()

@@ -103,6 +103,9 @@ def sender(settings: Settings, smtp_server: SmtpServer) -> Any:
     """Make a send task for some stores, pointed at the loopback SMTP server."""
 
     def make(*store_ids: int, **more: Any) -> SendTask:
-        return SendTask(mail_settings(settings, smtp_server.port, **more), stores=store_ids)
+        # In the test's thread: each call claims, sends and records one batch.
+        return SendTask(
+            mail_settings(settings, smtp_server.port, **more), stores=store_ids, background=False
+        )
 
     return make

@@ -189,7 +189,11 @@ def test_a_refused_connection_is_temporary_and_tries_run_out(
     contact_id = make_contact(db, store.store_id)
     message_id = _queue(db, store.store_id, template_id, contact_id, "c")
     now = [utcnow()]
-    task = SendTask(mail_settings(settings, port, queue_max_attempts=2), stores=[store.store_id])
+    task = SendTask(
+        mail_settings(settings, port, queue_max_attempts=2),
+        stores=[store.store_id],
+        background=False,
+    )
     task.clock = lambda: now[0]
 
     task(db)
@@ -242,3 +246,46 @@ def test_the_same_idempotency_key_sends_once(
     assert _queue(db, store.store_id, template_id, contact_id, "same") == first
     task(db)
     assert len(smtp_server.received) == 1
+
+
+def test_a_batch_out_of_time_gives_its_rest_back_untried(
+    db: Database, store: StoreFixture, smtp_server: SmtpServer, sender: Any
+) -> None:
+    template_id = make_template(db, store.store_id)
+    ids = [
+        _queue(db, store.store_id, template_id, make_contact(db, store.store_id), f"t{n}")
+        for n in range(3)
+    ]
+    # A lease no longer than two timeouts leaves no time to start any send.
+    task = sender(store.store_id, smtp_connections=1)
+    task.lease_seconds = 2 * task.settings.smtp_timeout
+    assert task(db) == 3
+    assert smtp_server.received == []
+    for message_id in ids:
+        message, attempts = _message(db, message_id)
+        assert (message.status, message.attempts, attempts) == ("queued", 0, [])
+    assert sender(store.store_id)(db) == 3
+    assert len(smtp_server.received) == 3
+
+
+def test_in_the_worker_a_batch_is_sent_on_its_own_thread(
+    db: Database, store: StoreFixture, smtp_server: SmtpServer, settings: Any
+) -> None:
+    from cartwheel.messages.sending import SendTask
+    from tests.messages.conftest import mail_settings
+
+    template_id = make_template(db, store.store_id)
+    ids = [
+        _queue(db, store.store_id, template_id, make_contact(db, store.store_id), f"w{n}")
+        for n in range(5)
+    ]
+    task = SendTask(mail_settings(settings, smtp_server.port), stores=[store.store_id])
+    try:
+        assert task(db) == 5  # claimed and handed to the sending thread
+        for _ in range(200):  # the worker loop calls it again until it is idle
+            if task(db) == 0:
+                break
+        assert all(_message(db, i)[0].status == "sent" for i in ids)
+        assert len(smtp_server.received) == 5
+    finally:
+        task.close()

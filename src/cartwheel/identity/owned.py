@@ -18,12 +18,14 @@ from sqlalchemy import Column, Connection, Table, and_, delete, exists, false, o
 from cartwheel.models import (
     Booking,
     Cart,
+    ContactConsent,
     ContactIdentifier,
     CustomerSubscription,
     Event,
     FlowRun,
     FormSubmission,
     Member,
+    Message,
     Order,
     SegmentMembership,
     SubscriberListContact,
@@ -95,6 +97,15 @@ OWNED: tuple[Owned, ...] = (
         OnDelete.KEEP,
         unique_with=("flow_id", "slot"),
         created_column="started_at",
+    ),
+    # The message log is history, like the event log; consent is the person's and goes.
+    Owned("message_ids", Message, OnDelete.KEEP),
+    Owned(
+        "consents",
+        ContactConsent,
+        OnDelete.DELETE,
+        ("channel", "topic"),
+        unique_with=("channel", "topic"),
     ),
 )
 

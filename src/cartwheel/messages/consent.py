@@ -2,10 +2,10 @@
 
 - **Transactional** messages ignore marketing consent; only an explicit transactional
   opt-out (a ``contact_consents`` row) stops them.
-- **Marketing email** follows the contact's ``contact_consents`` row when there is one, else
-  the contact's ``subscribed`` flag (which the event formats' ``subscribed`` signals and the
-  store data API set). Unsubscribing writes the row and clears the flag, so segments on
-  consent see it too.
+- **Marketing email** follows the contact's ``subscribed`` flag, which the event formats'
+  ``subscribed`` signals and the store data API set: the latest signal wins. Unsubscribing
+  through a link clears it (and records a ``contact_consents`` row saying when and how), so
+  segments on consent see it too; the store subscribing the contact again sets it again.
 - **Marketing SMS** needs a granted row: silence is no consent to texts.
 - **Suppressed** addresses (hard bounce, complaint, SMS STOP, manual) receive nothing,
   whatever the topic; checked when the message is sent.
@@ -39,19 +39,33 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 
 def may_send(session: Session, contact: Contact, channel: str, topic: str) -> str | None:
     """None if the contact may be sent a message of this channel and topic; else why not."""
-    row = session.scalar(
-        select(ContactConsent.granted).where(
-            ContactConsent.contact_id == contact.id,
-            ContactConsent.channel == channel,
-            ContactConsent.topic == topic,
-        )
-    )
+    recorded = recorded_consents(session, [contact.id]).get((contact.id, channel, topic))
+    return decide(contact, channel, topic, recorded)
+
+
+def recorded_consents(session: Session, contact_ids: list[int]) -> dict[tuple[int, str, str], bool]:
+    """The recorded consents of these contacts: (contact, channel, topic) → granted."""
+    if not contact_ids:
+        return {}
+    query = select(
+        ContactConsent.contact_id,
+        ContactConsent.channel,
+        ContactConsent.topic,
+        ContactConsent.granted,
+    ).where(ContactConsent.contact_id.in_(contact_ids))
+    return {(c, ch, t): g for c, ch, t, g in session.execute(query)}
+
+
+def decide(contact: Contact, channel: str, topic: str, row: bool | None) -> str | None:
+    """The rule (the module's docstring), given the contact's recorded consent, if any."""
     if topic == "transactional":
         return "The contact opted out of transactional messages." if row is False else None
-    if row is not None:
-        return None if row else f"The contact unsubscribed from {channel} marketing."
     if channel == "email":
+        # The flag is the one truth: an unsubscribe link clears it, and a later signal from
+        # the store (an event or API call with subscribed: true) sets it again.
         return None if contact.subscribed else "The contact has not consented to email marketing."
+    if row is not None:
+        return None if row else "The contact unsubscribed from SMS marketing."
     return "The contact has not consented to SMS marketing."
 
 
@@ -100,6 +114,20 @@ def is_suppressed(session: Session, store_id: int, channel: str, address: str) -
             SuppressionRow.address == address,
         )
     )
+
+
+def suppressed(
+    session: Session, store_id: int, channel: str, addresses: set[str]
+) -> dict[str, str]:
+    """Which of ``addresses`` the store suppresses on the channel, with the reason."""
+    if not addresses:
+        return {}
+    query = select(SuppressionRow.address, SuppressionRow.reason).where(
+        SuppressionRow.store_id == store_id,
+        SuppressionRow.channel == channel,
+        SuppressionRow.address.in_(addresses),
+    )
+    return {address: reason for address, reason in session.execute(query)}
 
 
 def suppress(

@@ -131,4 +131,4 @@ class Urls:
         return f"{self.base}/v1/t/c/{token}"
 
     def password_reset(self, token: str) -> str:
-        return f"{self.base}/v1/members/password-reset?token={token}"
+        return f"{self.base}/v1/password-reset?token={token}"

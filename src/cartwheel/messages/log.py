@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 
 from cartwheel.exceptions import NotFound
 from cartwheel.kit.pagination import PageParams, paginate
-from cartwheel.messages.schemas import Attempt, Message, MessageDetail
+from cartwheel.messages.schemas import Message, MessageAttempt, MessageDetail
 from cartwheel.models import Message as MessageRow
-from cartwheel.models import MessageAttempt
+from cartwheel.models import MessageAttempt as AttemptRow
 
 
 def view(row: MessageRow) -> Message:
@@ -67,9 +67,7 @@ def read_message(session: Session, store_id: int, message_id: int) -> MessageDet
     if row is None:
         raise NotFound("Message not found.")
     attempts = session.scalars(
-        select(MessageAttempt)
-        .where(MessageAttempt.message_id == row.id)
-        .order_by(MessageAttempt.id)
+        select(AttemptRow).where(AttemptRow.message_id == row.id).order_by(AttemptRow.id)
     )
     return MessageDetail(
         **view(row).model_dump(),
@@ -77,7 +75,7 @@ def read_message(session: Session, store_id: int, message_id: int) -> MessageDet
         text=row.text,
         messageIdHeader=row.message_id_header,
         attemptLog=[
-            Attempt(
+            MessageAttempt(
                 startedAt=a.started_at,
                 finishedAt=a.finished_at,
                 outcome=a.outcome,

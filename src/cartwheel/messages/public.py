@@ -19,7 +19,7 @@ from cartwheel.kit.errors import native_router
 from cartwheel.kit.requests import validate
 from cartwheel.kit.session import WriteSession
 from cartwheel.members.tokens import hash_password
-from cartwheel.messages import links, tracking, transactional, unsubscribe
+from cartwheel.messages import inbound, links, tracking, transactional, unsubscribe
 from cartwheel.messages.schemas import PasswordReset
 from cartwheel.runtime import Runtime
 
@@ -179,3 +179,61 @@ def _reset(db: Database, data: PasswordReset) -> None:
     password_hash = hash_password(data.password)  # slow on purpose: outside the transaction
     with db.transaction() as session:
         transactional.reset_password(session, data.token, password_hash)
+
+
+_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@router.post(
+    "/sms/inbound",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/xml": {}}, "description": "Empty TwiML"},
+        403: {"content": {"text/xml": {}}, "description": "Not signed by the provider"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "From": {"type": "string", "description": "The replying number."},
+                            "To": {"type": "string", "description": "The store's number."},
+                            "Body": {"type": "string", "description": "The reply's text."},
+                        },
+                    },
+                    "examples": {
+                        "stop": {
+                            "summary": "A STOP reply",
+                            "value": {"From": "+14155550199", "To": "+14155550100", "Body": "STOP"},
+                        }
+                    },
+                }
+            },
+        }
+    },
+)
+async def sms_inbound(request: Request) -> Response:
+    """The SMS provider's incoming-message webhook (Twilio's shape, signed with
+    `X-Twilio-Signature`): STOP-style replies suppress the number, START-style replies lift
+    that. Point the number's messaging webhook at `CARTWHEEL_PUBLIC_URL/v1/sms/inbound`."""
+    raw = await request.body()
+    if len(raw) > MAX_FORM_BYTES:
+        return Response(_TWIML, status_code=413, media_type="text/xml")
+    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+    runtime: Runtime = request.app.state.runtime
+    settings = runtime.settings
+    url = settings.public_url.rstrip("/") + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    if not inbound.is_signed(settings, url, form, request.headers.get("x-twilio-signature")):
+        return Response(_TWIML, status_code=403, media_type="text/xml")
+    await run_in_threadpool(_inbound, runtime, form)
+    return Response(_TWIML, media_type="text/xml")
+
+
+def _inbound(runtime: Runtime, form: dict[str, str]) -> None:
+    with runtime.db.transaction() as session:
+        inbound.handle(session, runtime.settings, form)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from cartwheel.kit.requests import Id
 from cartwheel.text import SINGLE_LINE
@@ -136,7 +136,7 @@ class RenderResult(BaseModel):
     text: str = Field(description="The plain-text part, or the SMS.")
 
 
-class Attempt(BaseModel):
+class MessageAttempt(BaseModel):
     startedAt: datetime = Field(description="When the try began.")
     finishedAt: datetime | None = Field(description="When it ended (null: unknown).")
     outcome: str | None = Field(
@@ -224,7 +224,7 @@ class MessageDetail(Message):
     html: str | None = Field(description="The rendered HTML as sent.")
     text: str | None = Field(description="The rendered text part, or the SMS.")
     messageIdHeader: str | None = Field(description="The email's Message-ID.")
-    attemptLog: list[Attempt] = Field(description="Every try, oldest first.")
+    attemptLog: list[MessageAttempt] = Field(description="Every try, oldest first.")
 
 
 class SuppressionCreate(BaseModel):
@@ -267,6 +267,16 @@ class Suppression(BaseModel):
     created: datetime = Field(description="When it was suppressed.")
 
 
+def _iso_time(value: Any) -> Any:
+    """An ISO 8601 string as a datetime (the strict JSON validation takes no string)."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("Give an ISO 8601 date and time, e.g. 2026-12-05T09:00:00Z.") from None
+    return value
+
+
 CAMPAIGN_REQUEST_EXAMPLE: dict[str, Any] = {
     "name": "December newsletter",
     "templateId": 4,
@@ -285,7 +295,9 @@ class CampaignCreate(BaseModel):
     templateId: Id = Field(description="The template to send.")
     listId: Id | None = Field(default=None, description="The subscriber list to send to.")
     segmentId: Id | None = Field(default=None, description="The segment to send to.")
-    sendAt: datetime | None = Field(default=None, description="When to send (default: now).")
+    sendAt: Annotated[datetime, BeforeValidator(_iso_time)] | None = Field(
+        default=None, description="When to send, ISO 8601 with its offset (default: now)."
+    )
     ratePerSecond: float | None = Field(
         default=None, gt=0, le=10_000, description="Most messages per second."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from cartwheel.exceptions import ValidationFailed
-from cartwheel.identity.addresses import is_valid_email, normalize_email
+from cartwheel.identity.addresses import is_valid_email, normalize_email, normalize_phone
 from cartwheel.messages.schemas import SenderSettings
 from cartwheel.models import MessageSender
 from cartwheel.models.base import utcnow
@@ -26,6 +26,9 @@ def write(session: Session, store_id: int, data: SenderSettings) -> SenderSettin
         for field, value in (("fromEmail", data.fromEmail), ("replyTo", data.replyTo))
         if value is not None and not is_valid_email(normalize_email(value) or "")
     }
+    sms_from = normalize_phone(data.smsFrom) if data.smsFrom is not None else None
+    if data.smsFrom is not None and sms_from is None:
+        errors["smsFrom"] = ["The number is not a phone number."]
     if errors:
         raise ValidationFailed(errors)
     row = session.get(MessageSender, store_id)
@@ -35,7 +38,7 @@ def write(session: Session, store_id: int, data: SenderSettings) -> SenderSettin
     row.from_email = data.fromEmail
     row.from_name = data.fromName
     row.reply_to = data.replyTo
-    row.sms_from = data.smsFrom
+    row.sms_from = sms_from
     row.updated_at = utcnow()
     session.flush()
     return read(session, store_id)

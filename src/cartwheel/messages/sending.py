@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Collection
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -57,6 +59,8 @@ from cartwheel.worker.queue import RetryPolicy
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+#: A claimed message the batch ran out of time for: given back untried.
+NOT_TRIED = "not_tried"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,8 @@ class SendTask:
         clock: Clock = utcnow,
         lease_seconds: float | None = None,
         stores: Collection[int] | None = None,
+        background: bool = True,
+        wait_seconds: float = 0.05,
     ) -> None:
         self.settings = settings
         #: Only these stores' messages (None: every store's).
@@ -119,11 +125,43 @@ class SendTask:
         # outlives its lease only risks an honest "interrupted" and a resend.
         self.lease_seconds = lease_seconds or max(300.0, 4 * settings.smtp_timeout)
         self._sms: SmsClient | None = None
+        self._pool = ThreadPoolExecutor(settings.smtp_connections, thread_name_prefix="smtp")
+        self.background = background
+        self.wait_seconds = wait_seconds
+        self._runner = ThreadPoolExecutor(1, thread_name_prefix="messages")
+        self._running: Future[int] | None = None
 
     def __call__(self, db: Database) -> int:
+        """With ``background`` (the worker's way), a batch is sent and recorded on a thread
+        of its own while the worker loop goes on with the other queues: a slow relay holds
+        that thread, not event processing. Returns at least 1 while a batch is in flight."""
+        if not self.background:
+            return self.run(db)
+        if self._running is not None:
+            done, _ = wait([self._running], timeout=self.wait_seconds)
+            if not done:
+                return 1
+            future, self._running = self._running, None
+            try:
+                return future.result() or 1
+            except Exception:
+                # Nothing is lost: the batch's leases run out and it is claimed again.
+                log.exception("message batch failed")
+                return 1
         batch = self.claim(db)
         if not batch:
             return 0
+        self._running = self._runner.submit(self._deliver, db, batch)
+        return len(batch)
+
+    def run(self, db: Database) -> int:
+        """Claim, send and record one batch, in this thread; how many messages it had."""
+        batch = self.claim(db)
+        if batch:
+            self._deliver(db, batch)
+        return len(batch)
+
+    def _deliver(self, db: Database, batch: list[Claimed]) -> int:
         self.record(db, self.send(batch))
         return len(batch)
 
@@ -176,18 +214,32 @@ class SendTask:
             if template_ids
             else {}
         )
-        contacts = {
-            r.contact_id: contact_rows.get(session, r.store_id, r.contact_id)
-            for r in rows
-            if r.contact_id is not None
-        }
+        contacts = _contacts(session, rows)
         views = variables.contact_views(session, [c for c in contacts.values() if c])
-        claimed: list[Claimed] = []
+        ready_rows: list[tuple[Message, Contact | None]] = []
         for row in rows:
             contact = contacts.get(row.contact_id) if row.contact_id is not None else None
             if contact is not None and contact.id != row.contact_id:
                 row.contact_id = contact.id  # merged since it was queued
-            reason = self._check(session, row, contact)
+            reason = _address(row, contact)
+            if reason is not None:
+                _skip(row, reason)
+            else:
+                ready_rows.append((row, contact))
+        recorded = consent.recorded_consents(
+            session, [c.id for _, c in ready_rows if c is not None]
+        )
+        suppressed = self._suppressed(session, [row for row, _ in ready_rows])
+        cache: variables.Cache = {}
+        attempts: list[tuple[MessageAttempt, Callable[[str, int], Claimed]]] = []
+        for row, contact in ready_rows:
+            reason = None
+            if contact is not None:
+                key = (contact.id, row.channel, row.topic)
+                reason = consent.decide(contact, row.channel, row.topic, recorded.get(key))
+            why = suppressed.get((row.store_id, row.channel, row.to_address or ""))
+            if reason is None and why is not None:
+                reason = f"The address is suppressed ({why})."
             if reason is not None:
                 _skip(row, reason)
                 continue
@@ -200,6 +252,7 @@ class SendTask:
                     views.get(contact.id) if contact else None,
                     templates,
                     senders.get(row.store_id),
+                    cache,
                 )
             except language.RenderFailed as exc:
                 row.status = states.FAILED
@@ -209,36 +262,27 @@ class SendTask:
             attempt = MessageAttempt(
                 store_id=row.store_id, message_id=row.id, lease=lease, started_at=now
             )
-            session.add(attempt)
+            attempts.append((attempt, ready))
             row.status = states.SENDING
             row.lease = lease
             row.claimed_until = now + timedelta(seconds=self.lease_seconds)
             row.attempts += 1
-            session.flush()
-            claimed.append(ready(lease, attempt.id))
+        session.add_all([attempt for attempt, _ in attempts])
         session.flush()
-        return claimed
+        return [ready(lease, attempt.id) for attempt, ready in attempts]
 
-    def _check(self, session: Session, row: Message, contact: Contact | None) -> str | None:
-        if row.contact_id is not None and contact is None:
-            return "The contact no longer exists."
-        if row.to_address is None:
-            if contact is None:
-                return "The message has no recipient."
-            raw = contact.email if row.channel == "email" else contact.phone
-            address = consent.normalize_address(row.channel, raw) if raw else None
-            if address is None:
-                what = "email address" if row.channel == "email" else "phone number"
-                return f"The contact has no {what}."
-            row.to_address = address
-        if contact is not None:
-            reason = consent.may_send(session, contact, row.channel, row.topic)
-            if reason is not None:
-                return reason
-        suppressed = consent.is_suppressed(session, row.store_id, row.channel, row.to_address)
-        if suppressed is not None:
-            return f"The address is suppressed ({suppressed})."
-        return None
+    @staticmethod
+    def _suppressed(session: Session, rows: list[Message]) -> dict[tuple[int, str, str], str]:
+        wanted: dict[tuple[int, str], set[str]] = {}
+        for row in rows:
+            wanted.setdefault((row.store_id, row.channel), set()).add(row.to_address or "")
+        found: dict[tuple[int, str, str], str] = {}
+        for (store_id, channel), addresses in wanted.items():
+            for address, reason in consent.suppressed(
+                session, store_id, channel, addresses
+            ).items():
+                found[(store_id, channel, address)] = reason
+        return found
 
     def _content(
         self,
@@ -249,6 +293,7 @@ class SendTask:
         contact_view: Any,
         templates: dict[int, MessageTemplate],
         sender: MessageSender | None,
+        cache: variables.Cache,
     ) -> Callable[[str, int], Claimed]:
         """Render the message the first time (kept for every later try) and return how to
         make its claim."""
@@ -262,9 +307,11 @@ class SendTask:
         if row.text is None:
             source = self._source(row, template)
             values = variables.build(
-                session, variables.Records(store, contact, row.context), contact_view
+                session, variables.Records(store, contact, row.context), contact_view, cache
             )
             values["unsubscribe_url"] = unsubscribe_url or ""
+            if "reset_token" in row.context:
+                values["reset_url"] = self.urls.password_reset(row.context["reset_token"])
             result = rendering.render(source, values)
             html = result.html
             if html is not None and row.campaign_id is not None:
@@ -323,9 +370,28 @@ class SendTask:
     # -- send ----------------------------------------------------------------------------
 
     def send(self, batch: list[Claimed]) -> list[Result]:
+        """Send a batch over up to ``CARTWHEEL_SMTP_CONNECTIONS`` sessions at once, each
+        taking every n-th message; the results come back in the batch's order."""
+        lanes = min(self.settings.smtp_connections, len(batch))
+        if lanes <= 1:
+            return self._send_lane(batch)
+        shares = [batch[lane::lanes] for lane in range(lanes)]
+        done = list(self._pool.map(self._send_lane, shares))
         results: list[Result] = []
+        for n in range(len(batch)):
+            results.append(done[n % lanes][n // lanes])
+        return results
+
+    def _send_lane(self, batch: list[Claimed]) -> list[Result]:
+        results: list[Result] = []
+        # No send starts that could still be under way when the lease runs out (another
+        # sender would then send the message again): the rest goes back to the queue.
+        stop_at = time.monotonic() + self.lease_seconds - 2 * self.settings.smtp_timeout
         with SmtpConnection(self.settings) as smtp:
             for claimed in batch:
+                if time.monotonic() >= stop_at:
+                    results.append(Result(claimed, Outcome(NOT_TRIED), self.clock()))
+                    continue
                 if claimed.channel == "email":
                     outcome = smtp.send(
                         Email(
@@ -391,6 +457,15 @@ class SendTask:
         self, session: Session, row: Message, attempt: MessageAttempt, result: Result
     ) -> None:
         outcome, now = result.outcome, result.at
+        if outcome.outcome == NOT_TRIED:
+            if row.lease == result.claimed.lease:
+                session.delete(attempt)
+                row.attempts -= 1
+                row.status = states.QUEUED
+                row.lease = None
+                row.claimed_until = None
+                row.next_attempt_at = now
+            return
         attempt.finished_at = now
         attempt.outcome = outcome.outcome
         attempt.code = outcome.code
@@ -427,8 +502,46 @@ class SendTask:
         row.next_attempt_at = now + timedelta(seconds=delay)
 
     def close(self) -> None:
+        """Finish the batch in flight, then drop the threads and connections."""
+        self._runner.shutdown(wait=True)
+        self._pool.shutdown(wait=True)
         if self._sms is not None:
             self._sms.close()
+
+
+def _contacts(session: Session, rows: list[Message]) -> dict[int, Contact | None]:
+    """The messages' contacts in one query; a contact merged away resolves to the one it
+    was merged into, a deleted or another store's one to None."""
+    ids = {r.contact_id for r in rows if r.contact_id is not None}
+    if not ids:
+        return {}
+    loaded = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+    found: dict[int, Contact | None] = {}
+    for row in rows:
+        if row.contact_id is None or row.contact_id in found:
+            continue
+        contact = loaded.get(row.contact_id)
+        if contact is not None and contact.merged_into_id is not None:
+            contact = contact_rows.get(session, row.store_id, contact.id)
+        ok = contact is not None and contact.store_id == row.store_id
+        found[row.contact_id] = contact if ok and contact and contact.deleted_at is None else None
+    return found
+
+
+def _address(row: Message, contact: Contact | None) -> str | None:
+    """Fix the message's address from its contact (once); why it has none, if so."""
+    if row.contact_id is not None and contact is None:
+        return "The contact no longer exists."
+    if row.to_address is None:
+        if contact is None:
+            return "The message has no recipient."
+        raw = contact.email if row.channel == "email" else contact.phone
+        address = consent.normalize_address(row.channel, raw) if raw else None
+        if address is None:
+            what = "email address" if row.channel == "email" else "phone number"
+            return f"The contact has no {what}."
+        row.to_address = address
+    return None
 
 
 def _due(now: datetime) -> Any:

@@ -108,7 +108,7 @@ def enqueue_transactional(
     """Queue one of Cartwheel's transactional messages (``key`` in
     :data:`cartwheel.messages.defaults.DEFAULTS`): the store's override of it when it has
     one, else the default. ``to_address`` overrides the contact's address; ``extra`` is
-    the message's own context (``member_id``, ``reset_url``…)."""
+    the message's own context (``member_id``, ``reset_token``, ``order_status``…)."""
     default = defaults.DEFAULTS[key]
     override = session.scalar(
         select(MessageTemplate.id).where(

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.config import get_settings
-from cartwheel.messages import defaults, links
+from cartwheel.messages import defaults
 from cartwheel.messages.service import enqueue_transactional
 from cartwheel.models import Member, MemberPasswordReset, Order, OrderItem, OutboxMessage
 from cartwheel.models.base import utcnow
@@ -44,7 +44,7 @@ def consume(session: Session, message: OutboxMessage) -> None:
     if message.topic == MEMBER_PASSWORD_RESET:
         _password_reset(session, message, int(payload["member_id"]))
     elif message.topic == ORDER_NOTIFY_CUSTOMER:
-        _order_status(session, message, int(payload["order_id"]))
+        _order_status(session, message, int(payload["order_id"]), payload.get("status"))
     elif payload.get("status") == "completed":
         _digital_content(session, message.store_id, int(payload["id"]))
 
@@ -80,13 +80,16 @@ def _password_reset(session: Session, message: OutboxMessage, member_id: int) ->
         data=None,
         extra={
             "member_id": member.id,
-            "reset_url": links.Urls(settings.public_url).password_reset(token),
+            # The URL is made when the email is rendered, from the sender's public URL.
+            "reset_token": token,
             "reset_expires_at": expires.strftime("%Y-%m-%d %H:%M UTC"),
         },
     )
 
 
-def _order_status(session: Session, message: OutboxMessage, order_id: int) -> None:
+def _order_status(
+    session: Session, message: OutboxMessage, order_id: int, status: str | None
+) -> None:
     order = session.get(Order, order_id)
     if order is None or order.store_id != message.store_id or order.deleted_at is not None:
         return
@@ -98,6 +101,9 @@ def _order_status(session: Session, message: OutboxMessage, order_id: int) -> No
         idempotency_key=f"{defaults.ORDER_STATUS}:{message.id}",
         to_address=order.customer_email,
         order_id=order.id,
+        # The status the customer is told of is the one set with notifyCustomer, even if
+        # another update came before the email is rendered.
+        extra={"order_status": status} if status else None,
     )
 
 

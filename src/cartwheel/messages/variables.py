@@ -81,6 +81,10 @@ def _check(name: str, segments: list[Any]) -> str | None:
     return None
 
 
+#: Views loaded for one batch of messages: (kind, store, id) → view (None: not found).
+Cache = dict[tuple[str, int, Any], Any]
+
+
 @dataclass(frozen=True, slots=True)
 class Records:
     """What a message names, loaded for its render."""
@@ -90,36 +94,40 @@ class Records:
     context: dict[str, Any]
 
 
-def build(session: Session, records: Records, contact_view: Contact | None) -> dict[str, Any]:
-    """The variables of one message (``unsubscribe_url`` is added by the sender)."""
+def build(
+    session: Session,
+    records: Records,
+    contact_view: Contact | None,
+    cache: Cache | None = None,
+) -> dict[str, Any]:
+    """The variables of one message (``unsubscribe_url`` is added by the sender). ``cache``
+    keeps the event, order and cart views across the messages of one batch (a campaign's
+    messages, or a flow's, often share them); they are never changed in place."""
     store_id = records.store.id
     context = records.context
+    cache = {} if cache is None else cache
     variables: dict[str, Any] = {
         "store": {"id": store_id, "name": records.store.name},
         "contact": contact_view.model_dump(mode="json") if contact_view else {},
         "data": context.get("data") or {},
     }
-    if "event_id" in context:
-        event = _event(session, store_id, context["event_id"])
-        if event is not None:
-            view = event_view(event).model_dump(mode="json")
-            view["$extra"] = view["extra"]
-            variables["event"] = view
-    if "order_id" in context:
-        order = orders.get_order(session, store_id, int(context["order_id"]))
-        if order is not None:
-            variables["order"] = _with_lines(order_views.order_view(session, order))
-    if "cart_id" in context:
-        cart = orders.get_cart(session, store_id, int(context["cart_id"]))
-        if cart is not None:
-            variables["cart"] = _with_lines(order_views.cart_view(cart))
-    if "member_id" in context:
-        member = session.get(Member, int(context["member_id"]))
-        if member is not None and member.store_id == store_id:
-            variables["member"] = {"id": member.id, "name": member.name, "email": member.email}
-    for key in ("reset_url", "reset_expires_at"):
-        if key in context:
-            variables[key] = context[key]
+    for name, key, load in (
+        ("event", "event_id", _event),
+        ("order", "order_id", _order),
+        ("cart", "cart_id", _cart),
+        ("member", "member_id", _member),
+    ):
+        if key not in context:
+            continue
+        cache_key = (name, store_id, context[key])
+        if cache_key not in cache:
+            cache[cache_key] = load(session, store_id, context[key])
+        if cache[cache_key] is not None:
+            variables[name] = cache[cache_key]
+    if "order" in variables and "order_status" in context:
+        variables["order"] = {**variables["order"], "status": context["order_status"]}
+    if "reset_expires_at" in context:
+        variables["reset_expires_at"] = context["reset_expires_at"]
     return variables
 
 
@@ -127,12 +135,34 @@ def contact_views(session: Session, rows: list[ContactRow]) -> dict[int, Contact
     return {view.id: view for view in contacts.views(session, rows)}
 
 
-def _event(session: Session, store_id: int, raw: str) -> Any:
+def _event(session: Session, store_id: int, raw: Any) -> dict[str, Any] | None:
     try:
-        event_id = uuid.UUID(raw)
+        event_id = uuid.UUID(str(raw))
     except ValueError:
         return None
-    return events.get_event(session, store_id, event_id)
+    event = events.get_event(session, store_id, event_id)
+    if event is None:
+        return None
+    view = event_view(event).model_dump(mode="json")
+    view["$extra"] = view["extra"]
+    return view
+
+
+def _order(session: Session, store_id: int, raw: Any) -> dict[str, Any] | None:
+    order = orders.get_order(session, store_id, int(raw))
+    return None if order is None else _with_lines(order_views.order_view(session, order))
+
+
+def _cart(session: Session, store_id: int, raw: Any) -> dict[str, Any] | None:
+    cart = orders.get_cart(session, store_id, int(raw))
+    return None if cart is None else _with_lines(order_views.cart_view(cart))
+
+
+def _member(session: Session, store_id: int, raw: Any) -> dict[str, Any] | None:
+    member = session.get(Member, int(raw))
+    if member is None or member.store_id != store_id:
+        return None
+    return {"id": member.id, "name": member.name, "email": member.email}
 
 
 def _with_lines(view: Order | Cart) -> dict[str, Any]:
@@ -191,7 +221,7 @@ SAMPLE: dict[str, Any] = {
         "lines": [{"name": "T-shirt", "quantity": 1, "price": 25.0, "total": 25.0}],
     },
     "member": {"id": 9, "name": "Ann Example", "email": "ann@example.com"},
-    "reset_url": "https://cartwheel.example.com/v1/members/password-reset?token=sample",
+    "reset_url": "https://cartwheel.example.com/v1/password-reset?token=sample",
     "reset_expires_at": "2026-12-02T12:00:00Z",
     "data": {},
 }

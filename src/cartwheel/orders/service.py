@@ -28,7 +28,7 @@ from cartwheel.orders.schemas import OrderItem as OrderItemView
 
 ORDER_CREATED = "order_created"
 ORDER_UPDATED = "order_updated"
-#: Asks for the order status email (``notifyCustomer``), with ``{"order_id": …}``.
+#: Asks for the order status email (``notifyCustomer``): ``{"order_id": …, "status": …}``.
 ORDER_NOTIFY_CUSTOMER = "order_notify_customer"
 
 # -- views --------------------------------------------------------------------------------
@@ -175,7 +175,12 @@ def update_order(session: Session, store_id: int, order_id: int, body: OrderUpda
         values["fulfillment"] = _merge(order.fulfillment, body.fulfillment.model_dump())
     save_order(session, store_id, order, values, None, emit=True)
     if body.notifyCustomer:
-        outbox.emit(session, store_id, ORDER_NOTIFY_CUSTOMER, {"order_id": order.id})
+        outbox.emit(
+            session,
+            store_id,
+            ORDER_NOTIFY_CUSTOMER,
+            {"order_id": order.id, "status": order.status},
+        )
     return order_view(session, order)
 
 
