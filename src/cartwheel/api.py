@@ -10,6 +10,7 @@ from cartwheel.bookings import endpoints as bookings
 from cartwheel.catalog import endpoints as catalog
 from cartwheel.contacts import endpoints as contacts
 from cartwheel.events import endpoints as events
+from cartwheel.flows import endpoints as flows
 from cartwheel.forms import endpoints as forms
 from cartwheel.identity import endpoints as identity
 from cartwheel.lists import endpoints as lists
@@ -52,6 +53,8 @@ ROUTERS: list[APIRouter] = [
     queues.router,
     voucherify.router,
     tracking.router,
+    flows.router,
+    flows.runs_router,
     messages.router,
     message_links.router,
 ]

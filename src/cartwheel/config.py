@@ -57,6 +57,13 @@ class Settings(BaseSettings):
         description="Most rows a worker claims from one queue per pass; larger than "
         "`ingest_max_batch` so that under sustained load processing keeps up with ingest.",
     )
+    flows_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Most due flow runs (timers, resumed runs) a worker advances in one "
+        "transaction of the flows sweep.",
+    )
 
     queue_max_attempts: int = Field(
         default=10,

@@ -28,6 +28,10 @@ CONTACT_PATCHED = "contact_patched"
 # with ids as payload ({"segment_id": …, "contact_id": …}).
 SEGMENT_ENTERED = "segment_entered"
 SEGMENT_EXITED = "segment_exited"
+# Flow run state changes, emitted with the change ({"flow_id", "run_id", "version",
+# "contact_id", "key", "state", "reason"}).
+FLOW_RUN_STARTED = "flow_run_started"
+FLOW_RUN_FINISHED = "flow_run_finished"
 
 
 def emit(bind: Session | Connection, store_id: int, topic: str, payload: dict[str, Any]) -> None:

@@ -152,7 +152,15 @@ def test_a_row_that_would_collide_stays_on_the_source(
     table = owned.table
     with db.transaction() as session:
         conn = session.connection()
-        # The target holds a row equal to the source's in the unique columns.
+        # The target holds a row equal to the source's in the unique columns (NULLs never
+        # collide in a unique index, so a NULL one is given a value first).
+        blank = {
+            c: _made_up(table, c, table.c[c].type.python_type)
+            for c in owned.unique_with or ()
+            if conn.execute(select(table.c[c]).where(*is_key(owned, mine))).scalar() is None
+        }
+        if blank:
+            conn.execute(table.update().where(*is_key(owned, mine)).values(blank))
         same = conn.execute(select(table).where(*is_key(owned, mine))).mappings().one()
         row = build_row(conn, table, store.store_id, (owned.contact_column, target))
         if owned.unique_with:

@@ -9,6 +9,7 @@ its API shape, in the same transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -222,6 +223,27 @@ def upsert_person(
     fields = {k: v for k, v in fields.items() if v not in (None, "")}
     changed = _apply(session, contact, fields, policy)
     return contact, created or changed
+
+
+def set_fields(
+    session: Session, contact: ContactRow, fields: dict[str, Any], custom: dict[str, Any]
+) -> bool:
+    """Set API text fields (and ``subscribed``) and custom fields (``None`` removes one) on
+    an existing contact, emitting ``contact_updated`` if anything changed (a flow's
+    ``update_profile`` step). Returns whether anything changed."""
+    changes = dict(fields)
+    if custom:
+        changes["properties"] = [_Property(name, value) for name, value in custom.items()]
+    changed = _apply(session, contact, changes, Policy.RECORD)
+    if changed:
+        emit_updated(session, contact)
+    return changed
+
+
+@dataclass(frozen=True, slots=True)
+class _Property:
+    name: str
+    value: Any
 
 
 def emit_updated(session: Session, contact: ContactRow) -> Contact:

@@ -22,6 +22,7 @@ from cartwheel.models import (
     ContactIdentifier,
     CustomerSubscription,
     Event,
+    FlowRun,
     FormSubmission,
     Member,
     Message,
@@ -87,6 +88,15 @@ OWNED: tuple[Owned, ...] = (
         ("segment_id",),
         unique_with=("segment_id",),
         created_column="entered_at",
+    ),
+    # A merge moves the runs (their history and the active ones); an active run for a key
+    # the survivor already runs stays behind and ends on its next step (contact merged).
+    Owned(
+        "flow_run_ids",
+        FlowRun,
+        OnDelete.KEEP,
+        unique_with=("flow_id", "slot"),
+        created_column="started_at",
     ),
     # The message log is history, like the event log; consent is the person's and goes.
     Owned("message_ids", Message, OnDelete.KEEP),

@@ -13,6 +13,10 @@ from cartwheel.models.contact_identifier import ContactIdentifier
 from cartwheel.models.contact_merge import ContactMerge
 from cartwheel.models.customer_subscription import CustomerSubscription
 from cartwheel.models.event import Event
+from cartwheel.models.flow import Flow
+from cartwheel.models.flow_run import FlowRun
+from cartwheel.models.flow_run_step import FlowRunStep
+from cartwheel.models.flow_version import FlowVersion
 from cartwheel.models.form_submission import FormSubmission
 from cartwheel.models.identity_conflict import IdentityConflict
 from cartwheel.models.member import Member
@@ -57,6 +61,10 @@ __all__ = [
     "ContactMerge",
     "CustomerSubscription",
     "Event",
+    "Flow",
+    "FlowRun",
+    "FlowRunStep",
+    "FlowVersion",
     "FormSubmission",
     "IdentityConflict",
     "Member",

@@ -25,6 +25,8 @@ from cartwheel.outbox import (
     CONTACT_DELETED,
     CONTACT_MERGED,
     CONTACT_UPDATED,
+    FLOW_RUN_FINISHED,
+    FLOW_RUN_STARTED,
     SEGMENT_ENTERED,
     SEGMENT_EXITED,
 )
@@ -117,8 +119,9 @@ def fan_out_event(session: Session, event: Event) -> None:
 def render(session: Session, store_id: int, topic: str, payload: dict[str, Any]) -> Any:
     """The body for a message. The store-data domains put the record, in its API shape, in
     the payload; the core's contact messages carry only ids, so the contact is read here.
-    Segment messages carry ids too and are sent as ids, named as the API names them."""
-    if topic in (SEGMENT_ENTERED, SEGMENT_EXITED):
+    Segment and flow run messages carry ids too and are sent as they are, named as the API
+    names them."""
+    if topic in (SEGMENT_ENTERED, SEGMENT_EXITED, FLOW_RUN_STARTED, FLOW_RUN_FINISHED):
         return {_camel(key): value for key, value in payload.items()}
     if topic not in (CONTACT_CREATED, CONTACT_UPDATED, CONTACT_MERGED, CONTACT_DELETED):
         return payload
@@ -156,11 +159,13 @@ def enqueue(
     event_type: str,
     payload: Any,
     now: datetime | None = None,
+    message_id: str | None = None,
 ) -> None:
     now = now or utcnow()
     body = dumps(payload)
-    # One message id for the change, shared by every subscription that receives it.
-    message_id = "msg_" + uuid7().hex
+    # One message id for the change, shared by every subscription that receives it (a
+    # caller that may replay passes its own, stable one: a flow step's run and visit).
+    message_id = message_id or "msg_" + uuid7().hex
     session.execute(
         insert(WebhookDelivery),
         [

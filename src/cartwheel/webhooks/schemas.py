@@ -30,6 +30,8 @@ WebhookEvent = Literal[
     "contact_deleted",
     "segment_entered",
     "segment_exited",
+    "flow_run_started",
+    "flow_run_finished",
 ]
 Status = Literal["active", "paused", "disabled"]
 DeliveryStatus = Literal["pending", "succeeded", "failed"]
@@ -49,7 +51,8 @@ _EVENTS_DESCRIPTION = (
     "`product_created`, `product_updated`, `form_submitted`, `contact_updated`, "
     "`booking_created`) and Cartwheel's `event_tracked` (every stored, non-silent event), "
     "`contact_created`, `contact_merged`, `contact_deleted`, `segment_entered` and "
-    "`segment_exited` (a contact entered or left a segment)."
+    "`segment_exited` (a contact entered or left a segment), `flow_run_started` and "
+    "`flow_run_finished` (a flow's run began or ended)."
 )
 
 

@@ -4,18 +4,24 @@ or owns a queue of its own, adds one line here."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from cartwheel.config import Settings, get_settings
 from cartwheel.db import Database
+from cartwheel.flows import timers as flow_timers
+from cartwheel.flows import triggers as flows
 from cartwheel.messages import tasks as messages
+from cartwheel.models.base import utcnow
 from cartwheel.records import processor as records
 from cartwheel.segments import tasks as segments
 from cartwheel.webhooks import tasks as webhooks
 from cartwheel.worker.queue import Handler
 
 
-def event_processors() -> list[Handler]:
-    """Called for the stored events each one wants, after they are durable, in log order."""
+def event_processors(clock: Callable[[], datetime] = utcnow) -> list[Handler]:
+    """Called for the stored events each one wants, after they are durable, in log order.
+    ``clock`` is the worker's (flows read time from it)."""
+    flow_handler = flows.Flows(clock)
     return [
         Handler(records.process_event, records.wants),
         Handler(webhooks.fan_out_event, webhooks.wants_event),
@@ -24,11 +30,13 @@ def event_processors() -> list[Handler]:
             segments.SEGMENTS.wants_event,
             flush=segments.SEGMENTS.flush,
         ),
+        Handler(flow_handler.process_event, flow_handler.wants_event, flush=flow_handler.flush),
     ]
 
 
-def outbox_consumers() -> list[Handler]:
+def outbox_consumers(clock: Callable[[], datetime] = utcnow) -> list[Handler]:
     """Called for the outbox messages (domain changes) each one wants, in order."""
+    flow_handler = flows.Flows(clock)
     return [
         Handler(webhooks.fan_out_message, webhooks.wants_message),
         Handler(
@@ -36,17 +44,21 @@ def outbox_consumers() -> list[Handler]:
             segments.SEGMENTS.wants_message,
             flush=segments.SEGMENTS.flush,
         ),
+        Handler(flow_handler.consume_message, flow_handler.wants_message),
         Handler(messages.consume_message, messages.wants_message),
     ]
 
 
-def periodic_tasks(settings: Settings | None = None) -> list[Callable[[Database], int]]:
+def periodic_tasks(
+    settings: Settings | None = None, clock: Callable[[], datetime] = utcnow
+) -> list[Callable[[Database], int]]:
     """Other queues (e.g. webhook deliveries): each call does a bounded amount of work and
     returns how many items it handled (0 = idle). ``settings`` are the worker's."""
     settings = settings or get_settings()
     return [
         webhooks.DeliveryTask(settings),
         segments.SweepTask(settings),
+        flow_timers.SweepTask(settings, clock),
         messages.SendTask(settings),
         messages.CampaignTask(settings),
     ]

@@ -29,9 +29,9 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._event_processors = registry.event_processors()
-        self._outbox_consumers = registry.outbox_consumers()
-        self._tasks = registry.periodic_tasks(settings)
+        self._event_processors = registry.event_processors(clock)
+        self._outbox_consumers = registry.outbox_consumers(clock)
+        self._tasks = registry.periodic_tasks(settings, clock)
         self._policy = RetryPolicy.from_settings(settings)
         self._next_retry_check = 0.0
 

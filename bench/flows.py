@@ -1,0 +1,340 @@
+"""Flows benchmark (issue 11, "Speed"): how fast timers wake runs, and what live flows cost
+ingest.
+
+For each engine:
+
+1. **Wake-ups.** ``--runs`` (100,000) runs wait in a flow (``wait`` → ``exit``, with an
+   ``exitOn`` every wake-up reads the event log for), their timers spread evenly over
+   ``--spread`` seconds (60) starting a few seconds from now; contacts and runs are
+   inserted directly, as a long-running store would have them. Then ``--workers`` threads
+   (1) run the flows sweep (``CARTWHEEL_FLOWS_BATCH_SIZE`` per transaction) on the real
+   clock until every run is done. Reported: wake-ups processed per second (runs over the
+   time from the first timer to the last run done) and timer lateness, the time from a
+   run's timer to the commit of the transaction that advanced it (p50, p99, max).
+2. **Sustained bulk ingest with 5 live flows**, as a ratio to ingest without flows in the
+   same run, reusing bench/segments.py's load (``POST /v1/events/batch`` by wrk against one
+   server process with its in-process worker; "sustained" counts events acknowledged AND
+   processed, the worker's backlog drained, bounded by ``--drain-limit``). The flows
+   react to the load's ``Viewed Product`` events (a browse-abandonment flow keyed by SKU,
+   a one-time flow with a ``where`` on the price, a flow whose ``exitOn`` is that event)
+   and two to events the load does not send.
+
+    python -m bench.flows                              # both engines
+    python -m bench.flows --engine sqlite --runs 20000 --duration 5
+
+PostgreSQL: the server named by CARTWHEEL_BENCH_POSTGRES_URL (an admin URL), else a
+throwaway cluster (needs initdb), as bench/ingest.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from cryptography.fernet import Fernet
+from sqlalchemy import func, insert, select
+
+from bench.ingest import database, server
+from bench.segments import load, new_store, say
+from cartwheel.db import Database
+from cartwheel.flows import service as flows
+from cartwheel.flows import timers
+from cartwheel.flows.definition import parse_definition
+from cartwheel.migrate import migrate
+from cartwheel.models import Contact, FlowRun, FlowRunStep
+from cartwheel.models.base import utcnow
+
+WAKE_FLOW: dict[str, Any] = {
+    "name": "Bench wake-ups",
+    "trigger": {"event": "Bench Start"},
+    "exitOn": [{"event": "Order Placed", "since": "trigger"}],
+    "start": "wait",
+    "steps": {
+        "wait": {"type": "wait", "for": {"minutes": 1}, "next": "end"},
+        "end": {"type": "exit"},
+    },
+}
+
+LIVE_FLOWS: list[dict[str, Any]] = [
+    {
+        "name": "Browse abandonment",
+        "trigger": {"event": "Viewed Product", "key": "properties.sku"},
+        "exitOn": [{"event": "Order Placed", "since": "trigger"}],
+        "start": "wait",
+        "steps": {
+            "wait": {"type": "wait", "for": {"hours": 1}, "next": "end"},
+            "end": {"type": "exit"},
+        },
+    },
+    {
+        "name": "First look at something pricey",
+        "trigger": {
+            "event": "Viewed Product",
+            "where": {"property": "price", "op": "gte", "value": 20},
+        },
+        "entry": {"reentry": "never"},
+        "start": "wait",
+        "steps": {
+            "wait": {"type": "wait", "for": {"days": 1}, "next": "end"},
+            "end": {"type": "exit"},
+        },
+    },
+    {
+        "name": "Cart left, ends on any view",
+        "trigger": {"event": {"category": "cart", "action": "updated"}, "key": "entity.id"},
+        "exitOn": [{"event": "Viewed Product"}],
+        "start": "wait",
+        "steps": {
+            "wait": {"type": "wait", "for": {"hours": 4}, "next": "end"},
+            "end": {"type": "exit"},
+        },
+    },
+    {
+        "name": "Order follow-up",
+        "trigger": {"event": {"category": "order", "action": "completed"}},
+        "start": "wait",
+        "steps": {
+            "wait": {"type": "wait", "for": {"days": 7}, "next": "end"},
+            "end": {"type": "exit"},
+        },
+    },
+    {
+        "name": "Welcome",
+        "trigger": {"event": "Signed Up"},
+        "start": "wait",
+        "steps": {
+            "wait": {"type": "wait", "for": {"days": 1}, "next": "end"},
+            "end": {"type": "exit"},
+        },
+    },
+]
+
+
+def publish(db: Database, store_id: int, definition: dict[str, Any]) -> int:
+    with db.transaction() as session:
+        created = flows.create_flow(session, store_id, definition, parse_definition(definition))
+        flows.publish(session, store_id, created.id)
+    return created.id
+
+
+def waiting_runs(
+    db: Database, store_id: int, flow_id: int, runs: int, first: datetime, spread: float
+) -> None:
+    """``runs`` contacts, each with a run waiting at ``wait`` until its moment."""
+    now = utcnow()
+    batch = 5000
+    for start in range(0, runs, batch):
+        count = min(batch, runs - start)
+        with db.transaction() as session:
+            ids = list(
+                session.execute(
+                    insert(Contact).returning(Contact.id),
+                    [
+                        {
+                            "store_id": store_id,
+                            "uuid": uuid.uuid4(),
+                            "email": f"wake{start + i}@bench.example",
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for i in range(count)
+                    ],
+                ).scalars()
+            )
+            rows = []
+            for i, contact_id in enumerate(ids):
+                n = start + i
+                at = first + timedelta(seconds=spread * n / runs)
+                rows.append(
+                    {
+                        "store_id": store_id,
+                        "flow_id": flow_id,
+                        "version": 1,
+                        "contact_id": contact_id,
+                        # The timer, kept where the run will not clear it: lateness is read
+                        # from it once the run is done.
+                        "key": at.isoformat(),
+                        "slot": at.isoformat(),
+                        "state": "active",
+                        "step": "wait",
+                        "step_at": now,
+                        "seq": 1,
+                        "waiting": {"kind": "timer"},
+                        "deadline": at,
+                        "wake_at": at,
+                        "trigger_at": now,
+                        "trigger": {"source": "bench"},
+                        "test": False,
+                        "started_at": now,
+                        "updated_at": now,
+                    }
+                )
+            run_ids = session.execute(insert(FlowRun).returning(FlowRun.id), rows).scalars()
+            session.execute(
+                insert(FlowRunStep),
+                [
+                    {
+                        "run_id": run_id,
+                        "seq": 1,
+                        "flow_id": flow_id,
+                        "step": "wait",
+                        "type": "wait",
+                        "status": "waiting",
+                        "detail": {},
+                        "entered_at": now,
+                    }
+                    for run_id in run_ids
+                ],
+            )
+
+
+def wake_ups(db: Database, args: argparse.Namespace) -> list[str]:
+    store_id, _ = new_store(db, "bench wake-ups")
+    flow_id = publish(db, store_id, WAKE_FLOW)
+    first = utcnow() + timedelta(seconds=5 + args.runs / 20_000)
+    say(f"inserting {args.runs:,} waiting runs")
+    waiting_runs(db, store_id, flow_id, args.runs, first, args.spread)
+    lateness: list[float] = []
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def work() -> None:
+        while not done.is_set():
+            now = utcnow()
+            handled = timers.sweep(db, now, args.batch_size)
+            committed = utcnow()
+            if handled:
+                with db.read() as session:
+                    keys = session.scalars(
+                        select(FlowRun.key).where(
+                            FlowRun.flow_id == flow_id, FlowRun.finished_at == now
+                        )
+                    ).all()
+                with lock:
+                    lateness.extend(
+                        (committed - datetime.fromisoformat(key)).total_seconds() * 1000
+                        for key in keys
+                    )
+            else:
+                time.sleep(0.01)
+
+    say(f"{args.workers} sweeping worker(s) until every run is done")
+    threads = [threading.Thread(target=work) for _ in range(args.workers)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + args.spread + 600
+    while time.monotonic() < deadline:
+        with db.read() as session:
+            left = session.scalar(
+                select(func.count()).where(FlowRun.flow_id == flow_id, FlowRun.state == "active")
+            )
+        if not left:
+            break
+        time.sleep(0.2)
+    finished = utcnow()
+    done.set()
+    for thread in threads:
+        thread.join()
+    elapsed = (finished - first).total_seconds()
+    ordered = sorted(lateness)
+
+    def p(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    return [
+        f"| wake-ups ({args.runs:,} runs over {args.spread:.0f} s, {args.workers} worker(s), "
+        f"{args.batch_size} per transaction) | {len(lateness) / max(elapsed, 1e-9):,.0f}/s "
+        f"(all done {max(elapsed - args.spread, 0):.1f} s after the last timer) | "
+        f"p50 {p(0.5):,.0f} ms, p99 {p(0.99):,.0f} ms, max {p(1.0):,.0f} ms |",
+    ]
+
+
+def ingest_ratio(engine: str, url: str, db: Database, args: argparse.Namespace) -> list[str]:
+    store_id, key = new_store(db, "bench ingest")
+    env = {
+        "CARTWHEEL_DATABASE_URL": url,
+        "CARTWHEEL_RATE_LIMIT_PER_SECOND": "1000000000",
+        "CW_KEY": key,
+        "CARTWHEEL_SECRET_KEYS": Fernet.generate_key().decode(),
+    }
+    with server("cartwheel.app:create_app", env, factory=True) as port:
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
+            say(f"{engine}: warm-up load")
+            load(db, port, store_id, env, args)
+            say("load without flows")
+            without = load(db, port, store_id, env, args)
+            for definition in LIVE_FLOWS:
+                created = client.post("/v1/flows", json=definition)
+                created.raise_for_status()
+                client.post(f"/v1/flows/{created.json()['id']}/publish").raise_for_status()
+            say("load with 5 live flows")
+            with_flows = load(db, port, store_id, env, args)
+    with db.read() as session:
+        active = session.scalar(
+            select(func.count()).where(FlowRun.store_id == store_id, FlowRun.state == "active")
+        )
+    ratio = with_flows.sustained / without.sustained
+    lines = [
+        "",
+        "| bulk ingest | acknowledged events/s | p99 ms | drain s | left | sustained events/s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, run in (("without flows", without), ("with 5 live flows", with_flows)):
+        lines.append(
+            f"| {label} | {run.run.events_per_second:,.0f} | {run.run.p99_ms:.1f} | "
+            f"{run.drain_seconds:.1f} | {run.left:,} | {run.sustained:,.0f} |"
+        )
+    lines += [
+        "",
+        f"- sustained with / without flows: **{ratio:.2f}×** (target ≥ 0.8×); "
+        f"{active:,} runs active after the load",
+    ]
+    return lines
+
+
+def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
+    with database(engine) as url:
+        db = Database(url)
+        migrate(db.engine)
+        lines = [f"### {engine}", "", "| measure | rate | timer lateness |", "|---|---:|---|"]
+        lines += wake_ups(db, args)
+        if not args.no_ingest:
+            lines += ingest_ratio(engine, url, db, args)
+        db.dispose()
+    return [*lines, ""]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument("--spread", type=float, default=60.0, help="seconds the timers span")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=timers.SWEEP_BATCH)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per ingest load")
+    parser.add_argument("--bulk-connections", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--drain-limit", type=int, default=300)
+    parser.add_argument("--no-ingest", action="store_true", help="only the wake-ups")
+    args = parser.parse_args()
+    if not args.no_ingest and (not shutil.which("wrk") or not shutil.which("taskset")):
+        sys.exit("the ingest part needs wrk and taskset (Debian: apt-get install wrk util-linux)")
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    report = [f"Flows benchmark: {args.runs:,} waiting runs; {args.duration}s ingest loads", ""]
+    for engine in engines:
+        report += bench_engine(engine, args)
+    print("\n".join(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,631 @@
+"""Starting and advancing runs, in the caller's transaction.
+
+A run is a row; advancing it runs its steps until it waits or ends, and everything a step
+does (a queued message or webhook delivery, a profile or list change, the step log, the
+run's new position) commits together with the event, message or timer that caused it. A
+worker killed in the middle therefore leaves the run where it was, and the replay does the
+step once; what a step queues carries a key of the run and the step visit.
+
+Before any step, the run looks in the event log for an ``exitOn`` event (and a waiting
+step for its event), whatever woke it: an event, its timer, or a resume. So an order that
+was processed before the run started, while it waited, or out of order ends it all the
+same, and a wake-up that was missed would only be late, never wrong."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cartwheel import outbox
+from cartwheel.contacts import service as contacts
+from cartwheel.exceptions import NotFound
+from cartwheel.flows import matching, sending
+from cartwheel.flows.definition import Definition, Step, parse_definition, valid_zone
+from cartwheel.lists import service as lists
+from cartwheel.lists.schemas import SubscriberListContacts
+from cartwheel.models import Contact, Flow, FlowRun, FlowRunStep, FlowVersion
+from cartwheel.webhooks import fanout
+from cartwheel.webhooks import repository as webhooks
+from cartwheel.worker.queue import deferred
+
+#: Steps one advance may run before it stops (a definition cannot loop without a wait;
+#: this bounds a long chain of instant steps all the same).
+MAX_STEPS_PER_ADVANCE = 200
+#: The webhook event type of a ``send_webhook`` step's delivery.
+FLOW_WEBHOOK = "flow_webhook"
+_NAMESPACE = uuid.UUID("5d3f0f7e-6a0c-4d4e-9a51-0c8f6b1f2a11")
+#: Parsed versions by (database, flow, version): a process may serve several databases.
+_DEFINITIONS: dict[tuple[str, int, int], Definition] = {}
+_DEFINITIONS_MAX = 1000
+
+ACTIVE, DONE, EXITED, FAILED = "active", "done", "exited", "failed"
+#: Where the step log rows added in this transaction are kept (in the queue's deferred work,
+#: which a rolled-back savepoint drops).
+_ADDED = "cartwheel.flows.added"
+_BATCH = "cartwheel.flows.messages"
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """What starts a run: whose it is, its key, the trigger's moment and what templates and
+    ``match`` may read of it ({"source", "event", "entity", "record"})."""
+
+    contact_id: int
+    key: str
+    at: datetime
+    trigger: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Known:
+    """What a batch (a worker pass) read ahead, so each start need not ask: for the
+    (flow, contact) pairs in ``covered``, their active runs by slot and their last start by
+    key; per flow, which of the batch's contacts pass its entry filter."""
+
+    covered: set[tuple[int, int]]
+    runs: dict[tuple[int, int, str], FlowRun]
+    starts: dict[tuple[int, int, str], datetime]
+    filters: dict[int, set[int]]
+    #: Per trigger with a ``where`` (by ``id``), the batch's events that pass it.
+    wheres: dict[int, set[Any]] = field(default_factory=dict)
+    #: Runs started but not yet inserted and advanced (:func:`settle`).
+    pending: list[tuple[FlowRun, Definition]] = field(default_factory=list)
+
+
+def settle(session: Session, known: Known, now: datetime) -> None:
+    """Insert the batch's new runs in one flush, then announce and advance each, in the
+    order they started."""
+    if not known.pending:
+        return
+    pending, known.pending = known.pending, []
+    session.flush()
+    for run, definition in pending:
+        _emit(session, run.store_id, outbox.FLOW_RUN_STARTED, _payload(run))
+        advance(session, run, definition, now)
+
+
+def definition_of(session: Session, flow_id: int, version: int) -> Definition:
+    """A published version, parsed once per process (versions never change)."""
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    cache_key = (str(engine.url), flow_id, version)
+    found = _DEFINITIONS.get(cache_key)
+    if found is None:
+        row = session.get(FlowVersion, (flow_id, version))
+        if row is None:
+            raise LookupError(f"flow {flow_id} has no version {version}")
+        found = parse_definition(row.definition)
+        if len(_DEFINITIONS) >= _DEFINITIONS_MAX:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[cache_key] = found
+    return found
+
+
+def idempotency_key(run: FlowRun) -> str:
+    """The key of what the run's current step visit queues."""
+    return f"flow:{run.flow_id}:run:{run.id}:step:{run.seq}"
+
+
+# -- starting --------------------------------------------------------------------------------
+
+
+def start(
+    session: Session,
+    flow: Flow,
+    definition: Definition,
+    begin: Start,
+    now: datetime,
+    *,
+    test: bool = False,
+    version: int | None = None,
+    known: Known | None = None,
+) -> FlowRun | None:
+    """Start a run if the entry rules let the contact in, and advance it; None if not. A
+    trigger for a key that already has an active run (one active run per key) refreshes that
+    run's trigger moment instead: ``"since": "trigger"`` then counts from the latest one."""
+    version = version if version is not None else flow.version
+    assert version is not None
+    contact = session.get(Contact, begin.contact_id)
+    if not _active(contact, flow.store_id):
+        return None
+    entry = definition.entry
+    pair = (flow.id, begin.contact_id)
+    if known is not None and (test or pair not in known.covered):
+        known = None
+    if entry.filter is not None:
+        if known is not None and flow.id in known.filters:
+            passes = begin.contact_id in known.filters[flow.id]
+        else:
+            passes = matching.holds(session, flow.store_id, begin.contact_id, entry.filter, now)
+        if not passes:
+            return None
+    slot = begin.key if entry.per_key == "one_active" and not test else None
+    if slot is not None:
+        if known is not None:
+            current = known.runs.get((*pair, slot))
+            if current is not None and (current.state != ACTIVE or current.slot != slot):
+                current = None
+        else:
+            current = _active_run(session, flow.id, begin.contact_id, slot)
+        if current is not None:
+            if begin.at > current.trigger_at:
+                current.trigger_at = begin.at
+                current.trigger = begin.trigger
+                current.updated_at = now
+            return None
+    if not test and entry.reentry != "always":
+        if known is not None:
+            last = known.starts.get((*pair, begin.key))
+        else:
+            last = session.execute(
+                select(func.max(FlowRun.started_at)).where(
+                    FlowRun.flow_id == flow.id,
+                    FlowRun.contact_id == begin.contact_id,
+                    FlowRun.key == begin.key,
+                    FlowRun.test.is_(False),
+                )
+            ).scalar_one()
+        if last is not None and (
+            entry.reentry == "never"
+            or (entry.cooldown is not None and _aware(last) > now - entry.cooldown)
+        ):
+            return None
+    run = FlowRun(
+        store_id=flow.store_id,
+        flow_id=flow.id,
+        version=version,
+        contact_id=begin.contact_id,
+        key=begin.key,
+        slot=slot,
+        state=ACTIVE,
+        step=definition.start,
+        step_at=now,
+        seq=1,
+        trigger_at=begin.at,
+        trigger=begin.trigger,
+        test=test,
+        started_at=now,
+        updated_at=now,
+    )
+    if known is not None:
+        # The batch knows every active run of the pair (locked on PostgreSQL): its new runs
+        # are inserted together and advanced by :func:`settle`. A run another worker
+        # started meanwhile for the same key makes that insert fail: the queue then handles
+        # the pass's events one by one, and the one that raced is retried later and finds
+        # the other run.
+        session.add(run)
+        known.pending.append((run, definition))
+        known.starts[(*pair, begin.key)] = now
+        if slot is not None:
+            known.runs[(*pair, slot)] = run
+        return run
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        return None  # another worker started this key's run first
+    if not test:
+        _emit(session, flow.store_id, outbox.FLOW_RUN_STARTED, _payload(run))
+    advance(session, run, definition, now, fast=test)
+    return run
+
+
+def _active_run(session: Session, flow_id: int, contact_id: int, slot: str) -> FlowRun | None:
+    query = select(FlowRun).where(
+        FlowRun.flow_id == flow_id, FlowRun.contact_id == contact_id, FlowRun.slot == slot
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+# -- advancing -------------------------------------------------------------------------------
+
+
+def advance(
+    session: Session, run: FlowRun, definition: Definition, now: datetime, *, fast: bool = False
+) -> None:
+    """Run the run's steps until it waits or ends. ``fast`` (a test run): waits pass at
+    once, a wait for an event that has not happened takes its timeout exit."""
+    if run.state != ACTIVE:
+        return
+    contact = session.get(Contact, run.contact_id)
+    if not _active(contact, run.store_id):
+        _end(session, run, EXITED, "The contact was deleted or merged into another.", now)
+        return
+    assert contact is not None
+    exited = _exit_event(session, run, definition, now)
+    if exited is not None:
+        _end(session, run, EXITED, exited, now)
+        return
+    for _ in range(MAX_STEPS_PER_ADVANCE):
+        if run.state != ACTIVE:
+            return
+        step = definition.steps.get(run.step or "")
+        if step is None:
+            _end(
+                session, run, FAILED, f"The step {run.step!r} is not in version {run.version}.", now
+            )
+            return
+        target = _perform(session, run, definition, step, contact, now, fast)
+        if target is None:
+            return  # waiting, or ended
+        _arrive(run, target, now)
+    run.wake_at = now  # a very long chain: the sweep continues it
+
+
+def _perform(
+    session: Session,
+    run: FlowRun,
+    definition: Definition,
+    step: Step,
+    contact: Contact,
+    now: datetime,
+    fast: bool,
+) -> str | None:
+    """Do ``step``; the step to go to next, or None when the run waits or ended."""
+    kind = step.type
+    if kind == "wait":
+        if run.waiting is None:
+            deadline = now if fast else _wait_until(step, contact, now)
+            if deadline <= now:
+                _log(session, run, step, "done", now, detail=_shortened(fast, step))
+                return step.next
+            _sleep(session, run, step, {"kind": "timer"}, deadline, now)
+            return None
+        assert run.deadline is not None
+        if now >= run.deadline:
+            _close(session, run, "done", now)
+            return step.next
+        run.wake_at = run.deadline
+        return None
+    if kind == "wait_for_event":
+        assert step.wait is not None and step.timeout is not None
+        since = run.trigger_at if step.wait.since == "trigger" else (run.step_at or run.started_at)
+        found = matching.find(
+            session, run.store_id, run.contact_id, step.wait, since, now, run.key, run.trigger
+        )
+        detail = {"event": str(found.id), "name": found.name} if found is not None else {}
+        if found is not None:
+            if run.waiting is None:
+                _log(session, run, step, "done", now, reason="The event happened.", detail=detail)
+            else:
+                _close(session, run, "done", now, reason="The event happened.", detail=detail)
+            return step.on_event
+        if run.waiting is None:
+            if fast or step.timeout <= timedelta(0):
+                _log(
+                    session,
+                    run,
+                    step,
+                    "done",
+                    now,
+                    reason="Timed out.",
+                    detail=_shortened(fast, step),
+                )
+                return step.on_timeout
+            waiting = {"kind": "event", "event": step.wait.event.as_json()}
+            _sleep(session, run, step, waiting, now + step.timeout, now)
+            return None
+        assert run.deadline is not None
+        if now >= run.deadline:
+            _close(session, run, "done", now, reason="Timed out.")
+            return step.on_timeout
+        run.wake_at = run.deadline
+        return None
+    if kind == "branch":
+        assert step.condition is not None
+        taken = matching.holds(session, run.store_id, run.contact_id, step.condition, now)
+        _log(session, run, step, "done", now, detail={"branch": "then" if taken else "else"})
+        return step.then if taken else step.otherwise
+    if kind == "exit":
+        _log(session, run, step, "done", now)
+        _end(session, run, DONE, None, now)
+        return None
+    if kind in ("send_email", "send_sms"):
+        return _send(session, run, definition, step, now)
+    if run.test:
+        _log(session, run, step, "skipped", now, reason="A test run changes nothing but sends.")
+        return step.next
+    if kind == "send_webhook":
+        return _webhook(session, run, step, contact, now)
+    if kind == "update_profile":
+        fields = {k: v for k, v in step.set if not k.startswith("customFields.")}
+        custom = {
+            k[len("customFields.") :]: v for k, v in step.set if k.startswith("customFields.")
+        }
+        changed = contacts.set_fields(session, contact, fields, custom)
+        _log(session, run, step, "done", now, detail={"changed": changed})
+        return step.next
+    assert step.list_id is not None
+    try:
+        if kind == "add_to_list":
+            lists.add_contacts(
+                session, run.store_id, step.list_id, SubscriberListContacts(contactIds=[contact.id])
+            )
+        else:
+            lists.remove_contact(session, run.store_id, step.list_id, contact.id)
+    except NotFound as exc:
+        _log(session, run, step, "skipped", now, reason=exc.message)
+        return step.next
+    _log(session, run, step, "done", now, detail={"list": step.list_id})
+    return step.next
+
+
+def _send(
+    session: Session, run: FlowRun, definition: Definition, step: Step, now: datetime
+) -> str | None:
+    assert step.template is not None
+    entry = definition.entry
+    if entry.filter is not None and not matching.holds(
+        session, run.store_id, run.contact_id, entry.filter, now
+    ):
+        _log(session, run, step, "skipped", now, reason="The entry filter no longer holds.")
+        return step.next
+    channel = "email" if step.type == "send_email" else "sms"
+    sender = sending.sender()
+    found = sender.channel_of(session, run.store_id, step.template)
+    if found != channel:
+        reason = (
+            f"The template {step.template} does not exist."
+            if found is None
+            else f"The template {step.template} is for {found}."
+        )
+        _log(session, run, step, "skipped", now, reason=reason)
+        return step.next
+    context = {
+        **run.trigger,
+        "key": run.key,
+        "flow": {"id": run.flow_id, "runId": run.id, "version": run.version, "step": step.id},
+    }
+    queued = sender.send(
+        session,
+        store_id=run.store_id,
+        template_id=step.template,
+        contact_id=run.contact_id,
+        context=context,
+        idempotency_key=idempotency_key(run),
+    )
+    if queued.skipped is not None:
+        _log(session, run, step, "skipped", now, reason=queued.skipped)
+    else:
+        _log(session, run, step, "done", now, detail={"messageId": queued.message_id})
+    return step.next
+
+
+def _webhook(
+    session: Session, run: FlowRun, step: Step, contact: Contact, now: datetime
+) -> str | None:
+    assert step.webhook is not None
+    subscription = webhooks.get_subscription(session, run.store_id, step.webhook)
+    if subscription is None or subscription.status == webhooks.DISABLED:
+        why = "does not exist" if subscription is None else "is disabled"
+        _log(session, run, step, "skipped", now, reason=f"The webhook {step.webhook} {why}.")
+        return step.next
+    message_id = "msg_" + uuid.uuid5(_NAMESPACE, idempotency_key(run)).hex
+    listener = fanout.Listener(subscription.id, frozenset({FLOW_WEBHOOK}), None)
+    body = {
+        "flowId": run.flow_id,
+        "runId": run.id,
+        "version": run.version,
+        "step": step.id,
+        "contact": contacts.view(session, contact).model_dump(mode="json"),
+        "trigger": run.trigger,
+    }
+    fanout.enqueue(session, run.store_id, [listener], FLOW_WEBHOOK, body, now, message_id)
+    _log(session, run, step, "done", now, detail={"webhook": step.webhook, "messageId": message_id})
+    return step.next
+
+
+# -- exits -----------------------------------------------------------------------------------
+
+
+def _exit_event(
+    session: Session, run: FlowRun, definition: Definition, now: datetime
+) -> str | None:
+    """Why the run must end now (an ``exitOn`` event in the log), or None."""
+    for wait in definition.exit_on:
+        since = run.trigger_at if wait.since == "trigger" else run.started_at
+        found = matching.find(
+            session, run.store_id, run.contact_id, wait, since, now, run.key, run.trigger
+        )
+        if found is not None:
+            return f"exitOn: {found.name} at {found.occurred_at.isoformat()}"[:300]
+    return None
+
+
+def end(session: Session, run: FlowRun, state: str, reason: str | None, now: datetime) -> None:
+    """End an active run wherever it is (the flow deleted, …)."""
+    if run.state == ACTIVE:
+        _end(session, run, state, reason, now)
+
+
+def _end(session: Session, run: FlowRun, state: str, reason: str | None, now: datetime) -> None:
+    if state != DONE:
+        step = _step_row(session, run)
+        if step is not None and step.status == "waiting":
+            step.status, step.reason, step.finished_at = state, reason, now
+        elif step is None and run.step is not None:
+            _insert(session, run, run.step, "exit", state, now, reason, {})
+    run.state = state
+    run.reason = reason
+    run.finished_at = now
+    run.updated_at = now
+    run.slot = None
+    run.waiting = None
+    run.deadline = None
+    run.wake_at = None
+    if not run.test:
+        _emit(session, run.store_id, outbox.FLOW_RUN_FINISHED, _payload(run))
+
+
+def batch_messages(session: Session) -> None:
+    """Gather the run messages of what follows, for :func:`emit_batched` to write in one
+    statement (a sweep batch); a rolled-back savepoint drops them with the queue's deferred
+    work."""
+    deferred(session)[_BATCH] = []
+
+
+def emit_batched(session: Session) -> None:
+    pending: list[tuple[int, str, dict[str, Any]]] = deferred(session).pop(_BATCH, [])
+    outbox.emit_many(session.connection(), pending)
+
+
+def _emit(session: Session, store_id: int, topic: str, payload: dict[str, Any]) -> None:
+    pending: list[tuple[int, str, dict[str, Any]]] | None = deferred(session).get(_BATCH)
+    if pending is not None:
+        pending.append((store_id, topic, payload))
+    else:
+        # On the connection: no flush of the session for one message.
+        outbox.emit(session.connection(), store_id, topic, payload)
+
+
+def _payload(run: FlowRun) -> dict[str, Any]:
+    return {
+        "flow_id": run.flow_id,
+        "run_id": run.id,
+        "version": run.version,
+        "contact_id": run.contact_id,
+        "key": run.key,
+        "state": run.state,
+        "reason": run.reason,
+    }
+
+
+# -- the step log ----------------------------------------------------------------------------
+
+
+def _arrive(run: FlowRun, step_id: str, now: datetime) -> None:
+    run.step = step_id
+    run.step_at = now
+    run.seq += 1
+    run.waiting = None
+    run.deadline = None
+    run.wake_at = None
+    run.updated_at = now
+
+
+def _sleep(
+    session: Session,
+    run: FlowRun,
+    step: Step,
+    waiting: dict[str, Any],
+    deadline: datetime,
+    now: datetime,
+) -> None:
+    run.waiting = waiting
+    run.deadline = deadline
+    run.wake_at = deadline
+    run.updated_at = now
+    _insert(session, run, step.id, step.type, "waiting", now, None, {"until": deadline.isoformat()})
+
+
+def _log(
+    session: Session,
+    run: FlowRun,
+    step: Step,
+    status: str,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    _insert(session, run, step.id, step.type, status, now, reason, detail or {})
+
+
+def _close(
+    session: Session,
+    run: FlowRun,
+    status: str,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    row = _step_row(session, run)
+    if row is None:
+        return
+    row.status = status
+    row.reason = reason
+    row.finished_at = now
+    if detail:
+        row.detail = {**(row.detail or {}), **detail}
+
+
+def _step_row(session: Session, run: FlowRun) -> FlowRunStep | None:
+    """The step log row of the run's current visit (one added in this session is found
+    without a flush)."""
+    added: dict[tuple[int, int], FlowRunStep] = deferred(session).get(_ADDED, {})
+    found = added.get((run.id, run.seq))
+    return found if found is not None else session.get(FlowRunStep, (run.id, run.seq))
+
+
+def _insert(
+    session: Session,
+    run: FlowRun,
+    step_id: str,
+    kind: str,
+    status: str,
+    now: datetime,
+    reason: str | None,
+    detail: dict[str, Any],
+) -> None:
+    row = FlowRunStep(
+        run_id=run.id,
+        seq=run.seq,
+        flow_id=run.flow_id,
+        step=step_id,
+        type=kind,
+        status=status,
+        reason=reason[:300] if reason else None,
+        detail=detail,
+        entered_at=now,
+        finished_at=None if status == "waiting" else now,
+    )
+    session.add(row)
+    deferred(session).setdefault(_ADDED, {})[(run.id, run.seq)] = row
+
+
+def _shortened(fast: bool, step: Step) -> dict[str, Any]:
+    return {"shortened": True} if fast else {}
+
+
+# -- time ------------------------------------------------------------------------------------
+
+
+def _wait_until(step: Step, contact: Contact, now: datetime) -> datetime:
+    if step.duration is not None:
+        return now + step.duration
+    assert step.at is not None
+    name = contact.timezone if valid_zone(contact.timezone) else step.zone
+    zone = ZoneInfo(name or "UTC")
+    local = now.astimezone(zone)
+    moment = local.replace(hour=step.at.hour, minute=step.at.minute, second=0, microsecond=0)
+    if moment < local:
+        moment = (local + timedelta(days=1)).replace(
+            hour=step.at.hour, minute=step.at.minute, second=0, microsecond=0
+        )
+    return moment.astimezone(now.tzinfo)
+
+
+def _active(contact: Contact | None, store_id: int) -> bool:
+    return (
+        contact is not None
+        and contact.store_id == store_id
+        and contact.deleted_at is None
+        and contact.merged_into_id is None
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,203 @@
+"""Reading the event log for a run: did an event it waits for (or that ends it) happen?
+
+Every check is a query over *that contact's* events from a moment on (the index
+``ix_events_store_contact_occurred``), so a run that is woken by an event, by its timer or
+by a resume sees the same answer: an event processed before the run started, while it
+waited or out of order is found all the same. The property ``where`` is the segments'
+compiled filter; ``match`` compares a property with the run's key or trigger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cartwheel.flows.definition import EventMatch, EventWait
+from cartwheel.models import Contact, Event
+from cartwheel.segments.compiler import Context, active, compile_condition, event_filters
+from cartwheel.segments.definition import EventCondition, Node
+
+#: Candidate events read per check; a contact with more matching events than this since
+#: the moment is checked on the first ones (oldest first), which is what a wait needs.
+CANDIDATES = 50
+#: The ``session.info`` key of events read ahead for a batch of runs (:func:`prefetch`).
+_AHEAD = "cartwheel.flows.lookahead"
+
+
+def dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def resolve(path: str, event: dict[str, Any] | None, entity: Any, record: Any) -> Any:
+    """The value at ``path`` ("entity.id", "properties.cartId", "cartId", "record.id",
+    "event.id")."""
+    head, _, rest = path.partition(".")
+    if head == "event" and rest:
+        return (event or {}).get(rest)
+    if head == "entity" and rest:
+        return entity.get(rest) if isinstance(entity, dict) else None
+    if head == "record" and rest:
+        source = record if isinstance(record, dict) else entity
+        return source.get(rest) if isinstance(source, dict) else None
+    name = rest if head == "properties" and rest else path
+    properties = (event or {}).get("properties") or {}
+    return properties.get(name) if isinstance(properties, dict) else None
+
+
+def scalar(value: Any) -> str | None:
+    """A comparable text form of a key or property value; None for a missing or nested
+    one."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def expected(reference: Any, key: str, trigger: dict[str, Any]) -> str | None:
+    """What a ``match`` value stands for on this run."""
+    if isinstance(reference, str) and reference == "$trigger.key":
+        return key or None
+    if isinstance(reference, str) and reference.startswith("$trigger."):
+        path = reference[len("$trigger.") :]
+        return scalar(
+            resolve(path, trigger.get("event"), trigger.get("entity"), trigger.get("record"))
+        )
+    return scalar(reference)
+
+
+def kind_filters(match: EventMatch) -> EventCondition:
+    return EventCondition("", match.name, match.category, match.action)
+
+
+def _query(session: Session, store_id: int, wait: EventWait, now: datetime) -> Any:
+    condition = EventCondition(
+        "", wait.event.name, wait.event.category, wait.event.action, where=wait.where
+    )
+    ctx = Context(store_id, now, dialect(session))
+    return (
+        select(Event)
+        .where(*event_filters(condition, ctx, correlate=False), Event.silent.is_(False))
+        .order_by(Event.occurred_at, Event.id)
+    )
+
+
+def prefetch(
+    session: Session,
+    store_id: int,
+    wait: EventWait,
+    since: dict[int, datetime],
+    now: datetime,
+) -> None:
+    """Read ahead, in one query, the events like ``wait`` of many contacts (each from its
+    moment on), for :func:`find` to answer from; a batch of runs then costs one query per
+    condition instead of one per run. Kept for the session's transaction."""
+    if not since:
+        return
+    earliest = min(since.values())
+    found: dict[int, list[Event]] = {contact_id: [] for contact_id in since}
+    query = _query(session, store_id, wait, now).where(
+        Event.contact_id.in_(sorted(since)), Event.occurred_at >= earliest
+    )
+    for event in session.scalars(query):
+        if event.contact_id is not None and event.occurred_at >= since[event.contact_id]:
+            found[event.contact_id].append(event)
+    ahead: dict[tuple[int, int], tuple[dict[int, list[Event]], dict[int, datetime]]]
+    ahead = session.info.setdefault(_AHEAD, {})
+    ahead[(id(wait), store_id)] = (found, since)
+
+
+def find(
+    session: Session,
+    store_id: int,
+    contact_id: int,
+    wait: EventWait,
+    since: datetime,
+    now: datetime,
+    key: str,
+    trigger: dict[str, Any],
+) -> Event | None:
+    """The first event of the contact like ``wait`` that occurred at or after ``since``
+    (not silent; passing its ``where`` and ``match``), or None."""
+    ahead = session.info.get(_AHEAD, {}).get((id(wait), store_id))
+    events: Any
+    if ahead is not None and contact_id in ahead[0] and since >= ahead[1][contact_id]:
+        events = [e for e in ahead[0][contact_id] if e.occurred_at >= since]
+    else:
+        events = session.scalars(
+            _query(session, store_id, wait, now)
+            .where(Event.contact_id == contact_id, Event.occurred_at >= since)
+            .limit(CANDIDATES)
+        )
+    wanted = [(path, expected(value, key, trigger)) for path, value in wait.match]
+    for event in events:
+        if all(
+            value is not None
+            and scalar(resolve(path, {"properties": event.properties}, event.entity, event.entity))
+            == value
+            for path, value in wanted
+        ):
+            found: Event = event
+            return found
+    return None
+
+
+def ahead_since(session: Session, store_id: int, wait: EventWait) -> dict[int, datetime]:
+    """From when :func:`prefetch` read each contact's events like ``wait`` (if it did)."""
+    ahead = session.info.get(_AHEAD, {}).get((id(wait), store_id))
+    return dict(ahead[1]) if ahead is not None else {}
+
+
+def forget(session: Session) -> None:
+    """Drop what :func:`prefetch` read (at the end of its batch)."""
+    session.info.pop(_AHEAD, None)
+
+
+def holds(session: Session, store_id: int, contact_id: int, node: Node, now: datetime) -> bool:
+    """Whether a segment-style condition holds for the contact now (an inactive contact
+    holds nothing)."""
+    ctx = Context(store_id, now, dialect(session))
+    found = session.execute(
+        select(Contact.id).where(
+            Contact.id == contact_id, active(store_id), compile_condition(node, ctx)
+        )
+    ).first()
+    return found is not None
+
+
+def passes_where(
+    session: Session, store_id: int, event_id: Any, match: EventMatch, where: Node, now: datetime
+) -> bool:
+    """Whether the stored event passes a trigger's ``where``."""
+    condition = EventCondition("", match.name, match.category, match.action, where=where)
+    ctx = Context(store_id, now, dialect(session))
+    found = session.execute(
+        select(Event.id).where(
+            *event_filters(condition, ctx, correlate=False), Event.id == event_id
+        )
+    ).first()
+    return found is not None
+
+
+def passing_where(
+    session: Session,
+    store_id: int,
+    event_ids: list[Any],
+    match: EventMatch,
+    where: Node,
+    now: datetime,
+) -> set[Any]:
+    """Which of these stored events pass a trigger's ``where`` (one query for a batch)."""
+    condition = EventCondition("", match.name, match.category, match.action, where=where)
+    ctx = Context(store_id, now, dialect(session))
+    return set(
+        session.scalars(
+            select(Event.id).where(
+                *event_filters(condition, ctx, correlate=False), Event.id.in_(event_ids)
+            )
+        )
+    )

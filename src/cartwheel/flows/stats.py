@@ -1,0 +1,112 @@
+"""Per-step figures of a flow, read from the step log, and conversions of its goal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Interval, and_, exists, func, literal, select
+from sqlalchemy.orm import Session
+
+from cartwheel.flows import engine, repository
+from cartwheel.flows.definition import parse_definition
+from cartwheel.flows.schemas import Conversions, FlowStats, StepStats
+from cartwheel.models import Event, FlowRun, FlowRunStep
+
+
+def flow_stats(session: Session, store_id: int, flow_id: int) -> FlowStats:
+    from cartwheel.flows.service import get_flow
+
+    row = get_flow(session, store_id, flow_id)
+    counts = repository.run_counts(session, [row.id]).get(row.id, {})
+    not_test = FlowRun.test.is_(False)
+    visits = session.execute(
+        select(FlowRunStep.step, FlowRunStep.status, FlowRunStep.reason, func.count())
+        .join(FlowRun, FlowRun.id == FlowRunStep.run_id)
+        .where(FlowRunStep.flow_id == row.id, not_test)
+        .group_by(FlowRunStep.step, FlowRunStep.status, FlowRunStep.reason)
+    ).all()
+    waiting = dict(
+        session.execute(
+            select(FlowRun.step, func.count())
+            .where(FlowRun.flow_id == row.id, FlowRun.state == engine.ACTIVE, not_test)
+            .group_by(FlowRun.step)
+        ).all()
+    )
+    definition: dict[str, Any] = row.definition
+    if row.version is not None:
+        published = repository.version(session, row.id, row.version)
+        definition = published.definition if published is not None else definition
+    parsed = parse_definition(definition)
+    figures: dict[str, dict[str, Any]] = {
+        step_id: {"entered": 0, "done": 0, "exited": 0, "skipped": 0, "reasons": {}}
+        for step_id in parsed.steps
+    }
+    for step_id, status, reason, count in visits:
+        entry = figures.setdefault(
+            step_id, {"entered": 0, "done": 0, "exited": 0, "skipped": 0, "reasons": {}}
+        )
+        entry["entered"] += count
+        if status == "done":
+            entry["done"] += count
+        elif status in ("exited", "failed"):
+            entry["exited"] += count
+        elif status == "skipped":
+            entry["skipped"] += count
+            entry["reasons"][reason or ""] = entry["reasons"].get(reason or "", 0) + count
+    steps = [
+        StepStats(
+            step=step_id,
+            type=parsed.steps[step_id].type if step_id in parsed.steps else "unknown",
+            entered=entry["entered"],
+            waiting=int(waiting.get(step_id, 0)),
+            done=entry["done"],
+            exited=entry["exited"],
+            skipped=entry["skipped"],
+            skippedReasons=entry["reasons"],
+        )
+        for step_id, entry in figures.items()
+    ]
+    conversions = None
+    if parsed.goal is not None:
+        goal = parsed.goal
+        kind = (
+            Event.name == goal.event.name
+            if goal.event.name is not None
+            else and_(
+                Event.category == goal.event.category,
+                *([Event.action == goal.event.action] if goal.event.action else []),
+            )
+        )
+        runs = session.execute(
+            select(func.count()).where(FlowRun.flow_id == row.id, not_test)
+        ).scalar_one()
+        converted = session.execute(
+            select(func.count()).where(
+                FlowRun.flow_id == row.id,
+                not_test,
+                exists(
+                    select(1).where(
+                        Event.store_id == store_id,
+                        Event.contact_id == FlowRun.contact_id,
+                        kind,
+                        Event.occurred_at >= FlowRun.started_at,
+                        Event.occurred_at < _plus(session, FlowRun.started_at, goal.within),
+                    )
+                ),
+            )
+        ).scalar_one()
+        conversions = Conversions(
+            goal={"event": goal.event.as_json(), "withinSeconds": int(goal.within.total_seconds())},
+            runs=runs,
+            converted=converted,
+            rate=converted / runs if runs else 0.0,
+        )
+    return FlowStats(flowId=row.id, runs=counts, steps=steps, conversions=conversions)
+
+
+def _plus(session: Session, column: Any, span: timedelta) -> Any:
+    """``column + span`` in SQL (SQLite keeps times as text)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.datetime(column, f"+{int(span.total_seconds())} seconds")
+    return column + literal(span, Interval())

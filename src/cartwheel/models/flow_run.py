@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cartwheel.models.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class FlowRun(Base):
+    """One contact's way through one version of a flow: the durable state the worker
+    advances in transactions.
+
+    ``state`` is ``active`` until the run ends as ``done`` (it reached an exit or the end),
+    ``exited`` (an ``exitOn`` event, the contact gone, the flow deleted) or ``failed``.
+    An active run is at ``step``; when it waits, ``deadline`` is its step's timer and
+    ``wake_at`` when the sweep looks at it next (the deadline, or sooner after a resume).
+    ``slot`` is the run's key while it is active under "one active run per key" and NULL
+    otherwise: the unique index on it makes a second active run for the same key
+    impossible, whichever worker tries."""
+
+    __tablename__ = "flow_runs"
+    __table_args__ = (
+        Index("uq_flow_runs_slot", "flow_id", "contact_id", "slot", unique=True),
+        Index("ix_flow_runs_flow_state", "flow_id", "state", "id"),
+        Index("ix_flow_runs_contact", "contact_id", "flow_id"),
+        Index(
+            "ix_flow_runs_wake",
+            "wake_at",
+            postgresql_where=text("wake_at IS NOT NULL"),
+            sqlite_where=text("wake_at IS NOT NULL"),
+        ),
+        Index("ix_flow_runs_key", "flow_id", "contact_id", "key", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    #: What names the run (the cart's id); "" when the trigger has no key.
+    key: Mapped[str] = mapped_column(String(300), default="")
+    slot: Mapped[str | None] = mapped_column(String(300), default=None)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    step: Mapped[str | None] = mapped_column(String(100), default=None)
+    #: When the current step was reached (a wait_for_event without `since` counts events
+    #: from here).
+    step_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: The current step's visit number in the step log (``flow_run_steps.seq``).
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    #: What an active run waits for: {"kind": "timer"} or {"kind": "event", …}; None when
+    #: it is not waiting.
+    waiting: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    wake_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: The trigger's event time (the latest, when later triggers refresh the run): what
+    #: ``"since": "trigger"`` counts from.
+    trigger_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The trigger for templates: {"event": {…}, "record": {…}, "source": …}.
+    trigger: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    test: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(String(300), default=None)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cartwheel.models.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class FlowRunStep(Base):
+    """One visit of a run to a step: when it was reached, how it ended (``waiting`` until
+    then, ``done``, ``skipped``, ``exited``, ``failed``), why, and what it did (the message
+    or delivery it queued, the branch taken)."""
+
+    __tablename__ = "flow_run_steps"
+    __table_args__ = (Index("ix_flow_run_steps_flow_step", "flow_id", "step", "status"),)
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("flow_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(300), default=None)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

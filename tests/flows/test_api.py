@@ -1,0 +1,479 @@
+"""The flows API on both engines: drafts, publish and versions, pause and resume, runs and
+their step log, stats, test runs, the 422 paths and tenancy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from cartwheel.db import Database
+from cartwheel.models import OutboxMessage
+from cartwheel.runtime import Runtime
+from cartwheel.worker.runner import Worker
+from tests.conftest import StoreFixture
+from tests.flows.helpers import Clock, RecordingSender, publish, runs, track
+
+
+def welcome(template: int = 3, hours: int = 2) -> dict[str, Any]:
+    return {
+        "name": "Welcome",
+        "trigger": {"event": "Signed Up"},
+        "exitOn": [{"event": "Unsubscribed"}],
+        "goal": {"event": "Order Placed", "within": {"days": 3}},
+        "start": "pause",
+        "steps": {
+            "pause": {"type": "wait", "for": {"hours": hours}, "next": "hello"},
+            "hello": {"type": "send_email", "template": template, "next": "end"},
+            "end": {"type": "exit"},
+        },
+    }
+
+
+def signup(runtime: Runtime, store: StoreFixture, email: str, clock: Clock) -> int:
+    return track(runtime, store.store_id, email, "Signed Up", at=clock.now)
+
+
+def test_a_flow_is_a_draft_until_published_and_lists_its_runs(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+    channel: RecordingSender,
+) -> None:
+    created = client.post("/v1/flows", json=welcome(), headers=store.headers)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["state"] == "draft" and body["version"] is None and not body["published"]
+    flow = body["id"]
+    ann = signup(runtime, store, "ann@flow.io", clock)
+    flow_worker.drain()
+    assert runs(db, flow) == []  # a draft starts nothing
+
+    published = client.post(f"/v1/flows/{flow}/publish", headers=store.headers).json()
+    assert published["state"] == "live" and published["version"] == 1 and published["published"]
+    signup(runtime, store, "ann@flow.io", clock)
+    flow_worker.drain()
+    clock.advance(hours=2)
+    flow_worker.drain()
+    [run] = runs(db, flow)
+    assert run.state == "done" and len(channel.to(ann)) == 1
+
+    listed = client.get(f"/v1/flows/{flow}/runs", headers=store.headers).json()
+    assert listed["totalCount"] == 1 and listed["items"][0]["contactId"] == ann
+    assert (
+        client.get(
+            f"/v1/flows/{flow}/runs", params={"state": "active"}, headers=store.headers
+        ).json()["totalCount"]
+        == 0
+    )
+    assert (
+        client.get(
+            f"/v1/flows/{flow}/runs", params={"contactId": ann + 1000}, headers=store.headers
+        ).json()["totalCount"]
+        == 0
+    )
+    assert (
+        client.get(
+            f"/v1/flows/{flow}/runs", params={"state": "nope"}, headers=store.headers
+        ).status_code
+        == 400
+    )
+    detail = client.get(f"/v1/flow-runs/{run.id}", headers=store.headers).json()
+    assert [(s["step"], s["status"]) for s in detail["steps"]] == [
+        ("pause", "done"),
+        ("hello", "done"),
+        ("end", "done"),
+    ]
+    assert detail["steps"][1]["detail"]["messageId"]
+    assert detail["steps"][0]["finishedAt"] > detail["steps"][0]["enteredAt"]
+    all_flows = client.get("/v1/flows", headers=store.headers).json()
+    assert all_flows["totalCount"] == 1 and all_flows["items"][0]["runs"] == {"done": 1}
+
+
+def test_runs_continue_on_the_version_they_started_on(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+    channel: RecordingSender,
+) -> None:
+    flow = publish(client, store, welcome(template=3, hours=2))
+    old = signup(runtime, store, "old@flow.io", clock)
+    flow_worker.drain()
+    # An SMS template in a send_email step: a 422 at its path, nothing saved.
+    wrong = client.put(f"/v1/flows/{flow}", json=welcome(template=4), headers=store.headers)
+    assert wrong.status_code == 422 and "steps.hello.template" in wrong.json()["errors"]
+    fixed = welcome(template=4, hours=1)
+    fixed["steps"]["hello"]["type"] = "send_sms"
+    changed = client.put(f"/v1/flows/{flow}", json=fixed, headers=store.headers)
+    assert changed.status_code == 200, changed.text
+    assert not changed.json()["published"] and changed.json()["version"] == 1
+    republished = client.post(f"/v1/flows/{flow}/publish", headers=store.headers).json()
+    assert republished["version"] == 2
+    # Publishing again without a change makes no new version.
+    assert client.post(f"/v1/flows/{flow}/publish", headers=store.headers).json()["version"] == 2
+    new = signup(runtime, store, "new@flow.io", clock)
+    flow_worker.drain()
+    clock.advance(hours=1)
+    flow_worker.drain()
+    assert [s["template"] for s in channel.to(new)] == [4] and channel.to(old) == []
+    clock.advance(hours=1)
+    flow_worker.drain()
+    assert [s["template"] for s in channel.to(old)] == [3]
+    assert {(r.contact_id, r.version) for r in runs(db, flow)} == {(old, 1), (new, 2)}
+
+
+def test_a_paused_flow_starts_nothing_and_holds_its_runs_until_resumed(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+    channel: RecordingSender,
+) -> None:
+    flow = publish(client, store, welcome())
+    held = signup(runtime, store, "held@flow.io", clock)
+    gone = signup(runtime, store, "gone@flow.io", clock)
+    flow_worker.drain()
+    paused = client.post(f"/v1/flows/{flow}/pause", headers=store.headers).json()
+    assert paused["state"] == "paused"
+    late = signup(runtime, store, "late@flow.io", clock)
+    track(runtime, store.store_id, "gone@flow.io", "Unsubscribed", at=clock.now)
+    clock.advance(hours=5)
+    flow_worker.drain()
+    assert channel.to(held) == [] and {r.contact_id for r in runs(db, flow)} == {held, gone}
+    assert all(r.state == "active" and r.step == "pause" for r in runs(db, flow))
+
+    resumed = client.post(f"/v1/flows/{flow}/resume", headers=store.headers).json()
+    assert resumed["state"] == "live"
+    flow_worker.drain()
+    by_contact = {r.contact_id: r for r in runs(db, flow)}
+    assert by_contact[held].state == "done" and len(channel.to(held)) == 1
+    # The exit that came while paused is honoured before any step.
+    assert by_contact[gone].state == "exited" and channel.to(gone) == []
+    assert late not in by_contact
+
+
+def test_run_state_changes_are_outbox_messages(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+    channel: RecordingSender,
+) -> None:
+    flow = publish(client, store, welcome())
+    ann = signup(runtime, store, "out@flow.io", clock)
+    flow_worker.drain()
+    clock.advance(hours=3)
+    flow_worker.drain()
+    with db.read() as session:
+        found = session.execute(
+            select(OutboxMessage.topic, OutboxMessage.payload)
+            .where(
+                OutboxMessage.store_id == store.store_id,
+                OutboxMessage.topic.in_(["flow_run_started", "flow_run_finished"]),
+            )
+            .order_by(OutboxMessage.id)
+        ).all()
+    [run] = runs(db, flow)
+    assert [(t, p["run_id"], p["contact_id"], p["state"]) for t, p in found] == [
+        ("flow_run_started", run.id, ann, "active"),
+        ("flow_run_finished", run.id, ann, "done"),
+    ]
+
+
+def test_stats_count_each_step_and_the_goal(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+    channel: RecordingSender,
+) -> None:
+    flow = publish(client, store, welcome())
+    a = signup(runtime, store, "s1@flow.io", clock)
+    signup(runtime, store, "s2@flow.io", clock)
+    signup(runtime, store, "s3@flow.io", clock)
+    flow_worker.drain()
+    track(runtime, store.store_id, "s2@flow.io", "Unsubscribed", at=clock.now)
+    flow_worker.drain()
+    clock.advance(hours=2)
+    track(runtime, store.store_id, "s1@flow.io", "Order Placed", at=clock.now)
+    flow_worker.drain()
+    stats = client.get(f"/v1/flows/{flow}/stats", headers=store.headers).json()
+    by_step = {s["step"]: s for s in stats["steps"]}
+    assert by_step["pause"]["entered"] == 3 and by_step["pause"]["exited"] == 1
+    assert by_step["hello"]["done"] == 2 and by_step["end"]["done"] == 2
+    assert stats["runs"] == {"done": 2, "exited": 1}
+    assert stats["conversions"]["runs"] == 3 and stats["conversions"]["converted"] == 1
+    assert a in {r.contact_id for r in runs(db, flow)}
+
+
+def test_the_test_endpoint_runs_with_waits_shortened_and_answers_the_step_log(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+    channel: RecordingSender,
+) -> None:
+    definition = welcome()
+    definition["steps"]["pause"]["next"] = "check"
+    definition["steps"]["check"] = {
+        "type": "wait_for_event",
+        "event": "Order Placed",
+        "timeout": {"days": 2},
+        "onEvent": "end",
+        "onTimeout": "hello",
+    }
+    created = client.post("/v1/flows", json=definition, headers=store.headers).json()
+    ann = signup(runtime, store, "test@flow.io", clock)
+    flow_worker.drain()
+    answer = client.post(
+        f"/v1/flows/{created['id']}/test", json={"contactId": ann}, headers=store.headers
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["test"] and body["state"] == "done"
+    assert [(s["step"], s["status"]) for s in body["steps"]] == [
+        ("pause", "done"),
+        ("check", "done"),
+        ("hello", "done"),
+        ("end", "done"),
+    ]
+    assert body["steps"][0]["detail"] == {"shortened": True}
+    assert [s["contact"] for s in channel.sent.values() if s["store"] == store.store_id] == [ann]
+    # Test runs count in no figure.
+    assert (
+        client.get(f"/v1/flows/{created['id']}/stats", headers=store.headers).json()["runs"] == {}
+    )
+    missing = client.post(
+        f"/v1/flows/{created['id']}/test", json={"contactId": 2_000_000}, headers=store.headers
+    )
+    assert missing.status_code == 404
+    bad = client.post(f"/v1/flows/{created['id']}/test", json={"contact": 1}, headers=store.headers)
+    assert bad.status_code == 422 and set(bad.json()["errors"]) == {"contact", "contactId"}
+
+
+def _errors(client: TestClient, store: StoreFixture, definition: Any) -> dict[str, list[str]]:
+    answer = client.post("/v1/flows", json=definition, headers=store.headers)
+    assert answer.status_code == 422, answer.text
+    errors: dict[str, list[str]] = answer.json()["errors"]
+    return errors
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda d: d["steps"]["check"].update(onTimeout="nowhere"), "steps.check.onTimeout"),
+        (lambda d: d["steps"].update(orphan={"type": "exit"}), "steps.orphan"),
+        (lambda d: d["steps"]["remind"].update(template=99), "steps.remind.template"),
+        (lambda d: d["steps"]["crm"].update(webhook="rh_nope"), "steps.crm.webhook"),
+        (lambda d: d["steps"]["vip"].update({"if": {"segment": 999999}}), "steps.vip.if.segment"),
+        (lambda d: d["steps"]["vip"].update({"if": {"profile": "x"}}), "steps.vip.if.profile"),
+        (lambda d: d["steps"]["tag"].update(set={"shoeSize": 3}), "steps.tag.set.shoeSize"),
+        (lambda d: d["steps"]["wait1"].update({"for": {"weeks": 1}}), "steps.wait1.for"),
+        (lambda d: d.update(start="nope"), "start"),
+        (lambda d: d["steps"]["check"].update(since="yesterday"), "steps.check.since"),
+        (lambda d: d["exitOn"][0].update(match={"cartId": "$cart"}), "exitOn[0].match.cartId"),
+        (lambda d: d["trigger"].update(key="$bad"), "trigger.key"),
+        (
+            lambda d: d["trigger"].update(where={"property": "x.y", "op": "eq", "value": 1}),
+            "trigger.where.property",
+        ),
+        (lambda d: d["entry"].update(perKey="some"), "entry.perKey"),
+        (lambda d: d["steps"]["remind"].update(colour="red"), "steps.remind.colour"),
+    ],
+)
+def test_a_wrong_definition_is_a_422_naming_the_path(
+    client: TestClient, store: StoreFixture, channel: RecordingSender, change: Any, path: str
+) -> None:
+    from tests.flows.test_abandoned_cart import abandoned_cart
+
+    definition = abandoned_cart()
+    definition["steps"]["remind"]["next"] = "vip"
+    definition["steps"]["vip"] = {
+        "type": "branch",
+        "if": {"list": 1},
+        "then": "crm",
+        "else": "done",
+    }
+    definition["steps"]["crm"] = {"type": "send_webhook", "webhook": "rh_x", "next": "tag"}
+    definition["steps"]["tag"] = {
+        "type": "update_profile",
+        "set": {"customFields.cartReminded": True},
+        "next": "done",
+    }
+    change(definition)
+    assert path in _errors(client, store, definition)
+
+
+def test_a_loop_without_a_wait_is_refused_and_one_with_a_wait_is_not(
+    client: TestClient, store: StoreFixture, channel: RecordingSender
+) -> None:
+    looping = {
+        "name": "Loop",
+        "trigger": {"event": "Ping"},
+        "start": "a",
+        "steps": {
+            "a": {"type": "update_profile", "set": {"firstName": "A"}, "next": "b"},
+            "b": {
+                "type": "branch",
+                "if": {"consent": "email", "status": "subscribed"},
+                "then": "a",
+                "else": "c",
+            },
+            "c": {"type": "exit"},
+        },
+    }
+    errors = _errors(client, store, looping)
+    assert any("A loop without a wait" in m for ms in errors.values() for m in ms)
+    looping["steps"]["b"]["then"] = "w"
+    looping["steps"]["w"] = {"type": "wait", "for": {"days": 1}, "next": "a"}
+    assert client.post("/v1/flows", json=looping, headers=store.headers).status_code == 201
+
+
+def test_another_stores_key_sees_and_changes_nothing(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    other_store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+    channel: RecordingSender,
+) -> None:
+    flow = publish(client, store, welcome())
+    ann = signup(runtime, store, "ten@flow.io", clock)
+    flow_worker.drain()
+    [run] = runs(db, flow)
+    other = other_store.headers
+    for method, path, body in [
+        ("GET", f"/v1/flows/{flow}", None),
+        ("PUT", f"/v1/flows/{flow}", welcome()),
+        ("DELETE", f"/v1/flows/{flow}", None),
+        ("POST", f"/v1/flows/{flow}/publish", None),
+        ("POST", f"/v1/flows/{flow}/pause", None),
+        ("POST", f"/v1/flows/{flow}/resume", None),
+        ("GET", f"/v1/flows/{flow}/runs", None),
+        ("GET", f"/v1/flows/{flow}/stats", None),
+        ("POST", f"/v1/flows/{flow}/test", {"contactId": ann}),
+        ("GET", f"/v1/flow-runs/{run.id}", None),
+    ]:
+        answer = client.request(method, path, json=body, headers=other)
+        assert answer.status_code == 404, (method, path, answer.text)
+    assert client.get("/v1/flows", headers=other).json()["totalCount"] == 0
+    # The other store's flow, test run with store A's contact: 404 as well.
+    theirs = publish(client, other_store, welcome())
+    assert (
+        client.post(f"/v1/flows/{theirs}/test", json={"contactId": ann}, headers=other).status_code
+        == 404
+    )
+    mine = client.get(f"/v1/flows/{flow}", headers=store.headers).json()
+    assert mine["state"] == "live" and mine["version"] == 1
+    assert [r.state for r in runs(db, flow)] == ["active"]
+
+
+def test_deleting_a_flow_ends_its_active_runs(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+    channel: RecordingSender,
+) -> None:
+    flow = publish(client, store, welcome())
+    ann = signup(runtime, store, "del@flow.io", clock)
+    flow_worker.drain()
+    assert client.delete(f"/v1/flows/{flow}", headers=store.headers).status_code == 204
+    assert client.get(f"/v1/flows/{flow}", headers=store.headers).status_code == 404
+    [run] = runs(db, flow)
+    assert run.state == "exited" and run.reason == "The flow was deleted."
+    clock.advance(days=1)
+    flow_worker.drain()
+    assert channel.to(ann) == []
+
+
+def test_pause_and_resume_need_a_published_flow(
+    client: TestClient, store: StoreFixture, channel: RecordingSender
+) -> None:
+    created = client.post("/v1/flows", json=welcome(), headers=store.headers).json()
+    for action in ("pause", "resume"):
+        answer = client.post(f"/v1/flows/{created['id']}/{action}", headers=store.headers)
+        assert answer.status_code == 409
+
+
+def test_the_ready_order_confirmation_needs_a_known_template(
+    client: TestClient, store: StoreFixture, channel: RecordingSender
+) -> None:
+    missing = client.post(
+        "/v1/flows/ready/order-confirmation", json={"template": 77}, headers=store.headers
+    )
+    assert missing.status_code == 422 and "steps.confirm.template" in missing.json()["errors"]
+    made = client.post(
+        "/v1/flows/ready/order-confirmation", json={"template": 3}, headers=store.headers
+    )
+    assert made.status_code == 201 and made.json()["state"] == "live"
+    assert (
+        client.post(
+            "/v1/flows/ready/nothing", json={"template": 3}, headers=store.headers
+        ).status_code
+        == 404
+    )
+    assert timedelta(0) == timedelta(0)
+
+
+def test_a_merge_and_a_delete_end_the_runs_of_contacts_that_are_gone(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+    channel: RecordingSender,
+) -> None:
+    """A phone-only contact and an email contact each start a run; an event naming both
+    merges the first into the second. The survivor's run goes on; the merged-away
+    contact's run (the same key: it cannot move beside the survivor's) ends at its next
+    step. A deleted contact's run ends the same way. Nothing is sent to either."""
+    from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints
+
+    flow = publish(client, store, welcome())
+    phone_only = IdentityHints()
+    phone_only.add("phone", "+15550199001")
+    [first] = runtime.writer.submit_sync(
+        [CanonicalEvent(store.store_id, "Signed Up", phone_only, occurred_at=clock.now)]
+    )
+    merged = first.contact_id
+    survivor = signup(runtime, store, "merged@flow.io", clock)
+    gone = signup(runtime, store, "gone2@flow.io", clock)
+    flow_worker.drain()
+    both = IdentityHints()
+    both.add("email", "merged@flow.io")
+    both.add("phone", "+15550199001")
+    [proof] = runtime.writer.submit_sync(
+        [CanonicalEvent(store.store_id, "Seen", both, occurred_at=clock.now)]
+    )
+    assert proof.contact_id == survivor
+    assert client.delete(f"/v1/contacts/{gone}", headers=store.headers).status_code == 204
+    clock.advance(hours=2)
+    flow_worker.drain()
+    by_contact = {r.contact_id: r for r in runs(db, flow)}
+    assert by_contact[survivor].state == "done" and len(channel.to(survivor)) == 1
+    assert by_contact[merged].state == "exited" and channel.to(merged) == []
+    assert by_contact[gone].state == "exited" and channel.to(gone) == []
+    assert "merged" in (by_contact[merged].reason or "")
