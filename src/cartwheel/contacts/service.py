@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,6 +107,39 @@ def _filtered(
         owners = repository.by_identifier(store_id, kind, value).with_only_columns(ContactRow.id)
         query = query.where(ContactRow.id.in_(owners))
     return query
+
+
+#: The most contacts a search answers with.
+SEARCH_LIMIT = 50
+
+
+def search_contacts(
+    session: Session, store_id: int, text: str, limit: int = SEARCH_LIMIT
+) -> list[Contact]:
+    """Active contacts for a search box, newest first: the owners of ``text`` as an email,
+    a phone number or an external id (normalized as the resolver does, so exact), then
+    those whose name, first or last name contains it or whose email starts with it
+    (ignoring case). Blank text: the newest contacts."""
+    text = text.strip()
+    query = repository.active_contacts(store_id)
+    if text:
+        owners: list[int] = []
+        for kind, value in (
+            ("email", normalize_email(text) if "@" in text else None),
+            ("phone", normalize_phone(text) if any(c.isdigit() for c in text) else None),
+            ("external", normalize_external_id(text)),
+        ):
+            if value is not None:
+                owners.extend(repository.identifier_owners(session, store_id, kind, value))
+        query = query.where(or_(ContactRow.id.in_(owners), repository.name_or_email_matches(text)))
+    rows = list(session.execute(query.order_by(ContactRow.id.desc()).limit(limit)).scalars())
+    return views(session, rows)
+
+
+def identifiers(session: Session, store_id: int, contact_id: int) -> list[tuple[str, str]]:
+    """The (kind, value) identifiers that resolve to the contact, in the order they came."""
+    contact = get_contact(session, store_id, contact_id)
+    return repository.identifiers(session, store_id, contact.id)
 
 
 def get_contact(session: Session, store_id: int, contact_id: int) -> ContactRow:

@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from cartwheel.kit.pagination import PageParams, paginate
-from cartwheel.models import Event
+from cartwheel.models import Event, EventMinute
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +69,44 @@ def store_events(
         query = query.where(tuple_(Event.occurred_at, Event.id) < (after.occurred_at, after.id))
     query = query.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)
     return list(session.execute(query).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """The store's events not yet processed by the worker: how many (counted up to a
+    cap), and when the oldest was received."""
+
+    count: int
+    capped: bool
+    oldest_received_at: datetime | None
+
+
+def pending(session: Session, store_id: int, cap: int = 10_000) -> Pending:
+    """Read along the partial index of pending events (small unless the worker is behind);
+    the count stops at ``cap`` so a large backlog costs no more than that."""
+    waiting = (
+        select(Event.id)
+        .where(Event.processed_at.is_(None), Event.store_id == store_id)
+        .limit(cap + 1)
+        .subquery()
+    )
+    count = int(session.execute(select(func.count()).select_from(waiting)).scalar_one())
+    oldest = session.execute(
+        select(Event.received_at)
+        .where(Event.processed_at.is_(None), Event.store_id == store_id)
+        .order_by(Event.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    return Pending(min(count, cap), count > cap, oldest)
+
+
+def minutes(session: Session, store_id: int, since: datetime) -> list[tuple[datetime, str, int]]:
+    """(minute, wire format, events stored) since ``since``, summed over the writers'
+    shards (table ``event_minutes``, kept by the ingest writer), oldest first."""
+    rows = session.execute(
+        select(EventMinute.minute, EventMinute.wire, func.sum(EventMinute.count))
+        .where(EventMinute.store_id == store_id, EventMinute.minute >= since)
+        .group_by(EventMinute.minute, EventMinute.wire)
+        .order_by(EventMinute.minute)
+    ).all()
+    return [(minute, wire, int(total)) for minute, wire, total in rows]

@@ -1,6 +1,7 @@
 """Every ORM table, imported here so the metadata (and Alembic) sees them all."""
 
 from cartwheel.models.api_key import ApiKey
+from cartwheel.models.audit_entry import AuditEntry
 from cartwheel.models.base import Base
 from cartwheel.models.booking import Booking
 from cartwheel.models.cart import Cart
@@ -11,13 +12,18 @@ from cartwheel.models.contact_identifier import ContactIdentifier
 from cartwheel.models.contact_merge import ContactMerge
 from cartwheel.models.customer_subscription import CustomerSubscription
 from cartwheel.models.event import Event
+from cartwheel.models.event_minute import EventMinute
 from cartwheel.models.form_submission import FormSubmission
 from cartwheel.models.identity_conflict import IdentityConflict
+from cartwheel.models.login_attempt import LoginAttempt
 from cartwheel.models.member import Member
 from cartwheel.models.member_group import MemberGroup
 from cartwheel.models.member_group_member import MemberGroupMember
 from cartwheel.models.member_sso_key import MemberSsoKey
 from cartwheel.models.member_sso_token import MemberSsoToken
+from cartwheel.models.operator import Operator
+from cartwheel.models.operator_grant import OperatorGrant
+from cartwheel.models.operator_session import OperatorSession
 from cartwheel.models.order import Order
 from cartwheel.models.order_item import OrderItem
 from cartwheel.models.outbox_message import OutboxMessage
@@ -37,6 +43,7 @@ from cartwheel.models.webhook_subscription import WebhookSubscription
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
     "Base",
     "Booking",
     "Cart",
@@ -47,13 +54,18 @@ __all__ = [
     "ContactMerge",
     "CustomerSubscription",
     "Event",
+    "EventMinute",
     "FormSubmission",
     "IdentityConflict",
+    "LoginAttempt",
     "Member",
     "MemberGroup",
     "MemberGroupMember",
     "MemberSsoKey",
     "MemberSsoToken",
+    "Operator",
+    "OperatorGrant",
+    "OperatorSession",
     "Order",
     "OrderItem",
     "OutboxMessage",
