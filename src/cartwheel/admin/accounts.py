@@ -33,15 +33,15 @@ def hash_password(password: str) -> str:
 
 def check_password(password: str) -> None:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise ValidationFailed(
-            {"password": [f"The password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters."]}
-        )
+        message = f"The password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters."
+        raise ValidationFailed({"password": [message]}, message)
 
 
 def _email(raw: str) -> str:
     email = normalize_email(raw)
     if email is None or "@" not in email or len(email) > 320:
-        raise ValidationFailed({"email": ["Give the operator's email address."]})
+        message = "Give the operator's email address."
+        raise ValidationFailed({"email": [message]}, message)
     return email
 
 

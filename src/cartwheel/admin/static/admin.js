@@ -51,9 +51,9 @@
     var rows = document.querySelectorAll("#rows fieldset.cond");
     var row = button.closest("fieldset.cond");
     if (!row || rows.length < 2) return;
-    var form = row.closest("form");
     row.remove();
-    if (form && window.htmx) window.htmx.trigger(form, "change");
+    var body = document.getElementById("builder-body");
+    if (body && window.htmx) window.htmx.trigger(body, "change");
   }
 
   document.addEventListener("DOMContentLoaded", function () {
