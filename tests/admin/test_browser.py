@@ -11,6 +11,7 @@ where it is installed."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -26,8 +27,8 @@ from sqlalchemy import select
 from cartwheel.db import Database
 from cartwheel.models import SegmentDay, WebhookAttempt, WebhookDelivery
 from cartwheel.models.base import utcnow
-from tests.admin.conftest import LiveServer, make_operator, populate
 from cartwheel.worker.runner import Worker
+from tests.admin.conftest import LiveServer, make_operator, populate
 from tests.conftest import StoreFixture, engine_name, make_store
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -210,7 +211,7 @@ def showcase(
                     subscription_id=delivery.subscription_id,
                     message_id=f"msg_ok_{n}_{extra.delivery_id}",
                     event_type="contact_updated",
-                    body='{"contactId": %d}' % extra.contact_id,
+                    body=json.dumps({"contactId": extra.contact_id}),
                     status="succeeded",
                     attempts=1,
                     last_status_code=200,
