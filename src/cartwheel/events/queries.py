@@ -83,30 +83,35 @@ class Pending:
 
 def pending(session: Session, store_id: int, cap: int = 10_000) -> Pending:
     """Read along the partial index of pending events (small unless the worker is behind);
-    the count stops at ``cap`` so a large backlog costs no more than that."""
-    waiting = (
-        select(Event.id)
-        .where(Event.processed_at.is_(None), Event.store_id == store_id)
-        .limit(cap + 1)
-        .subquery()
-    )
+    the count stops at ``cap`` so a large backlog costs no more than that. The store is
+    compared as ``store_id + 0`` so that no planner prefers walking the store's whole log
+    by its store index (measured: 230 ms for 50,000 events on SQLite, bench/admin.py)."""
+    mine = (Event.store_id + 0) == store_id
+    waiting = select(Event.id).where(Event.processed_at.is_(None), mine).limit(cap + 1).subquery()
     count = int(session.execute(select(func.count()).select_from(waiting)).scalar_one())
     oldest = session.execute(
         select(Event.received_at)
-        .where(Event.processed_at.is_(None), Event.store_id == store_id)
+        .where(Event.processed_at.is_(None), mine)
         .order_by(Event.id)
         .limit(1)
     ).scalar_one_or_none()
     return Pending(min(count, cap), count > cap, oldest)
 
 
-def minutes(session: Session, store_id: int, since: datetime) -> list[tuple[datetime, str, int]]:
-    """(minute, wire format, events stored) since ``since``, summed over the writers'
-    shards (table ``event_minutes``, kept by the ingest writer), oldest first."""
+def minutes(
+    session: Session, store_id: int, start: int, bucket: int, count: int
+) -> list[tuple[int, str, int]]:
+    """(bucket index, wire format, events stored) for ``count`` buckets of ``bucket``
+    minutes from minute ``start`` (minutes since the epoch), summed in SQL over the
+    writers' shards (table ``event_minutes``, kept by the ingest writer)."""
+    index = (EventMinute.minute - start) // bucket
     rows = session.execute(
-        select(EventMinute.minute, EventMinute.wire, func.sum(EventMinute.count))
-        .where(EventMinute.store_id == store_id, EventMinute.minute >= since)
-        .group_by(EventMinute.minute, EventMinute.wire)
-        .order_by(EventMinute.minute)
+        select(index, EventMinute.wire, func.sum(EventMinute.count))
+        .where(
+            EventMinute.store_id == store_id,
+            EventMinute.minute >= start,
+            EventMinute.minute < start + bucket * count,
+        )
+        .group_by(index, EventMinute.wire)
     ).all()
-    return [(minute, wire, int(total)) for minute, wire, total in rows]
+    return [(int(i), wire, int(total)) for i, wire, total in rows]

@@ -99,8 +99,8 @@ def ingest_rate(session: Session, store_id: int, span: str, now: datetime) -> In
     starts = [start + i * step for i in range(count)]
     per_minute: dict[str, list[float]] = {}
     total = 0
-    for minute, wire, n in queries.minutes(session, store_id, start):
-        index = int((minute - start) / step)
+    first_minute = int(start.timestamp()) // 60
+    for index, wire, n in queries.minutes(session, store_id, first_minute, bucket, count):
         if not 0 <= index < count:
             continue
         series = per_minute.setdefault(wire, [0.0] * count)

@@ -34,8 +34,9 @@ def _redraw() -> None:
 os.register_at_fork(after_in_child=_redraw)
 
 
-def minute_of(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)
+def minute_of(moment: datetime) -> int:
+    """Minutes since the Unix epoch."""
+    return int(moment.timestamp()) // 60
 
 
 def record(

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cartwheel.models.base import Base, UTCDateTime
+from cartwheel.models.base import Base
 
 
 class EventMinute(Base):
@@ -19,7 +17,8 @@ class EventMinute(Base):
     store_id: Mapped[int] = mapped_column(
         ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True
     )
-    minute: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    #: Minutes since the Unix epoch (UTC): a number, so a chart's buckets are summed in SQL.
+    minute: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     wire: Mapped[str] = mapped_column(String(32), primary_key=True)
     shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(Integer, default=0)

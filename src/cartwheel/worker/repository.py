@@ -132,17 +132,19 @@ REPLAY: dict[str, Any] = {
 
 def pending_outbox(session: Session, store_id: int, cap: int) -> tuple[int, bool, datetime | None]:
     """The store's unprocessed outbox messages (counted up to ``cap``) and the oldest's
-    creation time, read along the partial index of pending messages."""
+    creation time, read along the partial index of pending messages (``store_id + 0``: not
+    by a store index, as :func:`cartwheel.events.queries.pending` explains)."""
+    mine = (OutboxMessage.store_id + 0) == store_id
     waiting = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.processed_at.is_(None), OutboxMessage.store_id == store_id)
+        .where(OutboxMessage.processed_at.is_(None), mine)
         .limit(cap + 1)
         .subquery()
     )
     count = int(session.execute(select(func.count()).select_from(waiting)).scalar_one())
     oldest = session.execute(
         select(OutboxMessage.created_at)
-        .where(OutboxMessage.processed_at.is_(None), OutboxMessage.store_id == store_id)
+        .where(OutboxMessage.processed_at.is_(None), mine)
         .order_by(OutboxMessage.id)
         .limit(1)
     ).scalar_one_or_none()

@@ -112,7 +112,7 @@ def upgrade() -> None:
     op.create_table(
         "event_minutes",
         sa.Column("store_id", sa.Integer(), nullable=False),
-        sa.Column("minute", _DATETIME, nullable=False),
+        sa.Column("minute", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("wire", sa.String(length=32), nullable=False),
         sa.Column("shard", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
