@@ -198,3 +198,14 @@ def test_next_never_leaves_the_back_office(client: TestClient, operator: Operato
         },
     )
     assert answer.headers["location"] == "/admin"
+
+
+def test_an_htmx_request_of_an_ended_session_sends_the_page_to_sign_in(
+    client: TestClient, store: StoreFixture
+) -> None:
+    web = browser_client(client)
+    answer = web.post(
+        f"/admin/stores/{store.store_id}/segments/preview", headers={"HX-Request": "true"}
+    )
+    assert answer.status_code == 401
+    assert answer.headers["hx-redirect"].startswith("/admin/login?next=")

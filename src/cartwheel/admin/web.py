@@ -173,10 +173,22 @@ def optional_operator(request: Request) -> SignedIn | None:
         return sessions.find(session, request.cookies.get(sessions.COOKIE))
 
 
+class SignInAgain(AppError):
+    """An HTMX request of an ended session: the page, not the fragment, goes to sign in."""
+
+    status_code = 401
+    title = "Unauthorized"
+
+    def __init__(self, location: str) -> None:
+        super().__init__("Sign in again.", headers={"HX-Redirect": location})
+
+
 def signed_in(request: Request) -> SignedIn:
     """The signed-in operator; anyone else is sent to the sign-in page."""
     who = optional_operator(request)
     if who is None:
+        if request.headers.get("hx-request") == "true":
+            raise SignInAgain(login_url(request))
         raise Redirect(login_url(request))
     return who
 

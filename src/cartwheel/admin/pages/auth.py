@@ -19,7 +19,6 @@ from cartwheel.admin.web import (
     see,
 )
 from cartwheel.exceptions import Forbidden
-from cartwheel.models import Operator as OperatorRow
 from cartwheel.stores import service as stores
 
 router = admin_router()
@@ -67,18 +66,18 @@ def login(request: Request, sent: Annotated[Form, Depends(form)]) -> Response:
         if refused is not None:
             return _login_page(request, next_url, refused.message, email, refused.status)
         outcome = accounts.verify(session, email, password)
-    succeeded = isinstance(outcome, OperatorRow)
+    refused = outcome if isinstance(outcome, accounts.Refused) else None
     with rt.db.transaction() as session:
-        operator_id = outcome.id if isinstance(outcome, OperatorRow) else None
+        operator_id = None if isinstance(outcome, accounts.Refused) else outcome.id
         if operator_id is None and (found := accounts.by_email(session, email)) is not None:
             operator_id = found.id  # a wrong password counts against the account
-        accounts.record_attempt(session, email, address, operator_id, succeeded, settings)
+        accounts.record_attempt(session, email, address, operator_id, refused is None, settings)
         token = None
-        if isinstance(outcome, OperatorRow):
+        if not isinstance(outcome, accounts.Refused):
             token = sessions.start(session, outcome, settings.admin_session_hours)
-    if token is None:
-        assert not isinstance(outcome, OperatorRow)
-        return _login_page(request, next_url, outcome.message, email, outcome.status)
+    if refused is not None or token is None:
+        assert refused is not None
+        return _login_page(request, next_url, refused.message, email, refused.status)
     response = see(next_url)
     sessions.set_cookie(response, request, token, settings.admin_session_hours)
     response.delete_cookie(csrf.LOGIN_COOKIE, path="/admin/login")
