@@ -33,6 +33,8 @@ from tests.conftest import StoreFixture, engine_name, make_store
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
+# A loaded CI machine (two cores, the whole suite in parallel) answers slower than a desk.
+expect.set_options(timeout=20_000)
 
 CHROMIUM = os.environ.get("CARTWHEEL_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -49,8 +51,10 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    """Chromium for one test: Playwright's sync API keeps an event loop running in this
+    thread while it is open, which other tests' ``asyncio.run()`` must not meet."""
     if shutil.which(CHROMIUM) is None and not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
@@ -247,6 +251,7 @@ def test_an_operator_works_through_the_back_office(
     url = live_server.url
     base = f"{url}/admin/stores/{store.store_id}"
     context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(60_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -358,6 +363,7 @@ def test_an_operator_works_through_the_back_office(
 
     # A phone-sized screen: the same pages, readable.
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone.set_default_timeout(60_000)
     small = phone.new_page()
     _sign_in(small, url, who.email, who.password)
     small.wait_for_selector("#chart canvas")
