@@ -4,6 +4,7 @@ the audit log, settings, the overview's figures."""
 
 from __future__ import annotations
 
+import copy
 import re
 
 from fastapi.testclient import TestClient
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from cartwheel.db import Database
 from cartwheel.models import ApiKey, AuditEntry, ContactMerge, Segment, Store, WebhookDelivery
+from cartwheel.wire.voucherify.schemas import DOCUMENT_EXAMPLE
 from tests.admin.conftest import SignedInClient, make_operator, populate, signed_in
 from tests.conftest import StoreFixture
 
@@ -216,8 +218,43 @@ def test_settings_keys_are_shown_once_and_revoked_after_asking(
     assert admin.post(f"{base}/rate-limit", data={"rate_limit": "12.5"}).status_code == 303
     with db.read() as session:
         assert session.get(Store, store.store_id).rate_limit_per_second == 12.5  # type: ignore[union-attr]
+    made = admin.post(f"{base}/credentials", data={"origins": "https://b.example"})
+    app_id = re.search(r'id="new-app-id" class="secret">([^<]+)<', made.text)
+    token = re.search(r'id="new-client-token" class="secret">([^<]+)<', made.text)
+    assert app_id is not None and token is not None
+    client_headers = {
+        "X-Client-Application-Id": app_id.group(1),
+        "X-Client-Token": token.group(1),
+        "Origin": "https://b.example",
+    }
+    sent = client.post(
+        "/client/v1/events", json=copy.deepcopy(DOCUMENT_EXAMPLE), headers=client_headers
+    )
+    assert token.group(1) not in admin.get(base).text
+    with db.read() as session:
+        from cartwheel.stores import service as stores
+
+        credential = next(
+            c
+            for c in stores.list_client_credentials(session, store.store_id)
+            if c.application_id == app_id.group(1)
+        )
+    url = f"{base}/credentials/{credential.id}/revoke"
+    assert "Revoke the credential" in admin.post(url).text
+    assert admin.post(url, data={"confirm": "yes"}).status_code == 303
+    with db.read() as session:
+        assert stores.list_client_credentials(session, store.store_id)[-1].revoked_at is not None
     actions = [a for a, _, _ in _audit(db, store.store_id)]
-    assert actions[-4:] == ["key.create", "key.revoke", "origins.set", "rate_limit.set"]
+    assert actions[-6:] == [
+        "key.create",
+        "key.revoke",
+        "origins.set",
+        "rate_limit.set",
+        "credential.create",
+        "credential.revoke",
+    ]
+    assert sent.status_code == 200, sent.text
+
     log = admin.get(f"/admin/stores/{store.store_id}/audit")
     assert "key.revoke" in log.text
 

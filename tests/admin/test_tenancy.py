@@ -12,7 +12,14 @@ from sqlalchemy import select
 
 from cartwheel.admin.pages import ROUTERS
 from cartwheel.db import Database
-from cartwheel.models import ApiKey, AuditEntry, ContactMerge, Segment, WebhookDelivery
+from cartwheel.models import (
+    ApiKey,
+    AuditEntry,
+    ClientCredential,
+    ContactMerge,
+    Segment,
+    WebhookDelivery,
+)
 from tests.admin.conftest import Populated, make_operator, populate, signed_in
 from tests.conftest import StoreFixture
 
@@ -45,6 +52,8 @@ FORMS = [
     "/admin/stores/{store}/webhooks/{webhook}/resume",
     "/admin/stores/{store}/settings/keys",
     "/admin/stores/{store}/settings/keys/{key}/revoke",
+    "/admin/stores/{store}/settings/credentials",
+    "/admin/stores/{store}/settings/credentials/{credential}/revoke",
     "/admin/stores/{store}/settings/origins/{credential}",
     "/admin/stores/{store}/settings/rate-limit",
 ]
@@ -137,6 +146,8 @@ def test_forms_aimed_at_another_stores_rows_change_nothing(
         assert segment is not None and segment.deleted_at is None
         key = session.get(ApiKey, theirs.key_id)
         assert key is not None and key.revoked_at is None
+        credential = session.get(ClientCredential, theirs.credential_id)
+        assert credential is not None and credential.revoked_at is None
         replays = session.execute(
             select(WebhookDelivery).where(WebhookDelivery.replay_of_id == theirs.delivery_id)
         ).all()

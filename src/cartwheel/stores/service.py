@@ -157,3 +157,16 @@ def set_allowed_origins(
     row.allowed_origins = cleaned
     session.flush()
     return row
+
+
+def revoke_client_credential(
+    session: Session, store_id: int, credential_id: int
+) -> ClientCredential:
+    """Refuse the credential from now on (within ``CARTWHEEL_AUTH_CACHE_SECONDS``)."""
+    row = session.get(ClientCredential, credential_id) if is_id(credential_id) else None
+    if row is None or row.store_id != store_id:
+        raise NotFound(f"Client credential {credential_id} does not exist in store {store_id}.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    session.flush()
+    return row

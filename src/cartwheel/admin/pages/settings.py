@@ -29,6 +29,7 @@ def _page(
     scope: Scope,
     *,
     new_key: stores.NewKey | None = None,
+    new_credential: tuple[str, str] | None = None,
     errors: list[str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
@@ -47,6 +48,7 @@ def _page(
             rate_limit=store.rate_limit_per_second,
             default_rate_limit=settings.rate_limit_per_second,
             new_key=new_key,
+            new_credential=new_credential,
             errors=errors or [],
             cache_seconds=settings.auth_cache_seconds,
         ),
@@ -102,6 +104,67 @@ def revoke_key(request: Request, posted: Post, key_id: str) -> Response:
             "key.revoke",
             f"key {kid}",
             {"name": key.name, "prefix": key.prefix},
+        )
+    return see(f"{scope.base}/settings")
+
+
+@router.post("/admin/stores/{store_id}/settings/credentials")
+def create_credential(request: Request, posted: Post) -> HTMLResponse:
+    scope = posted.scope
+    origins = [o for o in posted.form.get("origins").replace(",", "\n").splitlines() if o.strip()]
+    try:
+        with runtime(request).db.transaction() as session:
+            app_id, token = stores.create_client_credential(session, scope.store_id, [])
+            credential = next(
+                c
+                for c in stores.list_client_credentials(session, scope.store_id)
+                if c.application_id == app_id
+            )
+            stores.set_allowed_origins(session, scope.store_id, credential.id, origins)
+            audit.record(
+                session,
+                scope.who,
+                scope.store_id,
+                "credential.create",
+                f"client credential {credential.id}",
+                {"applicationId": app_id},
+            )
+    except ValidationFailed as exc:
+        messages = [m for values in exc.errors.values() for m in values]
+        return _page(request, scope, errors=messages, status=422)
+    # The token is shown on this answer only (only its digest is kept).
+    return _page(request, scope, new_credential=(app_id, token))
+
+
+@router.post("/admin/stores/{store_id}/settings/credentials/{credential_id}/revoke")
+def revoke_credential(request: Request, posted: Post, credential_id: str) -> Response:
+    scope = posted.scope
+    cid = path_id(credential_id)
+    with runtime(request).db.read() as session:
+        credential = next(
+            (c for c in stores.list_client_credentials(session, scope.store_id) if c.id == cid),
+            None,
+        )
+    if credential is None:
+        raise NotFound("Page not found.")
+    if not posted.confirmed():
+        return confirm_page(
+            request,
+            posted,
+            f"Revoke the client credential {credential.application_id}?",
+            "Browsers sending events with it are refused from now on (within "
+            f"{runtime(request).settings.auth_cache_seconds:g} seconds). This cannot be undone.",
+            "Revoke the credential",
+        )
+    with runtime(request).db.transaction() as session:
+        stores.revoke_client_credential(session, scope.store_id, cid)
+        audit.record(
+            session,
+            scope.who,
+            scope.store_id,
+            "credential.revoke",
+            f"client credential {cid}",
+            {"applicationId": credential.application_id},
         )
     return see(f"{scope.base}/settings")
 
