@@ -60,3 +60,26 @@ def test_the_rate_is_bucketed_by_span(db: Database, store: StoreFixture) -> None
             rate = events.ingest_rate(session, store.store_id, span, now)
             assert len(rate.starts) == points and rate.bucket_minutes == bucket
             assert rate.starts[-1] <= now < rate.starts[-1] + timedelta(minutes=bucket)
+
+
+def test_minutes_older_than_eight_days_are_dropped(db: Database, store: StoreFixture) -> None:
+    from sqlalchemy import insert, select
+
+    from cartwheel.ingest import rates
+    from cartwheel.models import EventMinute
+
+    now = utcnow()
+    old = rates.minute_of(now) - rates.KEEP_MINUTES - 5
+    with db.transaction() as session:
+        session.execute(
+            insert(EventMinute),
+            [{"store_id": store.store_id, "minute": old, "wire": "native", "shard": 1, "count": 3}],
+        )
+    rates._last_prune = 0  # as if an hour had passed
+    with db.write_connection() as conn:
+        rates._prune(conn, rates.minute_of(now))
+    with db.read() as session:
+        left = session.execute(
+            select(EventMinute).where(EventMinute.store_id == store.store_id)
+        ).all()
+    assert left == []

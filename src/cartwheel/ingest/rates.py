@@ -4,7 +4,8 @@ back office charts the ingest rate without counting the event log.
 
 Each process writes under its own random ``SHARD``: with several API processes on one
 PostgreSQL database, two writers never update (and so never wait on) the same row; a reader
-sums the shards."""
+sums the shards. Rows older than ``KEEP_MINUTES`` (the chart shows a week at most) are
+dropped by the writer about once an hour."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -23,11 +24,21 @@ from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
 from cartwheel.models import EventMinute
 
 SHARD = secrets.randbelow(2**31 - 1)
+#: Eight days of minutes are kept.
+KEEP_MINUTES = 8 * 24 * 60
+_PRUNE_EVERY = 60
+_last_prune = 0
 
 
 def _redraw() -> None:
     global SHARD
     SHARD = secrets.randbelow(2**31 - 1)
+
+
+#: Eight days of minutes are kept.
+KEEP_MINUTES = 8 * 24 * 60
+_PRUNE_EVERY = 60
+_last_prune = 0
 
 
 # A forked worker process is another writer: it takes a shard of its own.
@@ -56,6 +67,7 @@ def record(
     if not counts:
         return
     minute = minute_of(now)
+    _prune(conn, minute)
     insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
     statement = insert(EventMinute).values(
         [
@@ -69,3 +81,11 @@ def record(
             set_={"count": EventMinute.count + statement.excluded.count},
         )
     )
+
+
+def _prune(conn: Connection, minute: int) -> None:
+    global _last_prune
+    if minute - _last_prune < _PRUNE_EVERY:
+        return
+    _last_prune = minute
+    conn.execute(delete(EventMinute).where(EventMinute.minute < minute - KEEP_MINUTES))
