@@ -70,6 +70,13 @@ class Built:
     condition: dict[str, Any] | None = None
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def empty(self) -> bool:
+        """Nothing described yet (a new builder): no JSON, no event named, no other row."""
+        return not self.json_text and all(
+            r.kind in ("did", "did_not") and not r.event.strip() for r in self.rows
+        )
+
 
 def rows_of(form: Form) -> list[Row]:
     columns = {name: form.all(name) for name in Row.__dataclass_fields__}

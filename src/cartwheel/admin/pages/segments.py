@@ -111,7 +111,9 @@ def preview(request: Request, posted: Post) -> HTMLResponse:
     built = builder.build(posted.form)
     result = None
     errors = list(built.errors)
-    if built.condition is not None:
+    if built.empty:
+        errors = []
+    elif built.condition is not None:
         try:
             node = schemas.parse_preview({"condition": built.condition})
             with runtime(request).db.read() as session:
@@ -121,7 +123,7 @@ def preview(request: Request, posted: Post) -> HTMLResponse:
     return render(
         request,
         "_preview.html",
-        scope.context(result=result, errors=errors, condition=built.condition),
+        scope.context(result=result, errors=errors, condition=built.condition, empty=built.empty),
     )
 
 
