@@ -135,6 +135,8 @@ def test_the_builder_previews_creates_edits_and_deletes_a_segment(
     assert re.search(r'id="preview-count">1<', preview.text), preview.text
     none = admin.post(f"{base}/preview", data={"match": "all", **row, "event": "Never Done"})
     assert 'id="preview-count">0<' in none.text
+    empty = admin.post(f"{base}/preview", data={"match": "all", **row, "event": ""})
+    assert "Describe who to count" in empty.text and "error" not in empty.text
     bad = admin.post(f"{base}/preview", data={"condition_json": '{"all": []}'})
     assert "error" in bad.text and "empty" in bad.text
     created = admin.post(base, data={"name": "Viewers, 30 days", "match": "all", **row})
