@@ -31,6 +31,18 @@ def active_contacts(store_id: int) -> Select[Any]:
     )
 
 
+def scan_contacts(store_id: int) -> Select[Any]:
+    """:func:`active_contacts` for a scan newest first by id: the store is compared as
+    ``store_id + 0`` so that the planner walks the table by id (and stops at the query's
+    limit) instead of reading every row of the store by its creation-time index and
+    sorting them (measured on 100,000 contacts: bench/admin.py)."""
+    return select(Contact).where(
+        (Contact.store_id + 0) == store_id,
+        Contact.deleted_at.is_(None),
+        Contact.merged_into_id.is_(None),
+    )
+
+
 def by_identifier(store_id: int, kind: str, value: str) -> Select[Any]:
     owner = select(ContactIdentifier.contact_id).where(
         ContactIdentifier.store_id == store_id,
