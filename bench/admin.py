@@ -363,9 +363,9 @@ def main() -> None:
         f"python {sys.version.split()[0]}",
         "",
     ]
-    for engine in engines:
-        report += bench_engine(engine, args)
-    print("\n".join(report))
+    print("\n".join(report), flush=True)
+    for engine in engines:  # each engine's table as soon as it is measured
+        print("\n".join(bench_engine(engine, args)), flush=True)
 
 
 if __name__ == "__main__":
