@@ -4,7 +4,8 @@ with ``--scale`` × 100,000 contacts and 1,000,000 events; the target is 200 ms 
 For each engine: the store's history is inserted directly (bench/segments.py's generator:
 events over the last 365 days, already processed, as an import leaves them), plus a week
 of per-minute ingest counts in two wire formats (what the ingest writer keeps for the
-overview's chart), one contact with 5,000 events of its own, three segments built over
+overview's chart), one contact with 5,000 events of its own, the email identifiers of the history's contacts
+(bench/segments.py inserts contacts alone), three segments built over
 the history through the API, and a webhook with 20,000 deliveries (a tenth failed, each
 with its attempt). Then ONE server process (no worker), pinned to core 0, serves the
 pages to a signed-in operator, each ``--times`` times after two warm-up loads. "server"
@@ -33,7 +34,7 @@ from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from bench.ingest import database, server
 from bench.segments import history, new_store, say
@@ -43,6 +44,8 @@ from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.migrate import migrate
 from cartwheel.models import (
+    Contact,
+    ContactIdentifier,
     Event,
     EventMinute,
     WebhookAttempt,
@@ -161,6 +164,27 @@ def extras(db: Database, store_id: int, heavy_contact: int, deliveries: int) -> 
     return public_id
 
 
+def identifiers(db: Database, store_id: int, first: int, contacts: int) -> None:
+    """The history's contacts get the email identifiers the resolver would have given them
+    (bench/segments.py inserts contacts only), so a search by email finds its owner."""
+    now = utcnow()
+    for start in range(0, contacts, 10_000):
+        with db.transaction() as session:
+            session.execute(
+                insert(ContactIdentifier),
+                [
+                    {
+                        "store_id": store_id,
+                        "contact_id": first + n,
+                        "kind": "email",
+                        "value": f"person{n}@history.example",
+                        "created_at": now,
+                    }
+                    for n in range(start, min(contacts, start + 10_000))
+                ],
+            )
+
+
 def sign_in(client: httpx.Client, email: str) -> str:
     page = client.get("/admin/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
@@ -214,16 +238,13 @@ def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
         store_id, key = new_store(db, "bench admin")
         say(f"{engine}: history, {contacts:,} contacts and {events:,} events")
         inserted = history(db, store_id, contacts, events)
-        from sqlalchemy import func, select
-
-        from cartwheel.models import Contact
-
         with db.read() as session:
             first = int(
                 session.scalar(select(func.min(Contact.id)).where(Contact.store_id == store_id))
                 or 0
             )
         heavy = first + 7
+        identifiers(db, store_id, first, contacts)
         webhook_id = extras(db, store_id, heavy, deliveries)
         email = f"bench-{uuid.uuid4().hex[:6]}@ops.example"
         with db.transaction() as session:
@@ -294,7 +315,13 @@ def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
                     ("segments list", "GET", f"{base}/segments", {}),
                     ("segment: size, history, members", "GET", f"{base}/segments/{segment}", {}),
                     (
-                        "segment members, deep page",
+                        "large segment (Gold tier): members, first page",
+                        "GET",
+                        f"{base}/segments/{segment_ids[1]}",
+                        {},
+                    ),
+                    (
+                        "large segment: members, deep page (skip 5,000)",
                         "GET",
                         f"{base}/segments/{segment_ids[1]}?skip=5000",
                         {},
