@@ -4,8 +4,8 @@ with ``--scale`` × 100,000 contacts and 1,000,000 events; the target is 200 ms 
 For each engine: the store's history is inserted directly (bench/segments.py's generator:
 events over the last 365 days, already processed, as an import leaves them), plus a week
 of per-minute ingest counts in two wire formats (what the ingest writer keeps for the
-overview's chart), one contact with 5,000 events of its own, the email identifiers of the history's contacts
-(bench/segments.py inserts contacts alone), three segments built over
+overview's chart), one contact with 5,000 events of its own, the email identifiers of the
+history's contacts (bench/segments.py inserts contacts alone), three segments built over
 the history through the API, and a webhook with 20,000 deliveries (a tenth failed, each
 with its attempt). Then ONE server process (no worker), pinned to core 0, serves the
 pages to a signed-in operator, each ``--times`` times after two warm-up loads. "server"
