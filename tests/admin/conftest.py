@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from cartwheel.admin import accounts
@@ -33,6 +34,19 @@ from cartwheel.stores import service as stores
 from tests.conftest import StoreFixture
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _light_argon2() -> Iterator[None]:
+    """Operators' passwords here are hashed with argon2id at its lightest (about 1 ms, not
+    the production parameters' few hundred on a loaded two-core machine): these tests sign
+    in dozens of times. ``test_access.py`` checks what production uses."""
+    production = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts._hasher = production
+
+
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 

@@ -209,3 +209,8 @@ def test_an_htmx_request_of_an_ended_session_sends_the_page_to_sign_in(
     )
     assert answer.status_code == 401
     assert answer.headers["hx-redirect"].startswith("/admin/login?next=")
+
+
+def test_production_hashes_are_argon2id_with_the_librarys_parameters() -> None:
+    # The hash every unknown email is checked against was made by the production hasher.
+    assert accounts._DUMMY_HASH.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
