@@ -209,19 +209,25 @@ def _record(
 # -- time ----------------------------------------------------------------------------------
 
 
+#: Rows per statement when storing due checks (3 parameters each).
+_CHECK_CHUNK = 5_000
+
+
 def _plan_checks(
     session: Session, segment_id: int, node: Node, ctx: Context, contact_ids: list[int] | None
 ) -> None:
     """Store, per contact, the next moment after ``ctx.now`` its answer may change with
     time alone (``None`` contacts: every contact of the store)."""
-    due = next_moments(session, node, ctx, contact_ids)
-    if due:
+    due = sorted(next_moments(session, node, ctx, contact_ids).items())
+    # In chunks: one multi-row VALUES of every member would pass PostgreSQL's limit of
+    # 65,535 bound parameters past 21,845 contacts (a 500 building a large segment).
+    for start in range(0, len(due), _CHECK_CHUNK):
         session.execute(
             _insert(session)(SegmentCheck)
             .values(
                 [
                     {"segment_id": segment_id, "contact_id": c, "due_at": at}
-                    for c, at in sorted(due.items())
+                    for c, at in due[start : start + _CHECK_CHUNK]
                 ]
             )
             .on_conflict_do_nothing()
