@@ -22,10 +22,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from cartwheel.db import Database
-from cartwheel.models import SegmentDay, WebhookAttempt, WebhookDelivery
+from cartwheel.ingest import rates
+from cartwheel.models import EventMinute, SegmentDay, WebhookAttempt, WebhookDelivery
 from cartwheel.models.base import utcnow
 from cartwheel.worker.runner import Worker
 from tests.admin.conftest import LiveServer, make_operator, populate
@@ -182,6 +183,25 @@ def showcase(
     assert made.status_code == 201, made.text
     segment_id = made.json()["id"]
     with db.transaction() as session:
+        # An hour of ingest in three formats before now, for the overview's chart (the
+        # ingest writer keeps these per minute; the events above add to the last one).
+        minute = rates.minute_of(now)
+        session.execute(
+            insert(EventMinute),
+            [
+                {
+                    "store_id": store.store_id,
+                    "minute": minute - back,
+                    "wire": wire,
+                    "shard": 7,
+                    "count": base + (back * 7 + n * 13) % 9,
+                }
+                for back in range(1, 60)
+                for n, (wire, base) in enumerate(
+                    (("native", 30), ("omnisend", 12), ("voucherify", 4))
+                )
+            ],
+        )
         # Two weeks of history for the chart (the worker writes these day by day).
         for back in range(14, 0, -1):
             session.merge(

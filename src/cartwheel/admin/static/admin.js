@@ -16,6 +16,7 @@
       xs = spec.x;
       Object.keys(spec.series).forEach(function (wire, i) {
         series.push({ label: wire, stroke: COLORS[i % COLORS.length], width: 2,
+          points: { show: false },
           value: function (u, v) { return v == null ? "—" : v.toFixed(1) + "/min"; } });
         columns.push(spec.series[wire]);
       });
