@@ -307,3 +307,17 @@ def test_two_operators_share_a_store_and_the_log_names_each(
     second.post(base, data={"rate_limit": ""})
     emails = [e for a, _, e in _audit(db, store.store_id) if a == "rate_limit.set"]
     assert len(set(emails[-2:])) == 2
+
+
+def test_pausing_and_resuming_a_webhook_is_audited(
+    client: TestClient, db: Database, store: StoreFixture, admin: SignedInClient
+) -> None:
+    data = populate(client, db, store)
+    base = f"/admin/stores/{store.store_id}/webhooks/{data.webhook_id}"
+    assert "Resume" in admin.get(base).text  # populate's webhook is paused
+    assert admin.post(f"{base}/resume").status_code == 303
+    assert "Pause" in admin.get(base).text
+    assert admin.post(f"{base}/pause").status_code == 303
+    assert "paused" in admin.get(f"/admin/stores/{store.store_id}/webhooks").text
+    actions = [a for a, _, _ in _audit(db, store.store_id)]
+    assert actions[-2:] == ["webhook.resume", "webhook.pause"]
