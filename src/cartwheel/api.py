@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from starlette.routing import Route
 
 from cartwheel import health
+from cartwheel.admin.pages import ROUTERS as ADMIN_ROUTERS
 from cartwheel.bookings import endpoints as bookings
 from cartwheel.catalog import endpoints as catalog
 from cartwheel.contacts import endpoints as contacts
@@ -57,4 +58,5 @@ ROUTERS: list[APIRouter] = [
     flows.runs_router,
     messages.router,
     message_links.router,
+    *ADMIN_ROUTERS,  # the back office's pages at /admin (not in the OpenAPI document)
 ]

@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
 
 from cartwheel import __version__, sealing
+from cartwheel.admin.web import STATIC as ADMIN_STATIC
 from cartwheel.api import FAST_ROUTES, ROUTERS
 from cartwheel.auth.cache import CredentialCache
 from cartwheel.config import Settings, get_settings
@@ -107,6 +109,8 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.router.routes[0:0] = FAST_ROUTES
+    # The back office's scripts, styles and their licences (vendored: no build step).
+    app.mount("/admin/static", StaticFiles(directory=ADMIN_STATIC), name="admin-static")
     openapi.install(app)
 
     @app.exception_handler(AppError)

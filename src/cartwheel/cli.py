@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from cartwheel.kit.pagination import PageParams
 from cartwheel.kit.requests import validate
 from cartwheel.migrate import migrate as run_migrations
 from cartwheel.models import Store
+from cartwheel.models.base import utcnow
 from cartwheel.stores import service as stores
 from cartwheel.worker import service as queues
 from cartwheel.worker.schemas import failure_json
@@ -40,6 +42,13 @@ messages_app = typer.Typer(
     help="Messaging: a store's sender, its suppression list.", no_args_is_help=True
 )
 app.add_typer(messages_app, name="messages")
+
+
+admins_app = typer.Typer(
+    help="Operators of the back office (/admin) and the stores granted to them.",
+    no_args_is_help=True,
+)
+app.add_typer(admins_app, name="admins")
 
 
 @contextmanager
@@ -304,6 +313,101 @@ def messages_suppress(
 def _store(session: Session, store_id: int) -> None:
     if session.get(Store, store_id) is None:
         raise NotFound(f"Store {store_id} does not exist.")
+
+
+StoreOption = Annotated[
+    list[int] | None, typer.Option("--store", help="A store to grant (repeat for more).")
+]
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
+]
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@admins_app.command("create")
+def admins_create(
+    email: str, store: StoreOption = None, password_stdin: PasswordStdin = False
+) -> None:
+    """Create an operator (password prompted, or --password-stdin), granting each --store."""
+    from cartwheel.admin import accounts
+
+    password = _password(password_stdin)
+    with _database() as db, db.transaction() as session:
+        operator = _or_exit(lambda: accounts.create_operator(session, email, password, store or []))
+        granted = accounts.granted_store_ids(session, operator.id)
+    typer.echo(f"operator {operator.email} created; stores: {_stores(granted)}")
+
+
+@admins_app.command("grant")
+def admins_grant(email: str, store: StoreOption = None) -> None:
+    """Grant an operator more stores (--store ID, repeatable)."""
+    from cartwheel.admin import accounts
+
+    if not store:
+        typer.echo("error: give at least one --store ID", err=True)
+        raise typer.Exit(2)
+    with _database() as db, db.transaction() as session:
+        operator = _or_exit(lambda: accounts.grant(session, email, store))
+        granted = accounts.granted_store_ids(session, operator.id)
+    typer.echo(f"operator {operator.email}; stores: {_stores(granted)}")
+
+
+@admins_app.command("revoke")
+def admins_revoke(email: str, store: StoreOption = None) -> None:
+    """Take stores away from an operator (--store ID, repeatable)."""
+    from cartwheel.admin import accounts
+
+    with _database() as db, db.transaction() as session:
+        operator = _or_exit(lambda: accounts.revoke(session, email, store or []))
+        granted = accounts.granted_store_ids(session, operator.id)
+    typer.echo(f"operator {operator.email}; stores: {_stores(granted)}")
+
+
+@admins_app.command("password")
+def admins_password(email: str, password_stdin: PasswordStdin = False) -> None:
+    """Set an operator's password (this also lifts a lock-out)."""
+    from cartwheel.admin import accounts
+
+    password = _password(password_stdin)
+    with _database() as db, db.transaction() as session:
+        operator = _or_exit(lambda: accounts.set_password(session, email, password))
+    typer.echo(f"operator {operator.email}: password changed")
+
+
+@admins_app.command("list")
+def admins_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """List operators with their stores."""
+    from cartwheel.admin import accounts
+
+    with _database() as db, db.read() as session:
+        now = utcnow()
+        rows: list[dict[str, Any]] = [
+            {
+                "email": o.email,
+                "stores": stores_of,
+                "locked": o.locked_until is not None and o.locked_until > now,
+                "lastLogin": o.last_login_at.isoformat() if o.last_login_at else None,
+            }
+            for o, stores_of in accounts.list_operators(session)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        typer.echo(f"{row['email']}\tstores: {_stores(row['stores'])}")
+
+
+def _stores(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids) or "none"
 
 
 def _or_exit(action: Callable[[], T]) -> T:

@@ -105,6 +105,29 @@ class Settings(BaseSettings):
         "database, or in the working directory.",
     )
 
+    admin_session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        description="How long a back-office sign-in lasts (the session ends then, or at sign-out).",
+    )
+    admin_lockout_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed back-office sign-ins in a row that lock an operator account.",
+    )
+    admin_lockout_minutes: float = Field(
+        default=15.0, gt=0, description="How long a locked operator account stays locked."
+    )
+    admin_login_attempts_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Back-office sign-in attempts one client address may make per "
+        "`admin_login_window_minutes`; beyond that the sign-in page answers 429.",
+    )
+    admin_login_window_minutes: float = Field(
+        default=15.0, gt=0, description="The window of the per-address sign-in limit."
+    )
+
     sso_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Public base URL used in member single sign-on access URLs.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,6 +33,18 @@ def active_contacts(store_id: int) -> Select[Any]:
     )
 
 
+def scan_contacts(store_id: int) -> Select[Any]:
+    """:func:`active_contacts` for a scan newest first by id: the store is compared as
+    ``store_id + 0`` so that the planner walks the table by id (and stops at the query's
+    limit) instead of reading every row of the store by its creation-time index and
+    sorting them (measured on 100,000 contacts: bench/admin.py)."""
+    return select(Contact).where(
+        (Contact.store_id + 0) == store_id,
+        Contact.deleted_at.is_(None),
+        Contact.merged_into_id.is_(None),
+    )
+
+
 def by_identifier(store_id: int, kind: str, value: str) -> Select[Any]:
     owner = select(ContactIdentifier.contact_id).where(
         ContactIdentifier.store_id == store_id,
@@ -40,6 +52,39 @@ def by_identifier(store_id: int, kind: str, value: str) -> Select[Any]:
         ContactIdentifier.value == value,
     )
     return active_contacts(store_id).where(Contact.id.in_(owner))
+
+
+def identifier_owners(session: Session, store_id: int, kind: str, value: str) -> list[int]:
+    return list(
+        session.execute(
+            select(ContactIdentifier.contact_id).where(
+                ContactIdentifier.store_id == store_id,
+                ContactIdentifier.kind == kind,
+                ContactIdentifier.value == value,
+            )
+        ).scalars()
+    )
+
+
+def name_or_email_matches(text: str) -> ColumnElement[bool]:
+    """Name, first or last name containing ``text``, or email starting with it (any case;
+    ``%`` and ``_`` match themselves)."""
+    lowered = text.lower()
+    return or_(
+        func.lower(Contact.name).contains(lowered, autoescape=True),
+        func.lower(Contact.first_name).contains(lowered, autoescape=True),
+        func.lower(Contact.last_name).contains(lowered, autoescape=True),
+        Contact.email.startswith(lowered, autoescape=True),
+    )
+
+
+def identifiers(session: Session, store_id: int, contact_id: int) -> list[tuple[str, str]]:
+    rows = session.execute(
+        select(ContactIdentifier.kind, ContactIdentifier.value)
+        .where(ContactIdentifier.store_id == store_id, ContactIdentifier.contact_id == contact_id)
+        .order_by(ContactIdentifier.id)
+    )
+    return [(kind, value) for kind, value in rows]
 
 
 def created_between(

@@ -109,6 +109,46 @@ def _filtered(
     return query
 
 
+#: The most contacts a search answers with.
+SEARCH_LIMIT = 50
+
+
+def search_contacts(
+    session: Session, store_id: int, text: str, limit: int = SEARCH_LIMIT
+) -> list[Contact]:
+    """Active contacts for a search box. ``text`` that is an email, a phone number or an
+    external id of someone (normalized as the resolver does) finds exactly its owners;
+    otherwise, contacts whose name, first or last name contains it or whose email starts
+    with it (ignoring case), newest first: a scan, which stops at ``limit`` matches. Blank
+    text: the newest contacts (by the store's creation-time index)."""
+    text = text.strip()
+    if not text:
+        query = repository.active_contacts(store_id).order_by(
+            ContactRow.created_at.desc(), ContactRow.id.desc()
+        )
+        return views(session, list(session.execute(query.limit(limit)).scalars()))
+    owners: list[int] = []
+    for kind, value in (
+        ("email", normalize_email(text) if "@" in text else None),
+        ("phone", normalize_phone(text) if any(c.isdigit() for c in text) else None),
+        ("external", normalize_external_id(text)),
+    ):
+        if value is not None:
+            owners.extend(repository.identifier_owners(session, store_id, kind, value))
+    if owners:
+        query = repository.active_contacts(store_id).where(ContactRow.id.in_(owners))
+    else:
+        query = repository.scan_contacts(store_id).where(repository.name_or_email_matches(text))
+    rows = list(session.execute(query.order_by(ContactRow.id.desc()).limit(limit)).scalars())
+    return views(session, rows)
+
+
+def identifiers(session: Session, store_id: int, contact_id: int) -> list[tuple[str, str]]:
+    """The (kind, value) identifiers that resolve to the contact, in the order they came."""
+    contact = get_contact(session, store_id, contact_id)
+    return repository.identifiers(session, store_id, contact.id)
+
+
 def get_contact(session: Session, store_id: int, contact_id: int) -> ContactRow:
     contact = repository.get(session, store_id, contact_id)
     if contact is None:

@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from cartwheel.kit.pagination import PageParams, paginate
-from cartwheel.models import Event
+from cartwheel.models import Event, EventMinute
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +75,49 @@ def get_event(session: Session, store_id: int, event_id: uuid.UUID) -> Event | N
     """One of the store's events by id (a message's triggering event)."""
     event: Event | None = session.get(Event, event_id)
     return event if event is not None and event.store_id == store_id else None
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """The store's events not yet processed by the worker: how many (counted up to a
+    cap), and when the oldest was received."""
+
+    count: int
+    capped: bool
+    oldest_received_at: datetime | None
+
+
+def pending(session: Session, store_id: int, cap: int = 10_000) -> Pending:
+    """Read along the partial index of pending events (small unless the worker is behind);
+    the count stops at ``cap`` so a large backlog costs no more than that. The store is
+    compared as ``store_id + 0`` so that no planner prefers walking the store's whole log
+    by its store index (measured: 230 ms for 50,000 events on SQLite, bench/admin.py)."""
+    mine = (Event.store_id + 0) == store_id
+    waiting = select(Event.id).where(Event.processed_at.is_(None), mine).limit(cap + 1).subquery()
+    count = int(session.execute(select(func.count()).select_from(waiting)).scalar_one())
+    oldest = session.execute(
+        select(Event.received_at)
+        .where(Event.processed_at.is_(None), mine)
+        .order_by(Event.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    return Pending(min(count, cap), count > cap, oldest)
+
+
+def minutes(
+    session: Session, store_id: int, start: int, bucket: int, count: int
+) -> list[tuple[int, str, int]]:
+    """(bucket index, wire format, events stored) for ``count`` buckets of ``bucket``
+    minutes from minute ``start`` (minutes since the epoch), summed in SQL over the
+    writers' shards (table ``event_minutes``, kept by the ingest writer)."""
+    index = (EventMinute.minute - start) // bucket
+    rows = session.execute(
+        select(index, EventMinute.wire, func.sum(EventMinute.count))
+        .where(
+            EventMinute.store_id == store_id,
+            EventMinute.minute >= start,
+            EventMinute.minute < start + bucket * count,
+        )
+        .group_by(index, EventMinute.wire)
+    ).all()
+    return [(int(i), wire, int(total)) for i, wire, total in rows]

@@ -13,6 +13,7 @@ import base64
 import binascii
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -66,3 +67,43 @@ def decode_cursor(cursor: str) -> Position:
     except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
         raise invalid from None
     return Position(occurred_at, uuid.UUID(hex=match.group(2)))
+
+
+#: The overview's spans: how far back, and how many minutes one point of the chart covers.
+SPANS: dict[str, tuple[timedelta, int]] = {
+    "hour": (timedelta(hours=1), 1),
+    "day": (timedelta(days=1), 10),
+    "week": (timedelta(days=7), 60),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRate:
+    """Events stored per minute, by wire format, averaged over buckets of ``bucket_minutes``
+    (one point per bucket, ``starts`` in UTC), and the total over the span."""
+
+    starts: list[datetime]
+    bucket_minutes: int
+    per_minute: dict[str, list[float]]
+    total: int
+
+
+def ingest_rate(session: Session, store_id: int, span: str, now: datetime) -> IngestRate:
+    """The store's ingest rate over ``span`` (``hour``, ``day`` or ``week``)."""
+    length, bucket = SPANS[span]
+    step = timedelta(minutes=bucket)
+    # Buckets end at the current minute's end: the last one is still filling.
+    end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    count = int(length / step)
+    start = end - count * step
+    starts = [start + i * step for i in range(count)]
+    per_minute: dict[str, list[float]] = {}
+    total = 0
+    first_minute = int(start.timestamp()) // 60
+    for index, wire, n in queries.minutes(session, store_id, first_minute, bucket, count):
+        if not 0 <= index < count:
+            continue
+        series = per_minute.setdefault(wire, [0.0] * count)
+        series[index] += n / bucket
+        total += n
+    return IngestRate(starts, bucket, dict(sorted(per_minute.items())), total)

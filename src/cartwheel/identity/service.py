@@ -30,6 +30,13 @@ def list_merges(
     return paginate(session, query.order_by(ContactMerge.id.desc()), page)
 
 
+def get_merge(session: Session, store_id: int, merge_id: int) -> ContactMerge:
+    merge = session.get(ContactMerge, merge_id) if 0 < merge_id <= MAX_ID else None
+    if merge is None or merge.store_id != store_id:
+        raise NotFound("Merge not found.")
+    return merge
+
+
 def list_conflicts(
     session: Session, store_id: int, page: PageParams, contact_id: int | None
 ) -> tuple[list[IdentityConflict], int]:

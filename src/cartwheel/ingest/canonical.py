@@ -109,6 +109,8 @@ class CanonicalEvent:
     dedup_key: str | None = None
     silent: bool = False
     test: bool = False
+    #: The wire format it arrived in (the adapter's name), for the per-minute counts.
+    wire: str = "native"
 
 
 @dataclass(frozen=True, slots=True)

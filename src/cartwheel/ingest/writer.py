@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from cartwheel.db import Database
 from cartwheel.exceptions import AppError
 from cartwheel.identity.resolver import BatchResolver
+from cartwheel.ingest import rates
 from cartwheel.ingest.canonical import CanonicalEvent, IngestResult
 from cartwheel.models.base import utcnow
 
@@ -139,7 +140,9 @@ class IngestWriter:
         for attempt in range(_RACE_RETRIES):
             try:
                 with self.db.write_connection() as conn:
-                    results = BatchResolver(conn, self._clock()).run(events)
+                    now = self._clock()
+                    results = BatchResolver(conn, now).run(events)
+                    rates.record(conn, now, events, results)
                 break
             except (IntegrityError, OperationalError) as exc:
                 if attempt == _RACE_RETRIES - 1 or not _is_race(exc):

@@ -1,6 +1,7 @@
 """Every ORM table, imported here so the metadata (and Alembic) sees them all."""
 
 from cartwheel.models.api_key import ApiKey
+from cartwheel.models.audit_entry import AuditEntry
 from cartwheel.models.base import Base
 from cartwheel.models.booking import Booking
 from cartwheel.models.campaign import Campaign
@@ -13,12 +14,14 @@ from cartwheel.models.contact_identifier import ContactIdentifier
 from cartwheel.models.contact_merge import ContactMerge
 from cartwheel.models.customer_subscription import CustomerSubscription
 from cartwheel.models.event import Event
+from cartwheel.models.event_minute import EventMinute
 from cartwheel.models.flow import Flow
 from cartwheel.models.flow_run import FlowRun
 from cartwheel.models.flow_run_step import FlowRunStep
 from cartwheel.models.flow_version import FlowVersion
 from cartwheel.models.form_submission import FormSubmission
 from cartwheel.models.identity_conflict import IdentityConflict
+from cartwheel.models.login_attempt import LoginAttempt
 from cartwheel.models.member import Member
 from cartwheel.models.member_group import MemberGroup
 from cartwheel.models.member_group_member import MemberGroupMember
@@ -29,6 +32,9 @@ from cartwheel.models.message import Message
 from cartwheel.models.message_attempt import MessageAttempt
 from cartwheel.models.message_sender import MessageSender
 from cartwheel.models.message_template import MessageTemplate
+from cartwheel.models.operator import Operator
+from cartwheel.models.operator_grant import OperatorGrant
+from cartwheel.models.operator_session import OperatorSession
 from cartwheel.models.order import Order
 from cartwheel.models.order_item import OrderItem
 from cartwheel.models.outbox_message import OutboxMessage
@@ -49,6 +55,7 @@ from cartwheel.models.webhook_subscription import WebhookSubscription
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
     "Base",
     "Booking",
     "Campaign",
@@ -61,12 +68,14 @@ __all__ = [
     "ContactMerge",
     "CustomerSubscription",
     "Event",
+    "EventMinute",
     "Flow",
     "FlowRun",
     "FlowRunStep",
     "FlowVersion",
     "FormSubmission",
     "IdentityConflict",
+    "LoginAttempt",
     "Member",
     "MemberGroup",
     "MemberGroupMember",
@@ -77,6 +86,9 @@ __all__ = [
     "MessageAttempt",
     "MessageSender",
     "MessageTemplate",
+    "Operator",
+    "OperatorGrant",
+    "OperatorSession",
     "Order",
     "OrderItem",
     "OutboxMessage",

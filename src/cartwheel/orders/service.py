@@ -128,13 +128,20 @@ def list_orders(
     *,
     created_min: datetime | None = None,
     created_max: datetime | None = None,
+    contact_id: int | None = None,
+    newest_first: bool = False,
 ) -> tuple[list[OrderView], int]:
+    if contact_id is not None and not is_id(contact_id):
+        return [], 0
     query = repository.orders(store_id)
+    if contact_id is not None:
+        query = query.where(Order.contact_id == contact_id)
     if created_min is not None:
         query = query.where(Order.created_at >= created_min)
     if created_max is not None:
         query = query.where(Order.created_at <= created_max)
-    rows, total = paginate(session, query.order_by(Order.id), page)
+    order = Order.id.desc() if newest_first else Order.id
+    rows, total = paginate(session, query.order_by(order), page)
     return order_views(session, rows), total
 
 

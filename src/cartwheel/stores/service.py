@@ -16,7 +16,9 @@ from cartwheel.auth.tokens import (
     digest,
     new_secret,
 )
-from cartwheel.exceptions import BadRequest, NotFound
+from cartwheel.exceptions import BadRequest, NotFound, ValidationFailed
+from cartwheel.kit.cors import parse_origin
+from cartwheel.kit.requests import is_id
 from cartwheel.models import ApiKey, ClientCredential, Store
 from cartwheel.models.api_key import SECRET, WRITE
 from cartwheel.models.base import utcnow
@@ -108,8 +110,79 @@ def create_client_credential(
     return app_id, token
 
 
+#: The largest per-store rate limit (requests per second).
+MAX_RATE_LIMIT = 1e9
+
+
 def set_rate_limit(session: Session, store_id: int, per_second: float | None) -> None:
-    store = session.get(Store, store_id)
+    if per_second is not None and not 0 < per_second <= MAX_RATE_LIMIT:
+        raise ValidationFailed(
+            {"rateLimit": [f"The rate limit must be above 0 and at most {MAX_RATE_LIMIT:g}."]}
+        )
+    store = get_store(session, store_id)
+    store.rate_limit_per_second = per_second
+
+
+def get_store(session: Session, store_id: int) -> Store:
+    store = session.get(Store, store_id) if is_id(store_id) else None
     if store is None:
         raise NotFound(f"Store {store_id} does not exist.")
-    store.rate_limit_per_second = per_second
+    return store
+
+
+def stores_by_id(session: Session, store_ids: list[int]) -> list[Store]:
+    """The stores with these ids, by id (missing ids are left out)."""
+    ids = [i for i in store_ids if is_id(i)]
+    if not ids:
+        return []
+    return list(
+        session.execute(select(Store).where(Store.id.in_(ids)).order_by(Store.id)).scalars()
+    )
+
+
+def list_client_credentials(session: Session, store_id: int) -> list[ClientCredential]:
+    query = (
+        select(ClientCredential)
+        .where(ClientCredential.store_id == store_id)
+        .order_by(ClientCredential.id)
+    )
+    return list(session.execute(query).scalars())
+
+
+#: The most allowed origins one client credential may list.
+MAX_ORIGINS = 50
+
+
+def set_allowed_origins(
+    session: Session, store_id: int, credential_id: int, origins: list[str]
+) -> ClientCredential:
+    """Replace a client credential's allowed origins. Each must be ``[http(s)://]host[:port]``
+    (the rule the origin check applies: :func:`cartwheel.kit.cors.parse_origin`); takes
+    effect within ``CARTWHEEL_AUTH_CACHE_SECONDS``."""
+    row = session.get(ClientCredential, credential_id) if is_id(credential_id) else None
+    if row is None or row.store_id != store_id:
+        raise NotFound(f"Client credential {credential_id} does not exist in store {store_id}.")
+    cleaned = list(dict.fromkeys(o.strip() for o in origins if o.strip()))
+    bad = [o for o in cleaned if parse_origin(o.rstrip("/")) is None]
+    if bad:
+        raise ValidationFailed(
+            {"origins": [f"{o!r} is not an origin like https://shop.example.com." for o in bad]}
+        )
+    if len(cleaned) > MAX_ORIGINS:
+        raise ValidationFailed({"origins": [f"At most {MAX_ORIGINS} origins."]})
+    row.allowed_origins = cleaned
+    session.flush()
+    return row
+
+
+def revoke_client_credential(
+    session: Session, store_id: int, credential_id: int
+) -> ClientCredential:
+    """Refuse the credential from now on (within ``CARTWHEEL_AUTH_CACHE_SECONDS``)."""
+    row = session.get(ClientCredential, credential_id) if is_id(credential_id) else None
+    if row is None or row.store_id != store_id:
+        raise NotFound(f"Client credential {credential_id} does not exist in store {store_id}.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    session.flush()
+    return row

@@ -206,3 +206,29 @@ def locked_deliveries(session: Session, ids: list[int]) -> dict[int, WebhookDeli
         .execution_options(populate_existing=True)
     ).scalars()
     return {row.id: row for row in rows}
+
+
+def delivery_counts(
+    session: Session, store_id: int, since: datetime
+) -> tuple[dict[str, int], float | None]:
+    """Deliveries of the store's webhooks queued since ``since``, by status, and the mean
+    latency of their last attempts (each webhook's rows by its (subscription, created_at)
+    index)."""
+    own = select(WebhookSubscription.id).where(WebhookSubscription.store_id == store_id)
+    rows = session.execute(
+        select(
+            WebhookDelivery.status,
+            func.count(),
+            func.count(WebhookDelivery.last_latency_ms),
+            func.sum(WebhookDelivery.last_latency_ms),
+        )
+        .where(
+            WebhookDelivery.subscription_id.in_(own),
+            WebhookDelivery.created_at >= since,
+        )
+        .group_by(WebhookDelivery.status)
+    ).all()
+    counts = {status: int(n) for status, n, _, _ in rows}
+    attempted = sum(int(timed) for _, _, timed, _ in rows)
+    spent = sum(float(total or 0) for _, _, _, total in rows)
+    return counts, spent / attempted if attempted else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert
@@ -216,3 +217,30 @@ def _delivery(
     if row is None:
         raise NotFound("Delivery not found.")
     return webhook, row
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySummary:
+    """A store's webhook deliveries queued since a moment: how many succeeded, failed or
+    wait, and the mean latency of their last attempts (milliseconds; None: no attempt)."""
+
+    succeeded: int
+    failed: int
+    pending: int
+    mean_latency_ms: float | None
+
+    @property
+    def success_rate(self) -> float | None:
+        """Succeeded over finished (succeeded + failed); None when none finished."""
+        finished = self.succeeded + self.failed
+        return self.succeeded / finished if finished else None
+
+
+def delivery_summary(session: Session, store_id: int, since: datetime) -> DeliverySummary:
+    counts, latency = repository.delivery_counts(session, store_id, since)
+    return DeliverySummary(
+        counts.get(repository.SUCCEEDED, 0),
+        counts.get(repository.FAILED, 0),
+        counts.get(repository.PENDING, 0),
+        latency,
+    )

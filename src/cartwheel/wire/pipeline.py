@@ -170,6 +170,7 @@ class Pipeline(Generic[P]):
         for part in adapter.limited(payload):
             check_limits(part, *limits)
         event = adapter.to_canonical(store.store_id, payload, request)
+        event.wire = adapter.name
         (outcome,) = await ingest(runtime, [event])
         if isinstance(outcome, IngestResult) and _stored(outcome):
             self._ingested.inc()
@@ -194,6 +195,7 @@ class Pipeline(Generic[P]):
                 for part in adapter.limited(payload):
                     check_limits(part, *limits)
                 event = adapter.to_canonical(store.store_id, payload, request)
+                event.wire = adapter.name
             except AppError as exc:
                 items.append(Item(index, payload, None, exc))
             else:

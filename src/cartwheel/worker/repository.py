@@ -8,10 +8,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, delete, insert, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from cartwheel.models import QueueFailure
+from cartwheel.models import OutboxMessage, QueueFailure
 
 EVENTS = "events"
 OUTBOX = "outbox"
@@ -118,3 +128,35 @@ REPLAY: dict[str, Any] = {
     "next_attempt_at": QueueFailure.last_attempt_at,
     "failed_at": None,
 }
+
+
+def pending_outbox(session: Session, store_id: int, cap: int) -> tuple[int, bool, datetime | None]:
+    """The store's unprocessed outbox messages (counted up to ``cap``) and the oldest's
+    creation time, read along the partial index of pending messages (``store_id + 0``: not
+    by a store index, as :func:`cartwheel.events.queries.pending` explains)."""
+    mine = (OutboxMessage.store_id + 0) == store_id
+    waiting = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.processed_at.is_(None), mine)
+        .limit(cap + 1)
+        .subquery()
+    )
+    count = int(session.execute(select(func.count()).select_from(waiting)).scalar_one())
+    oldest = session.execute(
+        select(OutboxMessage.created_at)
+        .where(OutboxMessage.processed_at.is_(None), mine)
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    return min(count, cap), count > cap, oldest
+
+
+def failure_counts(session: Session, store_id: int) -> tuple[int, int]:
+    """(dead letters, failures waiting for a retry) of a store."""
+    rows = session.execute(
+        select(QueueFailure.status, func.count())
+        .where(QueueFailure.store_id == store_id)
+        .group_by(QueueFailure.status)
+    ).all()
+    counts = {status: int(n) for status, n in rows}
+    return counts.get(FAILED, 0), counts.get(PENDING, 0)

@@ -4,8 +4,12 @@ every function sees only that store: another store's ids answer exactly like mis
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
+from cartwheel.events import queries as event_queries
 from cartwheel.exceptions import BadRequest, Conflict, NotFound
 from cartwheel.kit.pagination import PageParams, paginate
 from cartwheel.models import QueueFailure
@@ -69,3 +73,40 @@ def replay_failure(session: Session, store_id: int | None, failure_id: str | int
 def replay_failures(session: Session, store_id: int, queue: str | None = None) -> int:
     """Replay every dead letter of a store (of one queue, if given); returns how many."""
     return repository.replay_all(session, store_id, parse_queue(queue))
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What the worker has yet to do for a store: events and outbox messages not processed
+    (each counted up to a cap), how long the oldest of each has waited, and the handlers
+    given up on (dead letters) or waiting for a retry."""
+
+    events: int
+    events_capped: bool
+    events_oldest: datetime | None
+    outbox: int
+    outbox_capped: bool
+    outbox_oldest: datetime | None
+    dead_letters: int
+    retrying: int
+
+    def lag_seconds(self, now: datetime) -> float:
+        """How long the oldest unprocessed event or message has waited (0: none waits)."""
+        oldest = [t for t in (self.events_oldest, self.outbox_oldest) if t is not None]
+        return max(0.0, (now - min(oldest)).total_seconds()) if oldest else 0.0
+
+
+def backlog(session: Session, store_id: int, cap: int = 10_000) -> Backlog:
+    events = event_queries.pending(session, store_id, cap)
+    outbox, outbox_capped, outbox_oldest = repository.pending_outbox(session, store_id, cap)
+    dead, retrying = repository.failure_counts(session, store_id)
+    return Backlog(
+        events.count,
+        events.capped,
+        events.oldest_received_at,
+        outbox,
+        outbox_capped,
+        outbox_oldest,
+        dead,
+        retrying,
+    )
