@@ -19,6 +19,7 @@ run: install  ## install, migrate the SQLite default and serve on 127.0.0.1:8000
 test: install  ## install and run the whole suite, on SQLite and PostgreSQL, one process per core
 	scripts/ensure-postgres.sh
 	scripts/ensure-node.sh
+	scripts/ensure-chromium.sh
 	$(BIN)/pytest -n auto --durations=15
 
 lint: install
