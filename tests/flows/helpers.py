@@ -13,11 +13,10 @@ from sqlalchemy.orm import Session
 
 from cartwheel.db import Database
 from cartwheel.flows.sending import Queued
-from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, ProfilePatch
-from cartwheel.ingest.properties import split_properties
 from cartwheel.models import FlowRun
 from cartwheel.runtime import Runtime
 from tests.conftest import StoreFixture
+from tests.segments import helpers as segment_helpers
 
 
 class Clock:
@@ -72,35 +71,11 @@ def track(
     name: str,
     *,
     at: datetime,
-    category: str | None = None,
-    action: str | None = None,
-    entity: dict[str, Any] | None = None,
-    properties: dict[str, Any] | None = None,
-    fields: dict[str, Any] | None = None,
-    silent: bool = False,
+    **kw: Any,
 ) -> int:
-    """Store one event through the writer; returns the contact id."""
-    hints = IdentityHints()
-    hints.add("email", email)
-    split = split_properties(properties or {})
-    profile = ProfilePatch(fields=fields or {})
-    event = CanonicalEvent(
-        store_id=store_id,
-        name=name,
-        identity=hints,
-        category=category,
-        action=action,
-        occurred_at=at,
-        profile=None if profile.is_empty() else profile,
-        properties=split.properties,
-        property_types=split.property_types,
-        entity=entity,
-        silent=silent,
-    )
-    (result,) = runtime.writer.submit_sync([event])
-    contact_id = getattr(result, "contact_id", None)
-    assert isinstance(contact_id, int), result
-    return contact_id
+    """Store one event through the writer (the segments tests' helper, with the time
+    required); returns the contact id."""
+    return segment_helpers.track(runtime, store_id, email, name, at=at, **kw)
 
 
 def cart(runtime: Runtime, store_id: int, email: str, cart_id: str, at: datetime, **kw: Any) -> int:

@@ -27,6 +27,7 @@ def track(
     action: str | None = None,
     fields: dict[str, Any] | None = None,
     custom: dict[str, Any] | None = None,
+    entity: dict[str, Any] | None = None,
     silent: bool = False,
 ) -> int:
     """Store one event for the person with ``email``; returns the contact id."""
@@ -48,6 +49,7 @@ def track(
         properties=split.properties,
         property_types=split.property_types,
         value=value,
+        entity=entity,
         silent=silent,
     )
     (result,) = runtime.writer.submit_sync([event])
