@@ -17,14 +17,11 @@ from sqlalchemy import func, select
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
-from cartwheel.messages.sending import SendTask
 from cartwheel.models import FlowRunStep
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import TEST_SECRET_KEY, StoreFixture
-from tests.flows.helpers import Clock, publish, runs, track
-from tests.messages.conftest import SmtpServer, mail_settings
-from tests.messages.helpers import make_template
+from tests.flows.helpers import Channel, Clock, publish, runs, template, track
 
 RUNS = 60
 #: A worker process on a fixed clock, advancing flows in small transactions until killed.
@@ -89,10 +86,10 @@ def test_a_killed_worker_sends_nothing_twice_and_loses_nothing(
     store: StoreFixture,
     clock: Clock,
     flow_worker: Worker,
-    smtp_server: SmtpServer,
+    channel: Channel,
 ) -> None:
-    first = make_template(db, store.store_id, topic="transactional", subject="First")
-    second = make_template(db, store.store_id, topic="transactional", subject="Second")
+    first = template(client, store, "First", topic="transactional")
+    second = template(client, store, "Second", topic="transactional")
     flow = publish(
         client,
         store,
@@ -126,13 +123,15 @@ def test_a_killed_worker_sends_nothing_twice_and_loses_nothing(
     assert 0 < at_first < RUNS and 0 < at_second < RUNS, (at_first, at_second)
     assert {r.state for r in runs(db, flow)} == {"done"}
 
-    send = SendTask(mail_settings(settings, smtp_server.port), stores=[store.store_id])
-    while send(db):
-        pass
-    received = [r for r in smtp_server.received if r.rcpt_tos[0] in emails]
+    channel.deliver()
+    received = [r for r in channel.smtp.received if r.rcpt_tos[0] in emails]
     per_contact: dict[str, list[str]] = {}
     for mail in received:
         per_contact.setdefault(mail.rcpt_tos[0], []).append(str(mail.message["Subject"]))
     assert len(received) == 2 * RUNS
     assert all(sorted(s) == ["First", "Second"] for s in per_contact.values())
     assert set(per_contact) == set(emails)
+    # One message row per run and step, each sent once.
+    rows = channel.rows()
+    assert len(rows) == 2 * RUNS and {r.status for r in rows} == {"sent"}
+    assert len({r.idempotency_key for r in rows}) == 2 * RUNS
