@@ -1,17 +1,17 @@
-"""Flow fixtures: a movable clock, a worker on it, the recording messages channel."""
+"""Flow fixtures: a movable clock, a worker on it, and the store's real messages channel
+with a loopback SMTP server and SMS provider behind it."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
-from cartwheel.flows import sending
 from cartwheel.worker.runner import Worker
-from tests.flows.helpers import Clock, RecordingSender
-from tests.messages.conftest import smtp_server  # noqa: F401  (the loopback SMTP server)
+from tests.conftest import StoreFixture
+from tests.flows.helpers import Channel, Clock, channel_settings
+from tests.messages.conftest import SmtpServer, smtp_server  # noqa: F401  (the fixture)
+from tests.messages.test_sms import Twilio, twilio  # noqa: F401  (the fixture)
 
 
 @pytest.fixture
@@ -26,8 +26,14 @@ def flow_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
 
 
 @pytest.fixture
-def channel() -> Iterator[RecordingSender]:
-    recorder = RecordingSender({3: "email", 4: "sms"})
-    previous = sending.use(recorder)
-    yield recorder
-    sending.use(previous)
+def channel(
+    db: Database,
+    settings: Settings,
+    store: StoreFixture,
+    smtp_server: SmtpServer,  # noqa: F811
+    twilio: Twilio,  # noqa: F811
+) -> Channel:
+    """The store's messages channel: what its flows queued, and what was delivered."""
+    return Channel(
+        db, store.store_id, channel_settings(settings, smtp_server, twilio), smtp_server, twilio
+    )

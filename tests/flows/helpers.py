@@ -1,21 +1,27 @@
-"""Flow test helpers: a clock tests move by hand, events through the real writer, a worker
-on that clock, and a stand-in messages channel that records what steps queued."""
+"""Flow test helpers: a clock tests move by hand, events through the real writer, templates
+made through the templates API, and the real messages channel seen from outside: the
+``messages`` rows a store's flows queued and what the loopback SMTP server and SMS provider
+received once the messages send task ran."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from cartwheel.config import Settings
 from cartwheel.db import Database
-from cartwheel.flows.sending import Queued
-from cartwheel.models import FlowRun
+from cartwheel.messages.sending import SendTask
+from cartwheel.models import FlowRun, Message
 from cartwheel.runtime import Runtime
 from tests.conftest import StoreFixture
+from tests.messages.conftest import Received, SmtpServer, mail_settings
+from tests.messages.test_sms import ACCOUNT as SMS_ACCOUNT
+from tests.messages.test_sms import TOKEN as SMS_TOKEN
+from tests.messages.test_sms import Twilio
 from tests.segments import helpers as segment_helpers
 
 
@@ -33,35 +39,121 @@ class Clock:
         return self.now
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One row of the ``messages`` table, as a test reads it."""
+
+    id: int
+    contact_id: int | None
+    template_id: int | None
+    channel: str
+    topic: str
+    status: str
+    subject: str | None
+    text: str | None
+    to_address: str | None
+    reason: str | None
+    idempotency_key: str
+    context: dict[str, Any]
+
+
 @dataclass
-class RecordingSender:
-    """The messages channel stand-in: templates by id and channel, and every queued send
-    (deduplicated by idempotency key, as the channel promises)."""
+class Channel:
+    """The messages channel of one store, for real: :meth:`deliver` runs the messages send
+    task (its claims, consent and suppression checks, rendering) against the loopback SMTP
+    server and SMS provider; the rest reads what happened."""
 
-    templates: dict[int, str] = field(default_factory=dict)
-    sent: dict[str, dict[str, Any]] = field(default_factory=dict)
+    db: Database
+    store_id: int
+    settings: Settings
+    smtp: SmtpServer
+    sms: Twilio
 
-    def channel_of(self, session: Session, store_id: int, template_id: int) -> str | None:
-        return self.templates.get(template_id)
+    def deliver(self) -> int:
+        """Send every due message of the store; how many the send task handled."""
+        task = SendTask(self.settings, stores=[self.store_id], background=False)
+        handled = 0
+        try:
+            while (done := task(self.db)) > 0:
+                handled += done
+        finally:
+            task.close()
+        return handled
 
-    def send(
-        self,
-        session: Session,
-        *,
-        store_id: int,
-        template_id: int,
-        contact_id: int,
-        context: dict[str, Any],
-        idempotency_key: str,
-    ) -> Queued:
-        self.sent.setdefault(
-            idempotency_key,
-            {"store": store_id, "template": template_id, "contact": contact_id, "context": context},
-        )
-        return Queued(idempotency_key)
+    def rows(self, contact_id: int | None = None) -> list[Sent]:
+        """The store's ``messages`` rows (of one contact), oldest first."""
+        query = select(Message).where(Message.store_id == self.store_id).order_by(Message.id)
+        if contact_id is not None:
+            query = query.where(Message.contact_id == contact_id)
+        with self.db.read() as session:
+            return [
+                Sent(
+                    m.id,
+                    m.contact_id,
+                    m.template_id,
+                    m.channel,
+                    m.topic,
+                    m.status,
+                    m.subject,
+                    m.text,
+                    m.to_address,
+                    m.last_error,
+                    m.idempotency_key,
+                    m.context,
+                )
+                for m in session.scalars(query)
+            ]
 
-    def to(self, contact_id: int) -> list[dict[str, Any]]:
-        return [s for s in self.sent.values() if s["contact"] == contact_id]
+    def sent_to(self, contact_id: int) -> list[Sent]:
+        """Deliver what is due, then the contact's rows."""
+        self.deliver()
+        return self.rows(contact_id)
+
+    def emails(self, address: str) -> list[Received]:
+        """What the loopback SMTP server received for ``address``."""
+        return [r for r in self.smtp.received if address in r.rcpt_tos]
+
+    def texts(self, number: str) -> list[dict[str, Any]]:
+        """What the loopback SMS provider received for ``number``."""
+        return [r for r in self.sms.received if r["To"] == number]
+
+
+def channel_settings(settings: Settings, smtp: SmtpServer, sms: Twilio) -> Settings:
+    """The test settings with email through the loopback SMTP server and SMS through the
+    loopback provider."""
+    return mail_settings(
+        settings,
+        smtp.port,
+        sms_api_url=f"http://127.0.0.1:{sms.port}",
+        sms_account=SMS_ACCOUNT,
+        sms_token=SMS_TOKEN,
+        sms_from="+14155550100",
+        webhook_allow_private=True,
+    )
+
+
+def template(
+    client: TestClient,
+    store: StoreFixture,
+    subject: str = "Hello {{ contact.email }}",
+    *,
+    channel: str = "email",
+    topic: str = "marketing",
+    html: str = "<p>Hi {{ contact.email }}</p>",
+    text: str | None = None,
+    name: str = "Flow message",
+) -> int:
+    """Make a template through ``POST /v1/templates``; returns its id."""
+    body: dict[str, Any] = {"name": name, "channel": channel, "topic": topic}
+    if channel == "email":
+        body.update(subject=subject, html=html)
+        if text is not None:
+            body["text"] = text
+    else:
+        body["text"] = text or subject
+    answer = client.post("/v1/templates", json=body, headers=store.headers)
+    assert answer.status_code == 201, answer.text
+    return int(answer.json()["id"])
 
 
 def track(

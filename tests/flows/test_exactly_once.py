@@ -1,10 +1,12 @@
 """Exactly once under a killed worker: worker processes are killed (SIGKILL, no shutdown)
-in the middle of advancing runs through two send steps; another worker finishes the work,
-and the loopback SMTP server received exactly one message per run and step, on both
-engines."""
+in the middle of advancing runs through two send steps and a webhook step; another worker
+finishes the work, and the loopback SMTP server received exactly one message per run and
+send step (one ``sent`` row each), the loopback webhook receiver one ``webhook-id`` per
+run, on both engines."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,14 +19,13 @@ from sqlalchemy import func, select
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
-from cartwheel.messages.sending import SendTask
 from cartwheel.models import FlowRunStep
 from cartwheel.runtime import Runtime
+from cartwheel.webhooks.delivery import DeliveryTask
 from cartwheel.worker.runner import Worker
 from tests.conftest import TEST_SECRET_KEY, StoreFixture
-from tests.flows.helpers import Clock, publish, runs, track
-from tests.messages.conftest import SmtpServer, mail_settings
-from tests.messages.helpers import make_template
+from tests.flows.helpers import Channel, Clock, publish, runs, template, track
+from tests.webhooks.conftest import Receiver, receiver  # noqa: F401  (the fixture)
 
 RUNS = 60
 #: A worker process on a fixed clock, advancing flows in small transactions until killed.
@@ -64,6 +65,8 @@ def kill_midway(db: Database, flow_id: int, step: str, at: datetime) -> int:
         "CARTWHEEL_SECRET_KEYS": TEST_SECRET_KEY,
         "CARTWHEEL_FLOWS_BATCH_SIZE": "3",
         "CARTWHEEL_RUN_WORKER_IN_PROCESS": "false",
+        # A whole worker, as in production: it delivers webhooks to the loopback receiver.
+        "CARTWHEEL_WEBHOOK_ALLOW_PRIVATE": "true",
     }
     process = subprocess.Popen(
         [sys.executable, "-c", WORKER, at.isoformat()],
@@ -89,10 +92,16 @@ def test_a_killed_worker_sends_nothing_twice_and_loses_nothing(
     store: StoreFixture,
     clock: Clock,
     flow_worker: Worker,
-    smtp_server: SmtpServer,
+    channel: Channel,
+    receiver: Receiver,  # noqa: F811
 ) -> None:
-    first = make_template(db, store.store_id, topic="transactional", subject="First")
-    second = make_template(db, store.store_id, topic="transactional", subject="Second")
+    first = template(client, store, "First", topic="transactional")
+    second = template(client, store, "Second", topic="transactional")
+    hook = client.post(
+        "/v1/webhooks",
+        json={"target": receiver.url, "events": ["order_created"]},
+        headers=store.headers,
+    ).json()
     flow = publish(
         client,
         store,
@@ -104,7 +113,9 @@ def test_a_killed_worker_sends_nothing_twice_and_loses_nothing(
                 "w1": {"type": "wait", "for": {"hours": 1}, "next": "a"},
                 "a": {"type": "send_email", "template": first, "next": "w2"},
                 "w2": {"type": "wait", "for": {"hours": 1}, "next": "b"},
-                "b": {"type": "send_email", "template": second, "next": "end"},
+                "b": {"type": "send_email", "template": second, "next": "w3"},
+                "w3": {"type": "wait", "for": {"hours": 1}, "next": "c"},
+                "c": {"type": "send_webhook", "webhook": hook["id"], "next": "end"},
                 "end": {"type": "exit"},
             },
         },
@@ -123,16 +134,42 @@ def test_a_killed_worker_sends_nothing_twice_and_loses_nothing(
     at_second = kill_midway(db, flow, "b", clock.now + timedelta(hours=1, minutes=1))
     clock.advance(hours=1, minutes=1)
     flow_worker.drain()
-    assert 0 < at_first < RUNS and 0 < at_second < RUNS, (at_first, at_second)
+    at_third = kill_midway(db, flow, "c", clock.now + timedelta(hours=1, minutes=1))
+    clock.advance(hours=1, minutes=1)
+    flow_worker.drain()
+    assert all(0 < n < RUNS for n in (at_first, at_second, at_third)), (
+        at_first,
+        at_second,
+        at_third,
+    )
     assert {r.state for r in runs(db, flow)} == {"done"}
 
-    send = SendTask(mail_settings(settings, smtp_server.port), stores=[store.store_id])
-    while send(db):
-        pass
-    received = [r for r in smtp_server.received if r.rcpt_tos[0] in emails]
+    channel.deliver()
+    received = [r for r in channel.smtp.received if r.rcpt_tos[0] in emails]
     per_contact: dict[str, list[str]] = {}
     for mail in received:
         per_contact.setdefault(mail.rcpt_tos[0], []).append(str(mail.message["Subject"]))
     assert len(received) == 2 * RUNS
     assert all(sorted(s) == ["First", "Second"] for s in per_contact.values())
     assert set(per_contact) == set(emails)
+    # One message row per run and step, each sent once.
+    rows = channel.rows()
+    assert len(rows) == 2 * RUNS and {r.status for r in rows} == {"sent"}
+    assert len({r.idempotency_key for r in rows}) == 2 * RUNS
+
+    task = DeliveryTask(settings, clock=clock)
+    try:
+        for _ in range(500):
+            if not task(db) and len(receiver.delivered) >= RUNS:
+                break
+    finally:
+        task.close()
+    # A webhook is at least once over HTTP (a worker killed between the receiver's answer
+    # and its record sends it again), so its id is the per-run-and-step idempotency key:
+    # one id per run, and every repeat of an id is the same body.
+    by_id: dict[str, set[bytes]] = {}
+    for delivery in receiver.delivered:
+        by_id.setdefault(delivery.message_id, set()).add(delivery.body)
+    assert len(by_id) == RUNS and all(len(bodies) == 1 for bodies in by_id.values())
+    run_ids = sorted(json.loads(next(iter(b)))["runId"] for b in by_id.values())
+    assert run_ids == sorted(r.id for r in runs(db, flow))

@@ -1,7 +1,8 @@
 """Every step of the issue's abandoned-cart definition for real (branch on a segment, a
 signed webhook to a loopback receiver, a profile update, a list), segment and date
 triggers, a wait until a time of day in the contact's zone, and workers sharing due runs,
-on both engines."""
+on both engines. Sends go through the real messages channel to the loopback SMTP server and
+SMS provider; consent applies."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from standardwebhooks import Webhook
 from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.flows import timers
+from cartwheel.messages import consent
 from cartwheel.models import Contact, FlowRunStep
 from cartwheel.runtime import Runtime
 from cartwheel.webhooks.delivery import DeliveryTask
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
-from tests.flows.helpers import Clock, RecordingSender, cart, publish, runs, track
+from tests.flows.helpers import Channel, Clock, cart, publish, runs, template, track
 from tests.webhooks.conftest import Receiver, serve
 
 
@@ -33,8 +35,9 @@ def test_the_issues_abandoned_cart_runs_every_step(
     store: StoreFixture,
     clock: Clock,
     flow_worker: Worker,
-    channel: RecordingSender,
+    channel: Channel,
 ) -> None:
+    reminder = template(client, store, "Your cart {{ data.key }}")
     vip = client.post(
         "/v1/segments",
         json={
@@ -72,7 +75,7 @@ def test_the_issues_abandoned_cart_runs_every_step(
                     "onEvent": "done",
                     "onTimeout": "remind",
                 },
-                "remind": {"type": "send_email", "template": 3, "next": "vip"},
+                "remind": {"type": "send_email", "template": reminder, "next": "vip"},
                 "vip": {
                     "type": "branch",
                     "if": {"segment": vip["id"]},
@@ -147,18 +150,27 @@ def test_the_issues_abandoned_cart_runs_every_step(
     shown = client.get(f"/v1/contacts/{val}", headers=store.headers).json()
     assert shown["customFields"]["cartReminded"] is True and shown["firstName"] == "Val"
     assert reminded["id"] in shown["subscriberLists"]
-    assert len(channel.to(val)) == len(channel.to(plain)) == 1
+    for contact_id, email, key in ((val, "val@steps.io", "c1"), (plain, "pat@steps.io", "c2")):
+        rows = channel.sent_to(contact_id)
+        assert [(r.status, r.template_id, r.subject) for r in rows] == [
+            ("sent", reminder, f"Your cart {key}")
+        ]
+        assert [m.message["Subject"] for m in channel.emails(email)] == [f"Your cart {key}"]
 
 
-def test_segment_entered_starts_a_run(
+def test_segment_entered_starts_a_run_and_texts_only_who_consented(
     client: TestClient,
     runtime: Runtime,
     db: Database,
     store: StoreFixture,
     clock: Clock,
     flow_worker: Worker,
-    channel: RecordingSender,
+    channel: Channel,
 ) -> None:
+    """A marketing SMS needs a granted SMS consent: the contact without one gets a
+    ``skipped`` message row saying so, and the provider receives nothing for them; the
+    run still finishes (the step queued its message; the channel decided not to send)."""
+    text = template(client, store, channel="sms", text="Thanks for buying, {{ contact.email }}!")
     segment = client.post(
         "/v1/segments",
         json={"name": "Buyers", "condition": {"event": "Bought"}},
@@ -172,18 +184,47 @@ def test_segment_entered_starts_a_run(
             "trigger": {"segment_entered": segment["id"]},
             "start": "hi",
             "steps": {
-                "hi": {"type": "send_sms", "template": 4, "next": "end"},
+                "hi": {"type": "send_sms", "template": text, "next": "end"},
                 "end": {"type": "exit"},
             },
         },
     )
-    ann = track(runtime, store.store_id, "seg@steps.io", "Bought", at=clock.now)
+    ann = track(runtime, store.store_id, "seg@steps.io", "Seen", phone="+14155550111", at=clock.now)
+    bob = track(runtime, store.store_id, "no@steps.io", "Seen", phone="+14155550122", at=clock.now)
+    with db.transaction() as session:
+        person = session.get(Contact, ann)
+        assert person is not None
+        consent.set_consent(session, person, "sms", "marketing", True, "api")
+    for email in ("seg@steps.io", "no@steps.io"):
+        track(runtime, store.store_id, email, "Bought", at=clock.now)
     flow_worker.drain()
-    [run] = runs(db, flow)
-    assert (
-        run.contact_id == ann and run.state == "done" and run.trigger["source"] == "segment_entered"
+    by_contact = {r.contact_id: r for r in runs(db, flow)}
+    assert set(by_contact) == {ann, bob}
+    assert by_contact[ann].trigger["source"] == "segment_entered"
+    assert {r.state for r in by_contact.values()} == {"done"}
+
+    [sent] = channel.sent_to(ann)
+    assert (sent.channel, sent.status, sent.template_id, sent.to_address) == (
+        "sms",
+        "sent",
+        text,
+        "+14155550111",
     )
-    assert [s["template"] for s in channel.to(ann)] == [4]
+    assert [t["Body"] for t in channel.texts("+14155550111")] == [
+        "Thanks for buying, seg@steps.io!"
+    ]
+    [refused] = channel.sent_to(bob)
+    assert (refused.status, refused.reason) == (
+        "skipped",
+        "The contact has not consented to SMS marketing.",
+    )
+    assert channel.texts("+14155550122") == []
+    # The run's step log names the message; the message says why it was not sent.
+    detail = client.get(f"/v1/flow-runs/{by_contact[bob].id}", headers=store.headers).json()
+    message_id = detail["steps"][0]["detail"]["messageId"]
+    shown = client.get(f"/v1/messages/{message_id}", headers=store.headers).json()
+    assert shown["status"] == "skipped" and "consented" in shown["lastError"]
+
     unknown = client.post(
         "/v1/flows",
         json={
@@ -201,8 +242,9 @@ def test_a_birthday_starts_a_run_on_its_day_each_year_and_waits_for_nine_local(
     db: Database,
     settings: Settings,
     store: StoreFixture,
-    channel: RecordingSender,
+    channel: Channel,
 ) -> None:
+    wishes = template(client, store, "Happy birthday, {{ contact.email }}")
     clock = Clock(datetime(2027, 7, 3, 12, 0, tzinfo=UTC))
     worker = Worker(db, settings, clock=clock)
     flow = publish(
@@ -214,7 +256,7 @@ def test_a_birthday_starts_a_run_on_its_day_each_year_and_waits_for_nine_local(
             "start": "morning",
             "steps": {
                 "morning": {"type": "wait", "until": {"time": "09:00"}, "next": "wish"},
-                "wish": {"type": "send_email", "template": 3, "next": "end"},
+                "wish": {"type": "send_email", "template": wishes, "next": "end"},
                 "end": {"type": "exit"},
             },
         },
@@ -232,6 +274,7 @@ def test_a_birthday_starts_a_run_on_its_day_each_year_and_waits_for_nine_local(
             ).one()
             row.custom_fields = {"Birthday": birthday}
             row.timezone = zone
+            row.subscribed = True
     worker.drain()
     assert runs(db, flow) == []  # published on the 3rd: its day is handled from then on
     timers.DATE_CHECK = timedelta(0)
@@ -243,9 +286,15 @@ def test_a_birthday_starts_a_run_on_its_day_each_year_and_waits_for_nine_local(
         assert run.key == "2027" and run.state == "active"
         # 09:00 in New York on the 4th is 13:00 UTC.
         assert run.wake_at == datetime(2027, 7, 4, 13, 0, tzinfo=UTC)
+        clock.now = datetime(2027, 7, 4, 12, 59, tzinfo=UTC)
+        worker.drain()
+        assert channel.sent_to(run.contact_id) == []
         clock.now = datetime(2027, 7, 4, 13, 0, tzinfo=UTC)
         worker.drain()
-        assert len(channel.to(run.contact_id)) == 1
+        assert [(r.status, r.subject) for r in channel.sent_to(run.contact_id)] == [
+            ("sent", "Happy birthday, bd1@steps.io")
+        ]
+        assert len(channel.emails("bd1@steps.io")) == 1 and channel.emails("bd2@steps.io") == []
         clock.now = datetime(2027, 7, 5, 0, 5, tzinfo=UTC)
         worker.drain()
         assert len(runs(db, flow)) == 1  # once a year
@@ -261,7 +310,6 @@ def test_workers_share_due_runs_without_doing_a_step_twice(
     store: StoreFixture,
     clock: Clock,
     flow_worker: Worker,
-    channel: RecordingSender,
 ) -> None:
     flow = publish(
         client,

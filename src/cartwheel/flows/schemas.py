@@ -170,6 +170,30 @@ class RunStep(BaseModel):
 
 
 class FlowRun(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 346,
+                    "flowId": 12,
+                    "version": 2,
+                    "contactId": 124,
+                    "key": "cart_123457",
+                    "state": "active",
+                    "step": "check",
+                    "waitingFor": {"kind": "event", "event": {"category": "order"}},
+                    "wakeAt": "2026-12-02T09:10:02Z",
+                    "triggerAt": "2026-12-01T09:10:00Z",
+                    "trigger": {"source": "event", "event": {"name": "cart updated"}},
+                    "test": False,
+                    "reason": None,
+                    "startedAt": "2026-12-01T09:10:01Z",
+                    "finishedAt": None,
+                }
+            ]
+        }
+    )
+
     id: int = Field(description="Unique identifier.")
     flowId: int = Field(description="The flow.")
     version: int = Field(description="The version the run started on (and continues on).")

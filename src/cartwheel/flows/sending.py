@@ -2,14 +2,14 @@
 
 A flow step never talks SMTP or an SMS provider; it queues one message row in the step's
 transaction, keyed by run and step visit, so a step replayed after a crash queues nothing
-new and the messages queue sends what was queued once. :class:`Sender` is the whole
-interface the engine needs, so the channel behind it can be swapped (tests use a recording
-one where the channel is not the subject); :class:`MessagesChannel` is the real one."""
+new and the messages queue sends what was queued once. The messages channel renders it,
+checks consent and suppression, and sends it (docs/messaging.md); there is no other
+channel, in production or in the tests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,24 +24,6 @@ class Queued:
 
     message_id: str | None
     skipped: str | None = None
-
-
-class Sender(Protocol):
-    def channel_of(self, session: Session, store_id: int, template_id: int) -> str | None:
-        """The template's channel ("email" or "sms"), or None if the store has no such
-        template."""
-
-    def send(
-        self,
-        session: Session,
-        *,
-        store_id: int,
-        template_id: int,
-        contact_id: int,
-        context: dict[str, Any],
-        idempotency_key: str,
-    ) -> Queued:
-        """Queue one message in ``session``'s transaction; the same key queues it once."""
 
 
 class MessagesChannel:
@@ -102,15 +84,9 @@ def _row_id(session: Session, model: Any, store_id: int, external_id: str) -> in
     return found
 
 
-_current: list[Sender] = [MessagesChannel()]
+_CHANNEL = MessagesChannel()
 
 
-def sender() -> Sender:
-    return _current[0]
-
-
-def use(new: Sender) -> Sender:
-    """Install ``new`` as the channel; returns the previous one."""
-    previous = _current[0]
-    _current[0] = new
-    return previous
+def sender() -> MessagesChannel:
+    """The messages channel the engine queues its sends on."""
+    return _CHANNEL
