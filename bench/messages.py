@@ -10,6 +10,7 @@ record every attempt.
 
     python -m bench.messages                          # both engines
     python -m bench.messages --engine sqlite --messages 2000
+    python -m bench.messages --engine sqlite --order-each   # an order per message
 
 PostgreSQL: the server named by CARTWHEEL_BENCH_POSTGRES_URL (an admin URL), else a
 throwaway cluster (needs initdb).
@@ -26,6 +27,7 @@ from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
 from bench.ingest import database
 from cartwheel.config import Settings
@@ -59,39 +61,54 @@ def _smtp_server(ready: Connection, received: Synchronized) -> None:  # type: ig
     controller.stop()
 
 
-def _setup(db: Database, messages: int) -> int:
-    with db.transaction() as session:
-        store_id = stores.create_store(session, "bench").store_id
-        order = Order(
-            store_id=store_id,
-            invoice_no=1001,
-            customer_name="Ann Example",
-            customer_email="ann@example.com",
-            status="shipped",
-            total=104.0,
-            sub_total=100.0,
-            currency="EUR",
-        )
-        session.add(order)
-        session.flush()
+_LINES = [("T-shirt", 2, 25.0), ("Mug", 1, 20.0), ("Poster", 3, 10.0)]
+
+
+def _orders(session: Session, store_id: int, first_invoice: int, count: int) -> list[int]:
+    """``count`` shipped orders of three lines each."""
+    ids = list(
         session.execute(
-            insert(OrderItem),
+            insert(Order).returning(Order.id),
             [
                 {
                     "store_id": store_id,
-                    "order_id": order.id,
-                    "position": n,
-                    "name": name,
-                    "quantity": q,
-                    "price": p,
-                    "total": q * p,
+                    "invoice_no": first_invoice + n,
+                    "customer_name": "Ann Example",
+                    "customer_email": "ann@example.com",
+                    "status": "shipped",
+                    "total": 104.0,
+                    "sub_total": 100.0,
+                    "currency": "EUR",
                 }
-                for n, (name, q, p) in enumerate(
-                    [("T-shirt", 2, 25.0), ("Mug", 1, 20.0), ("Poster", 3, 10.0)]
-                )
+                for n in range(count)
             ],
-        )
-        order_id = order.id
+        ).scalars()
+    )
+    session.execute(
+        insert(OrderItem),
+        [
+            {
+                "store_id": store_id,
+                "order_id": order_id,
+                "position": n,
+                "name": name,
+                "quantity": q,
+                "price": p,
+                "total": q * p,
+            }
+            for order_id in ids
+            for n, (name, q, p) in enumerate(_LINES)
+        ],
+    )
+    return ids
+
+
+def _setup(db: Database, messages: int, order_each: bool = False) -> int:
+    """A store and ``messages`` queued order status emails, each for a contact of its own;
+    all about one order, or (``order_each``) each about an order of its own."""
+    with db.transaction() as session:
+        store_id = stores.create_store(session, "bench").store_id
+        [shared] = _orders(session, store_id, 1001, 1)
     for start in range(0, messages, 1000):
         with db.transaction() as session:
             count = min(messages, start + 1000) - start
@@ -106,7 +123,10 @@ def _setup(db: Database, messages: int) -> int:
                 for n in range(count)
             ]
             ids = session.execute(insert(Contact).returning(Contact.id), contacts).scalars()
-            for contact_id in ids:
+            order_ids = (
+                _orders(session, store_id, 2001 + start, count) if order_each else [shared] * count
+            )
+            for contact_id, order_id in zip(ids, order_ids, strict=True):
                 service.enqueue_transactional(
                     session,
                     store_id,
@@ -147,7 +167,9 @@ def render_cost(db: Database, store_id: int, rounds: int = 2000) -> tuple[float,
     return alone, with_reads
 
 
-def bench_engine(engine: str, messages: int, max_seconds: float) -> list[str]:
+def bench_engine(
+    engine: str, messages: int, max_seconds: float, order_each: bool = False
+) -> list[str]:
     context = multiprocessing.get_context("spawn")
     received = context.Value("q", 0)
     parent, child = context.Pipe()
@@ -159,7 +181,7 @@ def bench_engine(engine: str, messages: int, max_seconds: float) -> list[str]:
             db = Database(url)
             migrate(db.engine)
             started = time.perf_counter()
-            store_id = _setup(db, messages)
+            store_id = _setup(db, messages, order_each)
             queued_seconds = time.perf_counter() - started
             settings = Settings(
                 database_url=url,
@@ -205,10 +227,15 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--messages", type=int, default=2000, help="Messages to send.")
     parser.add_argument("--max-seconds", type=float, default=300.0, help="Stop after this long.")
+    parser.add_argument(
+        "--order-each",
+        action="store_true",
+        help="Each message about an order of its own (default: all about one order).",
+    )
     args = parser.parse_args()
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     for engine in engines:
-        for line in bench_engine(engine, args.messages, args.max_seconds):
+        for line in bench_engine(engine, args.messages, args.max_seconds, args.order_each):
             print(line, flush=True)
 
 

@@ -231,6 +231,10 @@ class SendTask:
         )
         suppressed = self._suppressed(session, [row for row, _ in ready_rows])
         cache: variables.Cache = {}
+        # Only what is rendered for the first time needs its records.
+        variables.preload(
+            session, [(r.store_id, r.context) for r, _ in ready_rows if r.text is None], cache
+        )
         attempts: list[tuple[MessageAttempt, Callable[[str, int], Claimed]]] = []
         for row, contact in ready_rows:
             reason = None
