@@ -332,3 +332,30 @@ def test_the_wire_format_survives_non_ascii_long_lines_and_awkward_text(
     assert all(len(line) <= 78 for line in head.split(b"\r\n")), head
     assert all(len(line) <= 78 for line in body.split(b"\r\n")), body
     assert b"\n" not in got.raw.replace(b"\r\n", b"")
+
+
+def test_a_late_record_under_a_lost_lease_changes_only_its_attempt(
+    db: Database, store: StoreFixture, smtp_server: SmtpServer, sender: Any
+) -> None:
+    template_id = make_template(db, store.store_id)
+    contact_id = make_contact(db, store.store_id)
+    message_id = _queue(db, store.store_id, template_id, contact_id, "late")
+    now = [utcnow()]
+    slow, task = sender(store.store_id), sender(store.store_id)
+    slow.clock = task.clock = lambda: now[0]
+    [first] = slow.claim(db)
+    late = slow.send([first])  # sent, but not recorded before the lease ran out
+    now[0] += timedelta(seconds=slow.lease_seconds + 1)
+    [second] = task.claim(db)
+    sent_again = task.send([second])
+
+    slow.record(db, late)
+    message, attempts = _message(db, message_id)
+    assert (message.status, message.lease) == ("sending", second.lease)  # the new owner's
+    assert [a.outcome for a in attempts] == ["sent", None]  # what the first try did
+
+    task.record(db, sent_again)
+    message, attempts = _message(db, message_id)
+    assert (message.status, message.lease, message.attempts) == ("sent", None, 2)
+    assert [a.outcome for a in attempts] == ["sent", "sent"]  # two sends, both in the log
+    assert len(smtp_server.received) == 2

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
@@ -434,28 +434,105 @@ class SendTask:
     # -- record --------------------------------------------------------------------------
 
     def record(self, db: Database, results: list[Result]) -> None:
+        """Every result of a batch in one transaction. Sends that went through under a
+        lease still ours (nearly all) are written with two statements for the batch; the
+        rest one by one (:meth:`_record_one`)."""
         if not results:
             return
         with db.transaction() as session:
-            ids = [r.claimed.message_id for r in results]
-            query = select(Message).where(Message.id.in_(ids))
+            query = select(Message.id, Message.lease).where(
+                Message.id.in_([r.claimed.message_id for r in results])
+            )
             if not db.is_sqlite:
                 query = query.with_for_update()
-            rows = {m.id: m for m in session.scalars(query)}
-            attempts = {
-                a.id: a
-                for a in session.scalars(
-                    select(MessageAttempt).where(
-                        MessageAttempt.id.in_([r.claimed.attempt_id for r in results])
-                    )
-                )
-            }
+            leases: dict[int, str | None] = {id_: lease for id_, lease in session.execute(query)}
+            sent: list[Result] = []
+            rest: list[Result] = []
             for result in results:
-                row = rows.get(result.claimed.message_id)
-                attempt = attempts.get(result.claimed.attempt_id)
-                if row is None or attempt is None:
+                message_id = result.claimed.message_id
+                if message_id not in leases:
                     continue  # the store was deleted meanwhile
-                self._record_one(session, row, attempt, result)
+                if result.outcome.outcome == SENT and leases[message_id] == result.claimed.lease:
+                    sent.append(result)
+                else:
+                    rest.append(result)
+            if sent:
+                self._record_sent(session, sent)
+            if rest:
+                self._record_rest(session, rest)
+
+    @staticmethod
+    def _record_sent(session: Session, results: list[Result]) -> None:
+        # Core statements: the ORM's bulk update by primary key cannot also test the lease.
+        attempts: Table = MessageAttempt.__table__  # type: ignore[assignment]
+        messages: Table = Message.__table__  # type: ignore[assignment]
+        session.execute(
+            update(attempts)
+            .where(attempts.c.id == bindparam("attempt_id"))
+            .values(
+                finished_at=bindparam("at"),
+                outcome=SENT,
+                code=bindparam("code"),
+                error=bindparam("error"),
+            ),
+            [
+                {
+                    "attempt_id": r.claimed.attempt_id,
+                    "at": r.at,
+                    "code": r.outcome.code,
+                    "error": r.outcome.error,
+                }
+                for r in results
+            ],
+        )
+        session.execute(
+            update(messages)
+            .where(
+                messages.c.id == bindparam("message_id"),
+                messages.c.lease == bindparam("our_lease"),
+            )
+            .values(
+                status=states.SENT,
+                sent_at=bindparam("at"),
+                lease=None,
+                claimed_until=None,
+                next_attempt_at=None,
+                last_error=bindparam("error"),
+                provider_id=bindparam("provider_id"),
+            ),
+            [
+                {
+                    "message_id": r.claimed.message_id,
+                    "our_lease": r.claimed.lease,
+                    "at": r.at,
+                    "error": r.outcome.error,
+                    "provider_id": r.outcome.provider_id,
+                }
+                for r in results
+            ],
+        )
+
+    def _record_rest(self, session: Session, results: list[Result]) -> None:
+        rows = {
+            m.id: m
+            for m in session.scalars(
+                select(Message).where(Message.id.in_([r.claimed.message_id for r in results]))
+            )
+        }
+        attempts = {
+            a.id: a
+            for a in session.scalars(
+                select(MessageAttempt).where(
+                    MessageAttempt.id.in_([r.claimed.attempt_id for r in results])
+                )
+            )
+        }
+        for result in results:
+            row = rows.get(result.claimed.message_id)
+            attempt = attempts.get(result.claimed.attempt_id)
+            if row is None or attempt is None:
+                continue  # the store was deleted meanwhile
+            self._record_one(session, row, attempt, result)
 
     def _record_one(
         self, session: Session, row: Message, attempt: MessageAttempt, result: Result
