@@ -57,7 +57,10 @@ def _smtp_server(ready: Connection, received: Synchronized) -> None:  # type: ig
     controller = Loopback(Counter(), hostname="127.0.0.1", port=0)
     controller.start()
     ready.send(controller.port)
+    ready.recv()  # told when the sending starts
+    started = time.process_time()
     ready.recv()  # wait to be told to stop
+    ready.send(time.process_time() - started)  # the server's own CPU while it received
     controller.stop()
 
 
@@ -183,6 +186,7 @@ def bench_engine(
     server = context.Process(target=_smtp_server, args=(child, received), daemon=True)
     server.start()
     port = parent.recv()
+    signals = 2
     try:
         with database(engine) as url:
             db = Database(url)
@@ -198,6 +202,8 @@ def bench_engine(
                 public_url="https://cartwheel.example.com",
             )
             task = SendTask(settings)
+            parent.send("start")
+            signals -= 1
             started = time.perf_counter()
             cpu_started = time.process_time()
             deadline = started + max_seconds
@@ -205,6 +211,9 @@ def bench_engine(
                 pass
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
+            parent.send("stop")
+            signals -= 1
+            server_cpu = parent.recv()
             task.close()
             with db.read() as session:
                 sent = (
@@ -216,14 +225,16 @@ def bench_engine(
             alone, with_reads = render_cost(db, store_id)
             db.dispose()
     finally:
-        parent.send("stop")
+        for _ in range(signals):  # the server waits for "start", then "stop"
+            parent.send("stop")
         server.join(10)
     return [
         f"{engine}: queued {messages} messages in {queued_seconds:.2f} s",
         f"{engine}: rendered and delivered {sent}/{messages} in {elapsed:.2f} s "
         f"= {sent / elapsed:,.0f} messages/s (SMTP server counted {received.value}); "
         f"Cartwheel's CPU {cpu / max(sent, 1) * 1e3:.2f} ms/message "
-        f"= {max(sent, 1) / cpu:,.0f} messages per CPU-second",
+        f"= {max(sent, 1) / cpu:,.0f} messages per CPU-second; "
+        f"the SMTP server's CPU {server_cpu / max(sent, 1) * 1e3:.2f} ms/message",
         f"{engine}: order template render {alone:,.0f} µs CPU/message; "
         f"with its variables read from the database {with_reads:,.0f} µs CPU/message",
     ]
