@@ -64,3 +64,23 @@ def test_the_text_part_decodes_references_once_and_reads_awkward_tags() -> None:
     assert rendering.html_to_text(html) == (
         "Shop (https://x.example/?a=1&b=2)\n\nOne Two\n\nTopNo linkx y"
     )
+
+
+def test_bodies_over_the_cache_limit_and_repeated_ones_render_alike() -> None:
+    repeats = rendering.CACHED_BODY_LIMIT // 20 + 1
+    source = rendering.Source(
+        "email",
+        "Hi",
+        "<style>p{color:red}</style>" + "<p>{{ contact.firstName }}</p>" * repeats,
+        None,
+    )
+    for name in ("Ann", "Bob", "Ann"):
+        result = rendering.render(source, {"contact": {"firstName": name}})
+        assert result.html is not None
+        assert len(result.html) > rendering.CACHED_BODY_LIMIT
+        assert result.html.count(f'<p style="color: red;">{name}</p>') == repeats
+        assert result.text.split("\n\n") == [name] * repeats
+    small = rendering.Source("email", "Hi", "<p>{{ contact.firstName }}</p>", None)
+    first = rendering.render(small, {"contact": {"firstName": "Ann"}})
+    assert rendering.render(small, {"contact": {"firstName": "Ann"}}) == first
+    assert rendering.render(small, {"contact": {"firstName": "Bob"}}).text == "Bob"

@@ -44,25 +44,28 @@ def render(source: Source, variables: dict[str, Any]) -> Rendered:
         return Rendered(None, None, text.strip())
     subject = language.render(language.parse(source.subject or "", False), variables)
     body = language.render(language.parse(source.body, True), variables)
-    inlined = _inlined(body)
+    cached = len(body) <= CACHED_BODY_LIMIT
+    inlined = _inlined(body) if cached else _inline(body)
     if source.text is not None:
         text = language.render(language.parse(source.text, False), variables)
     else:
-        text = _text_of(body)
+        text = _text_of(body) if cached else html_to_text(body)
     # A subject is one header line: folding characters would split it.
     return Rendered(" ".join(subject.split()), inlined, text)
 
 
-# A body that renders the same for many recipients (a campaign that names no contact field,
-# a store's order emails to one customer) is inlined and turned into text once.
-
-
-@lru_cache(maxsize=64)
-def _inlined(body: str) -> str:
+def _inline(body: str) -> str:
     try:
         return _INLINER.inline(body)
     except ValueError as exc:
         raise language.RenderFailed(f"The CSS could not be inlined: {exc}") from exc
+
+
+# A body that renders the same for many recipients (a campaign that names no contact field)
+# is inlined and turned into text once. Only bodies up to this size are kept (64 of each at
+# most: a few MB, where a body may be up to language.OUTPUT_LIMIT characters).
+CACHED_BODY_LIMIT = 50_000
+_inlined = lru_cache(maxsize=64)(_inline)
 
 
 @lru_cache(maxsize=64)
