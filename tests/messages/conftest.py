@@ -26,6 +26,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    #: The message as it came over the wire (after SMTP's dot-unstuffing).
+    raw: bytes = b""
 
 
 @dataclass
@@ -49,7 +51,9 @@ class Handler:
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         with self.lock:
-            self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed))
+            self.received.append(
+                Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed, raw)
+            )
         return "250 Message accepted"
 
 

@@ -50,3 +50,37 @@ def test_the_text_part_keeps_blocks_lists_and_links() -> None:
     assert rendering.html_to_text(html) == (
         "Hello & welcome\n\nLine one\nline two\n\n- First (https://x.example/a?b=1&c=2)\n\n- Second"
     )
+
+
+def test_the_text_part_decodes_references_once_and_reads_awkward_tags() -> None:
+    # A contact named "Tom &amp; Jerry" is escaped once into the HTML: the text shows the
+    # name as written, not decoded twice.
+    assert rendering.html_to_text("<p>Tom &amp;amp; Jerry</p>") == "Tom &amp; Jerry"
+    html = (
+        '<A HREF="https://x.example/?a=1&amp;b=2" title="a > b">Shop</A><!-- <p>hidden</p> -->'
+        "<TABLE><tr><td>One</td><td>Two</td></tr></TABLE><a href=#top>Top</a><a>No link</a>"
+        "<style>a > b { color: red }</style>x&nbsp;y"
+    )
+    assert rendering.html_to_text(html) == (
+        "Shop (https://x.example/?a=1&b=2)\n\nOne Two\n\nTopNo linkx y"
+    )
+
+
+def test_bodies_over_the_cache_limit_and_repeated_ones_render_alike() -> None:
+    repeats = rendering.CACHED_BODY_LIMIT // 20 + 1
+    source = rendering.Source(
+        "email",
+        "Hi",
+        "<style>p{color:red}</style>" + "<p>{{ contact.firstName }}</p>" * repeats,
+        None,
+    )
+    for name in ("Ann", "Bob", "Ann"):
+        result = rendering.render(source, {"contact": {"firstName": name}})
+        assert result.html is not None
+        assert len(result.html) > rendering.CACHED_BODY_LIMIT
+        assert result.html.count(f'<p style="color: red;">{name}</p>') == repeats
+        assert result.text.split("\n\n") == [name] * repeats
+    small = rendering.Source("email", "Hi", "<p>{{ contact.firstName }}</p>", None)
+    first = rendering.render(small, {"contact": {"firstName": "Ann"}})
+    assert rendering.render(small, {"contact": {"firstName": "Ann"}}) == first
+    assert rendering.render(small, {"contact": {"firstName": "Bob"}}).text == "Bob"

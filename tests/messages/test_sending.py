@@ -289,3 +289,73 @@ def test_in_the_worker_a_batch_is_sent_on_its_own_thread(
         assert len(smtp_server.received) == 5
     finally:
         task.close()
+
+
+def test_the_wire_format_survives_non_ascii_long_lines_and_awkward_text(
+    db: Database, store: StoreFixture, smtp_server: SmtpServer, sender: Any
+) -> None:
+    long_word = "x" * 120
+    template_id = make_template(
+        db,
+        store.store_id,
+        topic="transactional",
+        from_email="shop@example.com",
+        from_name="Café Ünïcode",
+        subject="Grüße {{ contact.firstName }}, your order is on its way to you today 📦 "
+        + "and it will arrive soon",
+        body=f"<p>{'word ' * 40}</p><p>a=b =_cw00 =3D {long_word}</p><pre>x\n.dot\n</pre>",
+        text="Line one\n.starts with a dot\n{{ contact.firstName }} = ünï\n" + long_word,
+    )
+    contact_id = make_contact(db, store.store_id, email="ann@example.com", first_name="Zoë\r\nX: y")
+    _queue(db, store.store_id, template_id, contact_id, "wire")
+
+    assert sender(store.store_id)(db) == 1
+
+    [got] = smtp_server.received
+    mail = got.message
+    assert mail["Subject"] == (
+        "Grüße Zoë X: y, your order is on its way to you today 📦 and it will arrive soon"
+    )
+    assert mail["From"].addresses[0].display_name == "Café Ünïcode"
+    assert mail["From"].addresses[0].addr_spec == "shop@example.com"
+    assert mail["X"] is None  # a value cannot start a header of its own
+    text = mail.get_body(("plain",))
+    html = mail.get_body(("html",))
+    assert text is not None and html is not None
+    # Line ends are CRLF on the wire, as MIME's canonical form wants.
+    assert text.get_content().replace("\r\n", "\n") == (
+        f"Line one\n.starts with a dot\nZoë\nX: y = ünï\n{long_word}"
+    )
+    assert f"a=b =_cw00 =3D {long_word}" in html.get_content()
+    assert "x\n.dot\n" in html.get_content().replace("\r\n", "\n")
+    head, _, body = got.raw.partition(b"\r\n\r\n")
+    assert all(len(line) <= 78 for line in head.split(b"\r\n")), head
+    assert all(len(line) <= 78 for line in body.split(b"\r\n")), body
+    assert b"\n" not in got.raw.replace(b"\r\n", b"")
+
+
+def test_a_late_record_under_a_lost_lease_changes_only_its_attempt(
+    db: Database, store: StoreFixture, smtp_server: SmtpServer, sender: Any
+) -> None:
+    template_id = make_template(db, store.store_id)
+    contact_id = make_contact(db, store.store_id)
+    message_id = _queue(db, store.store_id, template_id, contact_id, "late")
+    now = [utcnow()]
+    slow, task = sender(store.store_id), sender(store.store_id)
+    slow.clock = task.clock = lambda: now[0]
+    [first] = slow.claim(db)
+    late = slow.send([first])  # sent, but not recorded before the lease ran out
+    now[0] += timedelta(seconds=slow.lease_seconds + 1)
+    [second] = task.claim(db)
+    sent_again = task.send([second])
+
+    slow.record(db, late)
+    message, attempts = _message(db, message_id)
+    assert (message.status, message.lease) == ("sending", second.lease)  # the new owner's
+    assert [a.outcome for a in attempts] == ["sent", None]  # what the first try did
+
+    task.record(db, sent_again)
+    message, attempts = _message(db, message_id)
+    assert (message.status, message.lease, message.attempts) == ("sent", None, 2)
+    assert [a.outcome for a in attempts] == ["sent", "sent"]  # two sends, both in the log
+    assert len(smtp_server.received) == 2

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
+from pydantic import BaseModel
 
 from cartwheel.auth.dependencies import SecretKeyStore
 from cartwheel.exceptions import BadRequest, NotFound
@@ -35,6 +36,13 @@ Pages = Annotated[PageParams, Depends(page_params)]
 CONFLICT = {409: {"model": ErrorResponse, "description": "The key already has a template"}}
 
 
+def _page_of(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """The 200 response of a list endpoint, with an example page of one ``model``."""
+    [item, *_] = model.model_json_schema()["examples"]
+    page = {"items": [item], "totalCount": 1, "limit": 50, "skip": 0}
+    return {200: {"content": {"application/json": {"example": page}}}}
+
+
 def _id(raw: str, what: str) -> int:
     """A path id: ASCII digits naming a possible row, else a 404 (never a query)."""
     if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not 0 < int(raw) <= MAX_ID:
@@ -42,7 +50,7 @@ def _id(raw: str, what: str) -> int:
     return int(raw)
 
 
-@router.get("/templates", response_model=Page[Template])
+@router.get("/templates", response_model=Page[Template], responses=_page_of(Template))
 def list_templates(store: SecretKeyStore, session: ReadSession, page: Pages) -> Page[Template]:
     """The store's templates, oldest first."""
     items, total = templates.list_templates(session, store.store_id, page)
@@ -143,7 +151,7 @@ def render_template(
     return templates.preview(session, store.store_id, _id(template_id, "Template"), data)
 
 
-@router.get("/messages", response_model=Page[Message])
+@router.get("/messages", response_model=Page[Message], responses=_page_of(Message))
 def list_messages(
     store: SecretKeyStore,
     session: ReadSession,
@@ -177,7 +185,7 @@ def get_message(message_id: str, store: SecretKeyStore, session: ReadSession) ->
     return log.read_message(session, store.store_id, _id(message_id, "Message"))
 
 
-@router.get("/suppressions", response_model=Page[Suppression])
+@router.get("/suppressions", response_model=Page[Suppression], responses=_page_of(Suppression))
 def list_suppressions(
     store: SecretKeyStore,
     session: ReadSession,
@@ -251,7 +259,7 @@ def put_sender(store: SecretKeyStore, body: JsonObject, session: WriteSession) -
     return senders.write(session, store.store_id, validate(SenderSettings, body))
 
 
-@router.get("/campaigns", response_model=Page[Campaign])
+@router.get("/campaigns", response_model=Page[Campaign], responses=_page_of(Campaign))
 def list_campaigns(store: SecretKeyStore, session: ReadSession, page: Pages) -> Page[Campaign]:
     """The store's campaigns, oldest first, with what happened to their messages."""
     items, total = campaigns.list_campaigns(session, store.store_id, page)

@@ -4,6 +4,7 @@ clicks, and the member password-reset page."""
 
 from __future__ import annotations
 
+import base64
 import html
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -24,6 +25,7 @@ from cartwheel.messages.schemas import PasswordReset
 from cartwheel.runtime import Runtime
 
 router = native_router(prefix="/v1", tags=["message links"])
+
 MAX_FORM_BYTES = 16 * 1024
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -31,13 +33,40 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}
 button{{font-size:1rem;padding:.6rem 1.2rem}}input{{font-size:1rem;padding:.4rem}}</style>
 </head><body><h1>{title}</h1>{body}</body></html>"""
-_HTML_RESPONSE = {"content": {"text/html": {}}, "description": "A page"}
 _INVALID = "This link is not valid."
+
+
+def _html(title: str, body: str) -> str:
+    return _PAGE.format(title=html.escape(title), body=body)
+
+
+def _html_response(description: str, title: str, body: str) -> dict[str, Any]:
+    """A page response documented with the page itself as its example."""
+    return {"content": {"text/html": {"example": _html(title, body)}}, "description": description}
+
+
+_UNSUBSCRIBE_FORM = (
+    '<p>Stop receiving these messages?</p><form method="post">'
+    '<button type="submit">Unsubscribe</button></form>'
+)
+_UNSUBSCRIBED = "<p>You will not receive these messages again.</p>"
+_NOT_VALID = _html_response("The link is not valid", _INVALID, "")
+_PIXEL_URL = "data:image/gif;base64," + base64.b64encode(tracking.PIXEL).decode("ascii")
+_RESET_TITLE = "Choose your password"
+
+
+def _reset_form(token: str) -> str:
+    return (
+        '<form method="post" action="">'
+        f'<input type="hidden" name="token" value="{html.escape(token)}">'
+        '<p><input type="password" name="password" minlength="8" maxlength="200" required '
+        'autocomplete="new-password"></p><button type="submit">Set password</button></form>'
+    )
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
-        _PAGE.format(title=html.escape(title), body=body),
+        _html(title, body),
         status_code=status,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
@@ -46,36 +75,54 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 @router.get(
     "/unsubscribe/{token}",
     response_class=HTMLResponse,
-    responses={200: _HTML_RESPONSE, 404: _HTML_RESPONSE},
+    responses={
+        200: _html_response("A button that unsubscribes", "Unsubscribe", _UNSUBSCRIBE_FORM),
+        404: _NOT_VALID,
+    },
 )
 def unsubscribe_page(token: str) -> HTMLResponse:
     """The unsubscribe page of a message's link: a button that unsubscribes (a GET changes
     nothing, since mail scanners open links)."""
     if not unsubscribe.is_valid(token):
         return _page(_INVALID, "", 404)
-    return _page(
-        "Unsubscribe",
-        '<p>Stop receiving these messages?</p><form method="post">'
-        '<button type="submit">Unsubscribe</button></form>',
-    )
+    return _page("Unsubscribe", _UNSUBSCRIBE_FORM)
 
 
 @router.post(
     "/unsubscribe/{token}",
     response_class=HTMLResponse,
-    responses={200: _HTML_RESPONSE, 404: _HTML_RESPONSE},
+    responses={
+        200: _html_response("Unsubscribed", "You are unsubscribed", _UNSUBSCRIBED),
+        404: _NOT_VALID,
+    },
 )
 def unsubscribe_now(token: str, session: WriteSession) -> HTMLResponse:
     """Unsubscribe at once (RFC 8058 one-click: no cookie, no confirmation)."""
     if not unsubscribe.unsubscribe(session, token):
         return _page(_INVALID, "", 404)
-    return _page("You are unsubscribed", "<p>You will not receive these messages again.</p>")
+    return _page("You are unsubscribed", _UNSUBSCRIBED)
 
 
 @router.get(
     "/t/o/{token}",
     response_class=Response,
-    responses={200: {"content": {"image/gif": {}}, "description": "A 1×1 GIF"}},
+    responses={
+        200: {
+            "content": {
+                "image/gif": {
+                    "schema": {"type": "string", "format": "binary"},
+                    # Binary: the example is the pixel itself, as a data URL.
+                    "examples": {
+                        "pixel": {
+                            "summary": "The transparent 1×1 GIF",
+                            "externalValue": _PIXEL_URL,
+                        }
+                    },
+                }
+            },
+            "description": "A 1×1 GIF",
+        }
+    },
 )
 def open_pixel(token: str, session: WriteSession) -> Response:
     """The open pixel: records an open of the message, answers a 1×1 GIF either way."""
@@ -91,7 +138,7 @@ def open_pixel(token: str, session: WriteSession) -> Response:
     "/t/c/{token}",
     response_class=RedirectResponse,
     status_code=302,
-    responses={302: {"description": "To the link's destination"}, 404: _HTML_RESPONSE},
+    responses={302: {"description": "To the link's destination"}, 404: _NOT_VALID},
 )
 def click(token: str, session: WriteSession) -> Response:
     """A tracked link: records the click and redirects to the signed destination. An
@@ -107,19 +154,13 @@ def click(token: str, session: WriteSession) -> Response:
 @router.get(
     "/password-reset",
     response_class=HTMLResponse,
-    responses={200: _HTML_RESPONSE},
+    responses={200: _html_response("A form that sets the password", _RESET_TITLE, _reset_form(""))},
 )
 def password_reset_page(
     token: Annotated[str, Query(max_length=200, description="The token from the email.")] = "",
 ) -> HTMLResponse:
     """The page of a member's password-reset link: a form that sets the password."""
-    return _page(
-        "Choose your password",
-        '<form method="post" action="">'
-        f'<input type="hidden" name="token" value="{html.escape(token)}">'
-        '<p><input type="password" name="password" minlength="8" maxlength="200" required '
-        'autocomplete="new-password"></p><button type="submit">Set password</button></form>',
-    )
+    return _page(_RESET_TITLE, _reset_form(token))
 
 
 @router.post(
@@ -188,7 +229,7 @@ _TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
     "/sms/inbound",
     response_class=Response,
     responses={
-        200: {"content": {"text/xml": {}}, "description": "Empty TwiML"},
+        200: {"content": {"text/xml": {"example": _TWIML}}, "description": "Empty TwiML"},
         403: {"content": {"text/xml": {}}, "description": "Not signed by the provider"},
     },
     openapi_extra={

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
+from functools import lru_cache
 from typing import Any
 
 import css_inline
@@ -44,62 +44,104 @@ def render(source: Source, variables: dict[str, Any]) -> Rendered:
         return Rendered(None, None, text.strip())
     subject = language.render(language.parse(source.subject or "", False), variables)
     body = language.render(language.parse(source.body, True), variables)
-    try:
-        inlined = _INLINER.inline(body)
-    except ValueError as exc:
-        raise language.RenderFailed(f"The CSS could not be inlined: {exc}") from exc
+    cached = len(body) <= CACHED_BODY_LIMIT
+    inlined = _inlined(body) if cached else _inline(body)
     if source.text is not None:
         text = language.render(language.parse(source.text, False), variables)
     else:
-        text = html_to_text(body)
+        text = _text_of(body) if cached else html_to_text(body)
     # A subject is one header line: folding characters would split it.
     return Rendered(" ".join(subject.split()), inlined, text)
 
 
-_BLOCKS = {"p", "div", "br", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "li", "table", "ul"}
-_SKIP = {"style", "script", "head", "title"}
+def _inline(body: str) -> str:
+    try:
+        return _INLINER.inline(body)
+    except ValueError as exc:
+        raise language.RenderFailed(f"The CSS could not be inlined: {exc}") from exc
 
 
-class _TextMaker(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-        self.links: list[str | None] = []
+# A body that renders the same for many recipients (a campaign that names no contact field)
+# is inlined and turned into text once. Only bodies up to this size are kept (64 of each at
+# most: a few MB, where a body may be up to language.OUTPUT_LIMIT characters).
+CACHED_BODY_LIMIT = 50_000
+_inlined = lru_cache(maxsize=64)(_inline)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            self.skipping += 1
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-        if tag == "li":
-            self.parts.append("- ")
-        if tag == "a":
-            self.links.append(dict(attrs).get("href"))
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-        elif tag in ("td", "th"):
-            self.parts.append(" ")
-        if tag == "a" and self.links:
-            href = self.links.pop()
-            if href and not href.startswith("#"):
-                self.parts.append(f" ({href})")
+@lru_cache(maxsize=64)
+def _text_of(body: str) -> str:
+    return html_to_text(body)
 
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(re.sub(r"\s+", " ", data))
+
+_BLOCKS = frozenset(
+    {"p", "div", "br", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "li", "table", "ul"}
+)
+_SKIP = frozenset({"style", "script", "head", "title"})
+#: A comment, a declaration or processing instruction, or a start or end tag (its
+#: attributes may hold a quoted ``>``).
+_TOKEN = re.compile(
+    r"<!--.*?(?:-->|$)|<[!?][^>]*>|<(/?)([a-zA-Z][^\s/>]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    re.DOTALL,
+)
+_HREF = re.compile(r"""(?:^|[\s/])href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I)
+_SPACE = re.compile(r"\s+")
+_GAPS = re.compile(r"\n{3,}")
 
 
 def html_to_text(markup: str) -> str:
-    """A readable plain-text version of an HTML body: blocks on their own lines, links
-    written out after their text."""
-    maker = _TextMaker()
-    maker.feed(markup)
-    maker.close()
-    lines = [line.strip() for line in "".join(maker.parts).split("\n")]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return html_lib.unescape(text)
+    """A readable plain-text version of an HTML body: blocks on their own lines, list
+    items with a dash, links written out after their text; style, script and head left out.
+
+    One regular expression walks the tags (this runs for every message sent, and
+    :class:`html.parser.HTMLParser` cost as much as the template itself); character
+    references are decoded once, in text and in links."""
+    parts: list[str] = []
+    links: list[str | None] = []
+    skipping = 0
+    end = 0
+    for match in _TOKEN.finditer(markup):
+        if not skipping and match.start() > end:
+            parts.append(_data(markup[end : match.start()]))
+        end = match.end()
+        name = match.group(2)
+        if name is None:
+            continue  # a comment or declaration
+        tag = name.lower()
+        if match.group(1):  # an end tag
+            if tag in _SKIP:
+                skipping = max(0, skipping - 1)
+            elif tag in _BLOCKS:
+                parts.append("\n")
+            elif tag in ("td", "th"):
+                parts.append(" ")
+            if tag == "a" and links:
+                href = links.pop()
+                if href and not href.startswith("#"):
+                    parts.append(f" ({href})")
+            continue
+        if tag in _SKIP:
+            skipping += 1
+        elif tag in _BLOCKS:
+            parts.append("\n")
+        if tag == "li":
+            parts.append("- ")
+        elif tag == "a":
+            links.append(_href(match.group(3)))
+    if not skipping and end < len(markup):
+        parts.append(_data(markup[end:]))
+    lines = [line.strip() for line in "".join(parts).split("\n")]
+    return _GAPS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _data(text: str) -> str:
+    if "&" in text:
+        text = html_lib.unescape(text)
+    return _SPACE.sub(" ", text)
+
+
+def _href(attributes: str) -> str | None:
+    found = _HREF.search(attributes)
+    if found is None:
+        return None
+    value = next(v for v in found.groups() if v is not None)
+    return html_lib.unescape(value) if "&" in value else value

@@ -30,12 +30,12 @@ import secrets
 import time
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
@@ -216,66 +216,123 @@ class SendTask:
         )
         contacts = _contacts(session, rows)
         views = variables.contact_views(session, [c for c in contacts.values() if c])
-        ready_rows: list[tuple[Message, Contact | None]] = []
+        ready_rows: list[tuple[Message, Contact | None, str]] = []
         for row in rows:
             contact = contacts.get(row.contact_id) if row.contact_id is not None else None
             if contact is not None and contact.id != row.contact_id:
                 row.contact_id = contact.id  # merged since it was queued
-            reason = _address(row, contact)
+            address, reason = _address(row, contact)
             if reason is not None:
                 _skip(row, reason)
             else:
-                ready_rows.append((row, contact))
+                ready_rows.append((row, contact, address))
         recorded = consent.recorded_consents(
-            session, [c.id for _, c in ready_rows if c is not None]
+            session, [c.id for _, c, _ in ready_rows if c is not None]
         )
-        suppressed = self._suppressed(session, [row for row, _ in ready_rows])
+        suppressed = self._suppressed(
+            session, [(row.store_id, row.channel, to) for row, _, to in ready_rows]
+        )
         cache: variables.Cache = {}
-        attempts: list[tuple[MessageAttempt, Callable[[str, int], Claimed]]] = []
-        for row, contact in ready_rows:
+        # Only what is rendered for the first time needs its records.
+        variables.preload(
+            session, [(r.store_id, r.context) for r, _, _ in ready_rows if r.text is None], cache
+        )
+        drafts: list[Claimed] = []
+        for row, contact, to in ready_rows:
             reason = None
             if contact is not None:
                 key = (contact.id, row.channel, row.topic)
                 reason = consent.decide(contact, row.channel, row.topic, recorded.get(key))
-            why = suppressed.get((row.store_id, row.channel, row.to_address or ""))
+            why = suppressed.get((row.store_id, row.channel, to))
             if reason is None and why is not None:
                 reason = f"The address is suppressed ({why})."
             if reason is not None:
+                row.to_address = to
                 _skip(row, reason)
                 continue
             try:
-                ready = self._content(
-                    session,
-                    row,
-                    stores[row.store_id],
-                    contact,
-                    views.get(contact.id) if contact else None,
-                    templates,
-                    senders.get(row.store_id),
-                    cache,
+                drafts.append(
+                    self._content(
+                        session,
+                        row,
+                        to,
+                        stores[row.store_id],
+                        contact,
+                        views.get(contact.id) if contact else None,
+                        templates,
+                        senders.get(row.store_id),
+                        cache,
+                        lease,
+                    )
                 )
             except language.RenderFailed as exc:
+                row.to_address = to
                 row.status = states.FAILED
                 row.last_error = str(exc)[:1000]
                 row.next_attempt_at = None
-                continue
-            attempt = MessageAttempt(
-                store_id=row.store_id, message_id=row.id, lease=lease, started_at=now
-            )
-            attempts.append((attempt, ready))
-            row.status = states.SENDING
-            row.lease = lease
-            row.claimed_until = now + timedelta(seconds=self.lease_seconds)
-            row.attempts += 1
-        session.add_all([attempt for attempt, _ in attempts])
-        session.flush()
-        return [ready(lease, attempt.id) for attempt, ready in attempts]
+        if not drafts:
+            return []
+        return self._lease(session, drafts, lease, now)
+
+    def _lease(
+        self, session: Session, drafts: list[Claimed], lease: str, now: datetime
+    ) -> list[Claimed]:
+        """Keep the drafts' content and lease them, and open an attempt for each: one
+        statement for the messages and one for the attempts, whatever the batch's size."""
+        messages: Table = Message.__table__  # type: ignore[assignment]
+        session.execute(
+            update(messages)
+            .where(messages.c.id == bindparam("p_id"))
+            .values(
+                to_address=bindparam("p_to"),
+                from_address=bindparam("p_from"),
+                subject=bindparam("p_subject"),
+                html=bindparam("p_html"),
+                text=bindparam("p_text"),
+                message_id_header=bindparam("p_header"),
+                status=states.SENDING,
+                lease=lease,
+                claimed_until=now + timedelta(seconds=self.lease_seconds),
+                attempts=messages.c.attempts + 1,
+            ),
+            [
+                {
+                    "p_id": d.message_id,
+                    "p_to": d.to,
+                    "p_from": d.from_address,
+                    "p_subject": d.subject,
+                    "p_html": d.html,
+                    "p_text": d.text,
+                    "p_header": d.message_id_header,
+                }
+                for d in drafts
+            ],
+        )
+        attempt_ids = session.scalars(
+            insert(MessageAttempt).returning(MessageAttempt.id, sort_by_parameter_order=True),
+            [
+                {
+                    "store_id": d.store_id,
+                    "message_id": d.message_id,
+                    "lease": lease,
+                    "started_at": now,
+                }
+                for d in drafts
+            ],
+        ).all()
+        return [
+            replace(draft, attempt_id=attempt_id)
+            for draft, attempt_id in zip(drafts, attempt_ids, strict=True)
+        ]
 
     @staticmethod
-    def _suppressed(session: Session, rows: list[Message]) -> dict[tuple[int, str, str], str]:
+    def _suppressed(
+        session: Session, to: list[tuple[int, str, str]]
+    ) -> dict[tuple[int, str, str], str]:
+        """Which of these (store, channel, address) are suppressed, and why."""
         wanted: dict[tuple[int, str], set[str]] = {}
-        for row in rows:
-            wanted.setdefault((row.store_id, row.channel), set()).add(row.to_address or "")
+        for store_id, channel, address in to:
+            wanted.setdefault((store_id, channel), set()).add(address)
         found: dict[tuple[int, str, str], str] = {}
         for (store_id, channel), addresses in wanted.items():
             for address, reason in consent.suppressed(
@@ -288,15 +345,17 @@ class SendTask:
         self,
         session: Session,
         row: Message,
+        to: str,
         store: Store,
         contact: Contact | None,
         contact_view: Any,
         templates: dict[int, MessageTemplate],
         sender: MessageSender | None,
         cache: variables.Cache,
-    ) -> Callable[[str, int], Claimed]:
-        """Render the message the first time (kept for every later try) and return how to
-        make its claim."""
+        lease: str,
+    ) -> Claimed:
+        """The message's claim (its attempt id still to come): rendered the first time,
+        else what was rendered then (every try sends the same)."""
         template = templates.get(row.template_id) if row.template_id is not None else None
         unsubscribe_url = unsubscribe_mailto = None
         if contact is not None and row.topic == "marketing":
@@ -304,7 +363,9 @@ class SendTask:
             unsubscribe_url = self.urls.unsubscribe(token)
             mail_from = sender_email(self.settings, sender, template)
             unsubscribe_mailto = f"mailto:{mail_from}?subject=unsubscribe" if mail_from else None
-        if row.text is None:
+        subject, html, text = row.subject, row.html, row.text
+        from_address, header = row.from_address, row.message_id_header
+        if text is None:
             source = self._source(row, template)
             values = variables.build(
                 session, variables.Records(store, contact, row.context), contact_view, cache
@@ -316,15 +377,13 @@ class SendTask:
             html = result.html
             if html is not None and row.campaign_id is not None:
                 html = tracking.track(html, store.id, row.id, self.urls, unsubscribe_url or "")
-            row.subject, row.html, row.text = result.subject, html, result.text
+            subject, text = result.subject, result.text
             if row.channel == "email":
-                row.from_address = from_header(self.settings, sender, template)
+                from_address = from_header(self.settings, sender, template)
                 domain = self.urls.base.split("//", 1)[-1].split("/", 1)[0].split(":")[0]
-                row.message_id_header = (
-                    f"<m{row.id}.s{store.id}.{secrets.token_hex(6)}@{domain or 'cartwheel'}>"
-                )
+                header = f"<m{row.id}.s{store.id}.{secrets.token_hex(6)}@{domain or 'cartwheel'}>"
             else:
-                row.from_address = (
+                from_address = (
                     sender.sms_from if sender and sender.sms_from else self.settings.sms_from
                 )
         reply_to = (
@@ -334,28 +393,22 @@ class SendTask:
             if sender
             else None
         )
-        to, from_address = row.to_address or "", row.from_address or ""
-        subject, html, text, header = row.subject, row.html, row.text or "", row.message_id_header
-
-        def make(lease: str, attempt_id: int) -> Claimed:
-            return Claimed(
-                row.id,
-                row.store_id,
-                row.channel,
-                to,
-                from_address,
-                reply_to,
-                subject,
-                html,
-                text,
-                header,
-                unsubscribe_url,
-                unsubscribe_mailto,
-                lease,
-                attempt_id,
-            )
-
-        return make
+        return Claimed(
+            row.id,
+            row.store_id,
+            row.channel,
+            to,
+            from_address or "",
+            reply_to,
+            subject,
+            html,
+            text or "",
+            header,
+            unsubscribe_url,
+            unsubscribe_mailto,
+            lease,
+            0,
+        )
 
     def _source(self, row: Message, template: MessageTemplate | None) -> rendering.Source:
         if template is not None:
@@ -430,28 +483,105 @@ class SendTask:
     # -- record --------------------------------------------------------------------------
 
     def record(self, db: Database, results: list[Result]) -> None:
+        """Every result of a batch in one transaction. Sends that went through under a
+        lease still ours (nearly all) are written with two statements for the batch; the
+        rest one by one (:meth:`_record_one`)."""
         if not results:
             return
         with db.transaction() as session:
-            ids = [r.claimed.message_id for r in results]
-            query = select(Message).where(Message.id.in_(ids))
+            query = select(Message.id, Message.lease).where(
+                Message.id.in_([r.claimed.message_id for r in results])
+            )
             if not db.is_sqlite:
                 query = query.with_for_update()
-            rows = {m.id: m for m in session.scalars(query)}
-            attempts = {
-                a.id: a
-                for a in session.scalars(
-                    select(MessageAttempt).where(
-                        MessageAttempt.id.in_([r.claimed.attempt_id for r in results])
-                    )
-                )
-            }
+            leases: dict[int, str | None] = {id_: lease for id_, lease in session.execute(query)}
+            sent: list[Result] = []
+            rest: list[Result] = []
             for result in results:
-                row = rows.get(result.claimed.message_id)
-                attempt = attempts.get(result.claimed.attempt_id)
-                if row is None or attempt is None:
+                message_id = result.claimed.message_id
+                if message_id not in leases:
                     continue  # the store was deleted meanwhile
-                self._record_one(session, row, attempt, result)
+                if result.outcome.outcome == SENT and leases[message_id] == result.claimed.lease:
+                    sent.append(result)
+                else:
+                    rest.append(result)
+            if sent:
+                self._record_sent(session, sent)
+            if rest:
+                self._record_rest(session, rest)
+
+    @staticmethod
+    def _record_sent(session: Session, results: list[Result]) -> None:
+        # Core statements: the ORM's bulk update by primary key cannot also test the lease.
+        attempts: Table = MessageAttempt.__table__  # type: ignore[assignment]
+        messages: Table = Message.__table__  # type: ignore[assignment]
+        session.execute(
+            update(attempts)
+            .where(attempts.c.id == bindparam("attempt_id"))
+            .values(
+                finished_at=bindparam("at"),
+                outcome=SENT,
+                code=bindparam("code"),
+                error=bindparam("error"),
+            ),
+            [
+                {
+                    "attempt_id": r.claimed.attempt_id,
+                    "at": r.at,
+                    "code": r.outcome.code,
+                    "error": r.outcome.error,
+                }
+                for r in results
+            ],
+        )
+        session.execute(
+            update(messages)
+            .where(
+                messages.c.id == bindparam("message_id"),
+                messages.c.lease == bindparam("our_lease"),
+            )
+            .values(
+                status=states.SENT,
+                sent_at=bindparam("at"),
+                lease=None,
+                claimed_until=None,
+                next_attempt_at=None,
+                last_error=bindparam("error"),
+                provider_id=bindparam("provider_id"),
+            ),
+            [
+                {
+                    "message_id": r.claimed.message_id,
+                    "our_lease": r.claimed.lease,
+                    "at": r.at,
+                    "error": r.outcome.error,
+                    "provider_id": r.outcome.provider_id,
+                }
+                for r in results
+            ],
+        )
+
+    def _record_rest(self, session: Session, results: list[Result]) -> None:
+        rows = {
+            m.id: m
+            for m in session.scalars(
+                select(Message).where(Message.id.in_([r.claimed.message_id for r in results]))
+            )
+        }
+        attempts = {
+            a.id: a
+            for a in session.scalars(
+                select(MessageAttempt).where(
+                    MessageAttempt.id.in_([r.claimed.attempt_id for r in results])
+                )
+            )
+        }
+        for result in results:
+            row = rows.get(result.claimed.message_id)
+            attempt = attempts.get(result.claimed.attempt_id)
+            if row is None or attempt is None:
+                continue  # the store was deleted meanwhile
+            self._record_one(session, row, attempt, result)
 
     def _record_one(
         self, session: Session, row: Message, attempt: MessageAttempt, result: Result
@@ -528,20 +658,20 @@ def _contacts(session: Session, rows: list[Message]) -> dict[int, Contact | None
     return found
 
 
-def _address(row: Message, contact: Contact | None) -> str | None:
-    """Fix the message's address from its contact (once); why it has none, if so."""
+def _address(row: Message, contact: Contact | None) -> tuple[str, str | None]:
+    """The message's address (given when queued, else its contact's), or why it has none."""
     if row.contact_id is not None and contact is None:
-        return "The contact no longer exists."
-    if row.to_address is None:
-        if contact is None:
-            return "The message has no recipient."
-        raw = contact.email if row.channel == "email" else contact.phone
-        address = consent.normalize_address(row.channel, raw) if raw else None
-        if address is None:
-            what = "email address" if row.channel == "email" else "phone number"
-            return f"The contact has no {what}."
-        row.to_address = address
-    return None
+        return "", "The contact no longer exists."
+    if row.to_address is not None:
+        return row.to_address, None
+    if contact is None:
+        return "", "The message has no recipient."
+    raw = contact.email if row.channel == "email" else contact.phone
+    address = consent.normalize_address(row.channel, raw) if raw else None
+    if address is None:
+        what = "email address" if row.channel == "email" else "phone number"
+        return "", f"The contact has no {what}."
+    return address, None
 
 
 def _due(now: datetime) -> Any:

@@ -13,19 +13,25 @@ The records appear in their store data API shapes (the same field names as
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from liquid import BoundTemplate
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cartwheel.contacts import service as contacts
 from cartwheel.contacts.schemas import Contact
 from cartwheel.events import queries as events
 from cartwheel.events.schemas import EventView, event_view
+from cartwheel.kit.requests import is_id
 from cartwheel.messages.language import Problem, position
+from cartwheel.models import Cart as CartRow
 from cartwheel.models import Contact as ContactRow
+from cartwheel.models import Event as EventRow
 from cartwheel.models import Member, Store
+from cartwheel.models import Order as OrderRow
 from cartwheel.orders import repository as orders
 from cartwheel.orders import service as order_views
 from cartwheel.orders.schemas import Cart, Order
@@ -131,6 +137,70 @@ def build(
     return variables
 
 
+def preload(session: Session, wanted: Iterable[tuple[int, dict[str, Any]]], cache: Cache) -> None:
+    """Load the events, orders and carts a batch of messages names into ``cache``, a few
+    queries for the whole batch (``wanted``: each message's store and context) instead of
+    some per message; :func:`build` then finds them there. Not found is cached as None."""
+    ids: dict[tuple[str, int], set[Any]] = {}
+    for store_id, context in wanted:
+        for name, key in (("event", "event_id"), ("order", "order_id"), ("cart", "cart_id")):
+            raw = context.get(key)
+            if raw is not None and (name, store_id, raw) not in cache:
+                ids.setdefault((name, store_id), set()).add(raw)
+    for (name, store_id), raws in ids.items():
+        if name == "event":
+            loaded = _events(session, store_id, raws)
+        elif name == "order":
+            loaded = _orders(session, store_id, raws)
+        else:
+            loaded = _carts(session, store_id, raws)
+        for raw in raws:
+            cache[(name, store_id, raw)] = loaded.get(raw)
+
+
+def _events(session: Session, store_id: int, raws: set[Any]) -> dict[Any, dict[str, Any]]:
+    by_id: dict[uuid.UUID, Any] = {}
+    for raw in raws:
+        try:
+            by_id[uuid.UUID(str(raw))] = raw
+        except ValueError:
+            continue
+    if not by_id:
+        return {}
+    rows = session.scalars(
+        select(EventRow).where(EventRow.store_id == store_id, EventRow.id.in_(by_id))
+    )
+    return {by_id[row.id]: _event_values(row) for row in rows}
+
+
+def _int_ids(raws: set[Any]) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    for raw in raws:
+        try:
+            number = int(raw)
+        except (TypeError, ValueError):
+            continue
+        if is_id(number):
+            found[number] = raw
+    return found
+
+
+def _orders(session: Session, store_id: int, raws: set[Any]) -> dict[Any, dict[str, Any]]:
+    by_id = _int_ids(raws)
+    if not by_id:
+        return {}
+    rows = list(session.scalars(orders.orders(store_id).where(OrderRow.id.in_(by_id))))
+    return {by_id[view.id]: _with_lines(view) for view in order_views.order_views(session, rows)}
+
+
+def _carts(session: Session, store_id: int, raws: set[Any]) -> dict[Any, dict[str, Any]]:
+    by_id = _int_ids(raws)
+    if not by_id:
+        return {}
+    rows = session.scalars(orders.carts(store_id).where(CartRow.id.in_(by_id)))
+    return {by_id[row.id]: _with_lines(order_views.cart_view(row)) for row in rows}
+
+
 def contact_views(session: Session, rows: list[ContactRow]) -> dict[int, Contact]:
     return {view.id: view for view in contacts.views(session, rows)}
 
@@ -141,8 +211,10 @@ def _event(session: Session, store_id: int, raw: Any) -> dict[str, Any] | None:
     except ValueError:
         return None
     event = events.get_event(session, store_id, event_id)
-    if event is None:
-        return None
+    return None if event is None else _event_values(event)
+
+
+def _event_values(event: EventRow) -> dict[str, Any]:
     view = event_view(event).model_dump(mode="json")
     view["$extra"] = view["extra"]
     return view
