@@ -31,6 +31,7 @@ from sqlalchemy import insert, select
 from cartwheel.db import Database
 from cartwheel.ingest import rates
 from cartwheel.models import (
+    Campaign,
     EventMinute,
     Message,
     SegmentDay,
@@ -176,7 +177,15 @@ def showcase(
         )
         assert answer.status_code < 300 and answer.json()["rejected"] == 0, answer.text
     extra = populate(client, db, store)
-    worker.drain()  # orders recorded, segments kept: what the worker does
+    # Carla signs up: populate's flow (live by the time the worker runs) starts a run.
+    signed = client.post(
+        "/v1/events",
+        json={"name": "Signed Up", "contact": {"email": "carla.diaz@example.com"}},
+        headers=store.headers,
+    )
+    assert signed.status_code == 202, signed.text
+    carla = signed.json()["contactId"]
+    worker.drain()  # orders recorded, segments kept, flow runs started: the worker's work
     made = client.post(
         "/v1/segments",
         json={
@@ -239,11 +248,16 @@ def showcase(
                 )
             )
         # A campaign's messages, some opened and clicked (the send task's work).
+        campaign = session.get(Campaign, extra.campaign_id)
+        assert campaign is not None
+        campaign.status, campaign.recipients = "sent", len(people)
+        campaign.send_at = campaign.started_at = now - timedelta(minutes=50)
+        campaign.finished_at = now - timedelta(minutes=42)
         for n, (first, last, _) in enumerate(people):
             session.add(
                 Message(
                     store_id=store.store_id,
-                    contact_id=extra.contact_id,
+                    contact_id=carla if first == "Carla" else extra.contact_id,
                     template_id=extra.template_id,
                     campaign_id=extra.campaign_id,
                     channel="email",
@@ -320,7 +334,9 @@ def test_an_operator_works_through_the_back_office(
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="carla.diaz@example.com").click()
     assert page.get_by_role("heading", name="Carla Diaz").is_visible()
-    assert page.locator("#timeline li.event").count() == 7
+    assert page.locator("#timeline li.event").count() == 8  # with "Signed Up"
+    expect(page.locator("#flow-runs")).to_contain_text("Welcome flow")
+    expect(page.locator("#contact-messages")).to_contain_text("Spring sale")
     shots.take(page, "contact")
 
     # The timeline of a contact with more events than a page: "Older events" appends more.
@@ -335,7 +351,7 @@ def test_an_operator_works_through_the_back_office(
     assert rows.count() == 25
     assert rows.first.locator("strong").inner_text() == "Step 29"
     page.get_by_role("link", name="Older events").click()
-    expect(rows).to_have_count(37)
+    expect(rows).to_have_count(38)
     assert page.get_by_role("link", name="Older events").count() == 0
 
     # Build a segment: the preview count follows the edits.
@@ -423,14 +439,8 @@ def test_an_operator_works_through_the_back_office(
     page.get_by_label("Send a test email to").fill("ops@example.com")
     page.get_by_role("button", name="Send a test email").click()
     expect(page.locator("#smtp-result")).to_contain_text("No SMTP relay is configured")
-    # Deleting a flow asks first, and the audit log names it.
-    page.goto(f"{base}/flows/{data.flow_id}")
-    page.get_by_role("button", name="Delete…").click()
-    page.get_by_role("button", name="Delete the flow").click()
-    page.wait_for_url(f"{base}/flows")
-    assert page.locator("#flows").get_by_text("Welcome flow").count() == 0
     page.goto(f"{base}/audit")
-    for action in ("flow.pause", "flow.resume", "flow.delete", "smtp.check"):
+    for action in ("flow.pause", "flow.resume", "smtp.check"):
         expect(page.get_by_text(action, exact=True)).to_be_visible()
 
     # Another store's pages, and another store's rows in this store's pages, are 404s.
@@ -487,6 +497,8 @@ def test_an_operator_works_through_the_back_office(
     shots.take(small, "segment-builder-phone")
     for path, name in (
         ("/flows", "flows-phone"),
+        (f"/flows/{data.flow_id}", "flow-phone"),
+        (f"/flows/{data.flow_id}/runs/{data.run_id}", None),
         (f"/messages/{data.message_id}", "message-phone"),
         ("/campaigns", "campaigns-phone"),
         ("/settings", None),
@@ -496,6 +508,14 @@ def test_an_operator_works_through_the_back_office(
         assert wide <= PHONE["width"] + 1, f"{path} scrolls sideways on a phone"
         if name:
             shots.take(small, name)
+    # Deleting a flow (here by touch) asks first, and the audit log names it.
+    small.goto(f"{base}/flows/{data.flow_id}")
+    small.get_by_role("button", name="Delete…").tap()
+    small.get_by_role("button", name="Delete the flow").tap()
+    small.wait_for_url(f"{base}/flows")
+    assert small.locator("#flows").get_by_text("Welcome flow").count() == 0
+    small.goto(f"{base}/audit")
+    expect(small.get_by_text("flow.delete", exact=True)).to_be_visible()
     phone.close()
     with db.read() as session:
         replays = session.execute(

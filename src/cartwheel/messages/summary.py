@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from cartwheel.messages import service as states
@@ -33,18 +33,32 @@ class DeliverySummary:
         return self.sent / ended if ended else None
 
 
-def delivery_summary(session: Session, store_id: int, since: datetime) -> DeliverySummary:
-    counts = dict(
-        session.execute(
-            select(Message.status, func.count())
-            .where(Message.store_id == store_id, Message.created_at >= since)
-            .group_by(Message.status)
-        ).all()
-    )
+def delivery_summaries(
+    session: Session, store_id: int, since: dict[str, datetime]
+) -> dict[str, DeliverySummary]:
+    """A summary per named moment (``{"hour": now - 1 h, …}``), all read in one pass over
+    the store's messages queued since the earliest of them."""
+    names = list(since)
+    if not names:
+        return {}
+    earliest = min(since.values())
+    columns = [func.sum(case((Message.created_at >= since[name], 1), else_=0)) for name in names]
+    counts: dict[str, dict[str, int]] = {name: {} for name in names}
+    for status, *sums in session.execute(
+        select(Message.status, *columns)
+        .where(Message.store_id == store_id, Message.created_at >= earliest)
+        .group_by(Message.status)
+    ):
+        for name, value in zip(names, sums, strict=True):
+            counts[name][status] = int(value or 0)
+    return {name: _summary(counts[name]) for name in names}
+
+
+def _summary(counts: dict[str, int]) -> DeliverySummary:
     return DeliverySummary(
-        sent=int(counts.get(states.SENT, 0)),
-        failed=int(counts.get(states.FAILED, 0)),
-        bounced=int(counts.get(states.BOUNCED, 0)),
-        skipped=int(counts.get(states.SKIPPED, 0)),
-        waiting=int(counts.get(states.QUEUED, 0)) + int(counts.get(states.SENDING, 0)),
+        sent=counts.get(states.SENT, 0),
+        failed=counts.get(states.FAILED, 0),
+        bounced=counts.get(states.BOUNCED, 0),
+        skipped=counts.get(states.SKIPPED, 0),
+        waiting=counts.get(states.QUEUED, 0) + counts.get(states.SENDING, 0),
     )

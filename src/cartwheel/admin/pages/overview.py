@@ -32,10 +32,11 @@ def overview(request: Request, scope: Scoped, span: str = "hour") -> HTMLRespons
             name: webhooks.delivery_summary(session, scope.store_id, now - length)
             for name, length in SPAN_LENGTHS.items()
         }
-        sent = {
-            name: messages.delivery_summary(session, scope.store_id, now - length)
-            for name, length in SPAN_LENGTHS.items()
-        }
+        sent = messages.delivery_summaries(
+            session,
+            scope.store_id,
+            {name: now - length for name, length in SPAN_LENGTHS.items()},
+        )
     chart = {
         "x": [int(start.timestamp()) for start in rate.starts],
         "series": rate.per_minute,
