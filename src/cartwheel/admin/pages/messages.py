@@ -13,11 +13,12 @@ from fastapi.responses import HTMLResponse
 
 from cartwheel.admin.web import Scoped, admin_router, path_id, render, runtime
 from cartwheel.contacts import service as contacts
+from cartwheel.contacts.schemas import Contact
 from cartwheel.exceptions import NotFound, ValidationFailed
 from cartwheel.kit.pagination import PageParams
 from cartwheel.messages import campaigns, log, templates
 from cartwheel.messages import service as states
-from cartwheel.messages.schemas import RenderRequest
+from cartwheel.messages.schemas import RenderRequest, RenderResult
 
 router = admin_router()
 
@@ -83,8 +84,8 @@ def template(request: Request, scope: Scoped, template_id: str, contact: str = "
     tid = path_id(template_id)
     contact = contact.strip()[:320]
     problem: str | None = None
-    preview: Any = None
-    chosen: Any = None
+    preview: RenderResult | None = None
+    chosen: Contact | None = None
     with runtime(request).db.read() as session:
         row = templates.view(templates.get(session, scope.store_id, tid))
         if contact:
@@ -118,7 +119,7 @@ def template(request: Request, scope: Scoped, template_id: str, contact: str = "
     )
 
 
-def _contact(session: Any, store_id: int, wanted: str) -> Any:
+def _contact(session: Any, store_id: int, wanted: str) -> Contact | None:
     """The contact an operator typed: an id of this store, or the first a search finds."""
     if wanted.isascii() and wanted.isdigit() and len(wanted) <= 10:
         try:
