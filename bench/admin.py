@@ -7,10 +7,14 @@ of per-minute ingest counts in two wire formats (what the ingest writer keeps fo
 overview's chart), one contact with 5,000 events of its own, the email identifiers of the
 history's contacts (bench/segments.py inserts contacts alone), three segments built over
 the history through the API, and a webhook with 20,000 deliveries (a tenth failed, each
-with its attempt). Then ONE server process (no worker), pinned to core 0, serves the
-pages to a signed-in operator, each ``--times`` times after two warm-up loads. "server"
-is the page's ``Server-Timing: app;dur=`` (the route's own time, dependencies and
-template included); "round trip" is the client's, over loopback.
+with its attempt); a template, a campaign and a published flow made through the API, the
+flow with 20,000 runs (four step-log rows each; a fifth still waiting at its first step),
+and 200,000 messages over the last week (each with 1.5 KB of rendered HTML; half of them
+the campaign's, a twentieth failed or bounced, a third opened, 50 to the heavy contact).
+Then ONE server process (no worker), pinned to core 0, serves the pages to a signed-in
+operator, each ``--times`` times after two warm-up loads. "server" is the page's
+``Server-Timing: app;dur=`` (the route's own time, dependencies and template included);
+"round trip" is the client's, over loopback.
 
     python -m bench.admin                          # both engines, full scale
     python -m bench.admin --engine sqlite --scale 0.1 --times 10
@@ -29,7 +33,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -48,6 +52,9 @@ from cartwheel.models import (
     ContactIdentifier,
     Event,
     EventMinute,
+    FlowRun,
+    FlowRunStep,
+    Message,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
@@ -164,6 +171,149 @@ def extras(db: Database, store_id: int, heavy_contact: int, deliveries: int) -> 
     return public_id
 
 
+FLOW: dict[str, Any] = {
+    "name": "Welcome series",
+    "trigger": {"event": "Signed Up"},
+    "goal": {"event": "Order Placed", "within": {"days": 7}},
+    "start": "wait",
+    "steps": {
+        "wait": {"type": "wait", "for": {"hours": 4}, "next": "vip"},
+        "vip": {
+            "type": "branch",
+            "if": {"profile": "customFields.Loyalty Tier", "op": "eq", "value": "Gold"},
+            "then": "tag",
+            "else": "end",
+        },
+        "tag": {"type": "update_profile", "set": {"customFields.welcomed": True}, "next": "end"},
+        "end": {"type": "exit"},
+    },
+}
+#: A rendered marketing email's HTML, about 1.5 KB (what the message log keeps per row).
+HTML = (
+    "<html><head></head><body><table role='presentation' width='100%'>"
+    + "<tr><td style='padding:12px;font-family:Helvetica,Arial,sans-serif;color:#333'>"
+    "Spring sale: 20 % off trail wear. See what is new this week.</td></tr>"
+    * 10
+    + "</table></body></html>"
+)
+
+
+def flow_runs(
+    db: Database, store_id: int, flow_id: int, first: int, contacts: int, runs: int
+) -> int:
+    """``runs`` runs of the flow, each over its own contact: four in five finished (wait,
+    vip, tag or not, end), the rest waiting at ``wait``. Returns a finished run's id."""
+    now = utcnow()
+    finished_id = 0
+    for start in range(0, runs, 2_000):
+        rows: list[dict[str, Any]] = []
+        for n in range(start, min(runs, start + 2_000)):
+            active = n % 5 == 0
+            began = now - timedelta(minutes=n % 10_000)
+            rows.append(
+                {
+                    "store_id": store_id,
+                    "flow_id": flow_id,
+                    "version": 1,
+                    "contact_id": first + n % contacts,
+                    "key": "",
+                    "state": "active" if active else "done",
+                    "step": "wait" if active else "end",
+                    "seq": 1 if active else 4,
+                    "trigger_at": began,
+                    "trigger": {"source": "event", "event": {"name": "Signed Up"}},
+                    "test": False,
+                    "started_at": began,
+                    "updated_at": began,
+                    "finished_at": None if active else began + timedelta(hours=4),
+                }
+            )
+        with db.transaction() as session:
+            ids = list(session.execute(insert(FlowRun).returning(FlowRun.id), rows).scalars())
+            steps: list[tuple[int, int, str, str, str, datetime, datetime | None]] = []
+            for run_id, row in zip(ids, rows, strict=True):
+                at = row["started_at"]
+                if row["state"] == "active":
+                    steps.append((run_id, 1, "wait", "wait", "waiting", at, None))
+                    continue
+                finished_id = run_id
+                later = at + timedelta(hours=4)
+                path = ["wait", "vip", "tag", "end"] if run_id % 3 else ["wait", "vip", "end"]
+                for seq, step in enumerate(path, 1):
+                    kind = {"wait": "wait", "vip": "branch", "tag": "update_profile"}.get(
+                        step, "exit"
+                    )
+                    steps.append((run_id, seq, step, kind, "done", later, later))
+            session.execute(
+                insert(FlowRunStep),
+                [
+                    {
+                        "run_id": run_id,
+                        "seq": seq,
+                        "flow_id": flow_id,
+                        "step": step,
+                        "type": kind,
+                        "status": status,
+                        "detail": {},
+                        "entered_at": entered,
+                        "finished_at": left,
+                    }
+                    for run_id, seq, step, kind, status, entered, left in steps
+                ],
+            )
+    return finished_id
+
+
+def messages(
+    db: Database,
+    store_id: int,
+    template_id: int,
+    campaign_id: int,
+    first: int,
+    contacts: int,
+    heavy: int,
+    count: int,
+) -> int:
+    """``count`` messages over the last week, newest last; returns the newest's id."""
+    now = utcnow()
+    newest = 0
+    for start in range(0, count, 5_000):
+        rows: list[dict[str, Any]] = []
+        for n in range(start, min(count, start + 5_000)):
+            at = now - timedelta(seconds=(count - n) * 604_800 // count)
+            status = "failed" if n % 40 == 0 else "bounced" if n % 40 == 1 else "sent"
+            contact = heavy if n % (count // 50 or 1) == 0 else first + n % contacts
+            rows.append(
+                {
+                    "store_id": store_id,
+                    "contact_id": contact,
+                    "template_id": template_id,
+                    "campaign_id": campaign_id if n % 2 == 0 else None,
+                    "channel": "email",
+                    "topic": "marketing",
+                    "idempotency_key": f"bench-{n}",
+                    "status": status,
+                    "to_address": f"person{contact - first}@history.example",
+                    "context": {},
+                    "subject": "Spring sale: 20 % off trail wear",
+                    "html": HTML,
+                    "text": "Spring sale: 20 % off trail wear.",
+                    "attempts": 1,
+                    "created_at": at,
+                    "sent_at": at if status == "sent" else None,
+                    "opened_at": at if n % 3 == 0 and status == "sent" else None,
+                    "clicked_at": at if n % 11 == 0 and status == "sent" else None,
+                    "opens": 1 if n % 3 == 0 else 0,
+                    "clicks": 1 if n % 11 == 0 else 0,
+                    "last_error": "550 5.1.1 No such user" if status == "bounced" else None,
+                }
+            )
+        with db.transaction() as session:
+            ids = session.execute(insert(Message).returning(Message.id), rows).scalars()
+            newest = max(ids)
+    return newest
+
+
 def identifiers(db: Database, store_id: int, first: int, contacts: int) -> None:
     """The history's contacts get the email identifiers the resolver would have given them
     (bench/segments.py inserts contacts only), so a search by email finds its owner."""
@@ -229,6 +379,8 @@ def p95(values: list[float]) -> float:
 def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
     contacts, events = int(100_000 * args.scale), int(1_000_000 * args.scale)
     deliveries = max(1_000, int(20_000 * args.scale))
+    runs = max(1_000, int(20_000 * args.scale))
+    sent = max(2_000, int(200_000 * args.scale))
     secret_key = Fernet.generate_key().decode()
     # The webhook's secret is sealed here under the key the server will be given.
     sealing.configure(sealing.load_keyring(Settings(secret_keys=secret_key)))
@@ -267,6 +419,36 @@ def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
                     if made.status_code != 201:
                         sys.exit(f"segment {name!r}: {made.status_code} {made.text}")
                     segment_ids.append(made.json()["id"])
+                template = client.post(
+                    "/v1/templates",
+                    json={
+                        "name": "Spring sale",
+                        "channel": "email",
+                        "subject": "{{ contact.firstName }}, 20 % off trail wear",
+                        "html": "<p>Hi {{ contact.firstName }}!</p>" + HTML,
+                    },
+                )
+                campaign = client.post(
+                    "/v1/campaigns",
+                    json={
+                        "name": "Spring sale",
+                        "templateId": template.json()["id"],
+                        "segmentId": segment_ids[1],
+                        "sendAt": "2099-01-01T00:00:00Z",
+                    },
+                )
+                flow = client.post("/v1/flows", json=FLOW)
+                for made in (template, campaign, flow):
+                    if made.status_code != 201:
+                        sys.exit(f"{made.request.url}: {made.status_code} {made.text}")
+                flow_id = flow.json()["id"]
+                client.post(f"/v1/flows/{flow_id}/publish").raise_for_status()
+            template_id, campaign_id = template.json()["id"], campaign.json()["id"]
+            say(f"{runs:,} flow runs and {sent:,} messages")
+            run_id = flow_runs(db, store_id, flow_id, first, contacts, runs)
+            message_id = messages(
+                db, store_id, template_id, campaign_id, first, contacts, heavy, sent
+            )
             with httpx.Client(base_url=base_url, timeout=600) as web:
                 csrf = sign_in(web, email)
                 base = f"/admin/stores/{store_id}"
@@ -348,6 +530,37 @@ def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
                     ),
                     ("settings", "GET", f"{base}/settings", {}),
                     ("audit log", "GET", f"{base}/audit", {}),
+                    ("flows", "GET", f"{base}/flows", {}),
+                    (
+                        f"flow: diagram, step figures, runs ({runs:,} runs)",
+                        "GET",
+                        f"{base}/flows/{flow_id}",
+                        {},
+                    ),
+                    (
+                        "flow: active runs, deep page",
+                        "GET",
+                        f"{base}/flows/{flow_id}?state=active&skip=1000",
+                        {},
+                    ),
+                    ("a run's step log", "GET", f"{base}/flows/{flow_id}/runs/{run_id}", {}),
+                    ("message log", "GET", f"{base}/messages", {}),
+                    (
+                        "message log, bounced only, deep page",
+                        "GET",
+                        f"{base}/messages?status=bounced&skip=1000",
+                        {},
+                    ),
+                    ("a message (sandboxed content)", "GET", f"{base}/messages/{message_id}", {}),
+                    ("templates", "GET", f"{base}/templates", {}),
+                    (
+                        "template preview for a contact (by email)",
+                        "GET",
+                        f"{base}/templates/{template_id}?contact=person4242@history.example",
+                        {},
+                    ),
+                    ("campaigns (sent/opened/clicked)", "GET", f"{base}/campaigns", {}),
+                    ("a campaign and its messages", "GET", f"{base}/campaigns/{campaign_id}", {}),
                 ]
                 for label, method, url_, kwargs in pages:
                     say(label)
@@ -358,7 +571,8 @@ def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
         f"### {engine}",
         "",
         f"{contacts:,} contacts, {events:,} events (+5,000 on one contact), {deliveries:,} "
-        f"deliveries; {args.times} loads per page after two warm-ups.",
+        f"deliveries, {runs:,} flow runs, {sent:,} messages; {args.times} loads per page "
+        "after two warm-ups.",
         "",
         "| page | server median ms | server p95 ms | server max ms | round trip median ms | "
         f"≤ {TARGET_MS:.0f} ms |",

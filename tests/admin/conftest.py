@@ -24,6 +24,7 @@ from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.models import (
     ContactMerge,
+    Message,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -142,11 +143,26 @@ class Populated:
     delivery_id: int
     key_id: int
     credential_id: int
+    template_id: int
+    flow_id: int
+    run_id: int
+    message_id: int
+    campaign_id: int
+
+
+#: A message as sent, with what the back office must never run inside its own page.
+SENT_HTML = (
+    '<html><body><p id="hello">Hi Ann, your cart is waiting.</p>'
+    "<script>window.parent.document.title='pwned'</script>"
+    '<img src="https://tracker.example/p.gif" alt=""></body></html>'
+)
 
 
 def populate(client: TestClient, db: Database, store: StoreFixture) -> Populated:
     """A contact with events and an order, a second contact merged into it, a segment, a
-    webhook with a finished delivery, a key and a client credential."""
+    webhook with a finished delivery, a key and a client credential; a template, a
+    published flow with a (test) run of the contact, a message sent to the contact from
+    the template, and a scheduled campaign to the segment."""
     tag = uuid.uuid4().hex[:8]
     headers = store.headers
     email = f"ann-{tag}@example.com"
@@ -219,6 +235,80 @@ def populate(client: TestClient, db: Database, store: StoreFixture) -> Populated
         session.flush()
         key = stores.create_key(session, store.store_id, f"key {tag}")
         credential = stores.list_client_credentials(session, store.store_id)[0]
+    template = client.post(
+        "/v1/templates",
+        json={
+            "name": f"Welcome {tag}",
+            "channel": "email",
+            "topic": "transactional",
+            "subject": "Welcome, {{ contact.firstName }} ({{ contact.email }})",
+            "html": "<p>Hello {{ contact.firstName }} from {{ store.name }}!</p>",
+        },
+        headers=headers,
+    )
+    assert template.status_code == 201, template.text
+    template_id = template.json()["id"]
+    flow = client.post(
+        "/v1/flows",
+        json={
+            "name": f"Welcome flow {tag}",
+            "trigger": {"event": "Signed Up"},
+            "start": "wait",
+            "steps": {
+                "wait": {"type": "wait", "for": {"minutes": 10}, "next": "vip"},
+                "vip": {
+                    "type": "branch",
+                    "if": {"profile": "firstName", "op": "eq", "value": "Ann"},
+                    "then": "tag",
+                    "else": "end",
+                },
+                "tag": {
+                    "type": "update_profile",
+                    "set": {"customFields.welcomed": True},
+                    "next": "end",
+                },
+                "end": {"type": "exit"},
+            },
+        },
+        headers=headers,
+    )
+    assert flow.status_code == 201, flow.text
+    flow_id = flow.json()["id"]
+    published = client.post(f"/v1/flows/{flow_id}/publish", headers=headers)
+    assert published.status_code == 200, published.text
+    run = client.post(f"/v1/flows/{flow_id}/test", json={"contactId": contact_id}, headers=headers)
+    assert run.status_code == 200, run.text
+    campaign = client.post(
+        "/v1/campaigns",
+        json={
+            "name": f"Spring sale {tag}",
+            "templateId": template_id,
+            "segmentId": segment.id,
+            "sendAt": "2099-01-01T00:00:00Z",
+        },
+        headers=headers,
+    )
+    assert campaign.status_code == 201, campaign.text
+    with db.transaction() as session:
+        now = utcnow()
+        message = Message(
+            store_id=store.store_id,
+            contact_id=contact_id,
+            template_id=template_id,
+            channel="email",
+            topic="transactional",
+            idempotency_key=f"admin-test-{tag}",
+            status="sent",
+            to_address=email,
+            subject="Your cart is waiting",
+            html=SENT_HTML,
+            text="Hi Ann, your cart is waiting.",
+            attempts=1,
+            created_at=now,
+            sent_at=now,
+        )
+        session.add(message)
+        session.flush()
         result = Populated(
             store,
             contact_id,
@@ -229,6 +319,11 @@ def populate(client: TestClient, db: Database, store: StoreFixture) -> Populated
             delivery.id,
             key.id,
             credential.id,
+            template_id,
+            flow_id,
+            run.json()["id"],
+            message.id,
+            campaign.json()["id"],
         )
     return result
 

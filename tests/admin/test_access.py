@@ -147,7 +147,14 @@ def test_every_form_without_its_csrf_token_is_refused(
         if path == "/admin/login":
             continue
         url = path.replace("{store_id}", str(store.store_id))
-        for name in ("merge_id", "segment_id", "key_id", "credential_id", "delivery_id"):
+        for name in (
+            "merge_id",
+            "segment_id",
+            "key_id",
+            "credential_id",
+            "delivery_id",
+            "flow_id",
+        ):
             url = url.replace("{" + name + "}", "1")
         url = url.replace("{webhook_id}", "rh_10000000000")
         bare = admin.web.post(url, data={"confirm": "yes"})

@@ -2,8 +2,11 @@
 by ``.ci/run``) driven by Playwright for Python, against the app under uvicorn on
 127.0.0.1. An operator signs in, searches a contact, opens the timeline and pages it,
 builds a segment and watches its count change, replays a delivery, finds another store's
-pages are 404s and a form without its CSRF token refused, and signs out; then the same on
-a phone-sized screen.
+pages are 404s and a form without its CSRF token refused, follows a flow (its diagram, a
+run's step log, pause and resume, deleting it after confirming), reads a sent message in
+its sandboxed frame (its script does not run), previews a template for a contact, reads
+a campaign's figures, runs the SMTP check, and signs out; then the same on a phone-sized
+screen.
 
 With ``CARTWHEEL_ADMIN_SCREENSHOTS=1`` the SQLite run also writes the screenshots of
 docs/admin.md into docs/admin/ (1280 px wide and phone width), made smaller by ``pngquant``
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -26,7 +30,14 @@ from sqlalchemy import insert, select
 
 from cartwheel.db import Database
 from cartwheel.ingest import rates
-from cartwheel.models import EventMinute, SegmentDay, WebhookAttempt, WebhookDelivery
+from cartwheel.models import (
+    Campaign,
+    EventMinute,
+    Message,
+    SegmentDay,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from cartwheel.models.base import utcnow
 from cartwheel.worker.runner import Worker
 from tests.admin.conftest import LiveServer, make_operator, populate
@@ -166,7 +177,15 @@ def showcase(
         )
         assert answer.status_code < 300 and answer.json()["rejected"] == 0, answer.text
     extra = populate(client, db, store)
-    worker.drain()  # orders recorded, segments kept: what the worker does
+    # Carla signs up: populate's flow (live by the time the worker runs) starts a run.
+    signed = client.post(
+        "/v1/events",
+        json={"name": "Signed Up", "contact": {"email": "carla.diaz@example.com"}},
+        headers=store.headers,
+    )
+    assert signed.status_code == 202, signed.text
+    carla = signed.json()["contactId"]
+    worker.drain()  # orders recorded, segments kept, flow runs started: the worker's work
     made = client.post(
         "/v1/segments",
         json={
@@ -226,6 +245,33 @@ def showcase(
                     error="HTTP 500",
                     succeeded=False,
                     response_body="down",
+                )
+            )
+        # A campaign's messages, some opened and clicked (the send task's work).
+        campaign = session.get(Campaign, extra.campaign_id)
+        assert campaign is not None
+        campaign.status, campaign.recipients = "sent", len(people)
+        campaign.send_at = campaign.started_at = now - timedelta(minutes=50)
+        campaign.finished_at = now - timedelta(minutes=42)
+        for n, (first, last, _) in enumerate(people):
+            session.add(
+                Message(
+                    store_id=store.store_id,
+                    contact_id=carla if first == "Carla" else extra.contact_id,
+                    template_id=extra.template_id,
+                    campaign_id=extra.campaign_id,
+                    channel="email",
+                    topic="marketing",
+                    idempotency_key=f"showcase-{n}",
+                    status="bounced" if n == 7 else "sent",
+                    to_address=f"{first.lower()}.{last.lower()}@example.com",
+                    subject="Spring sale: 20 % off trail wear",
+                    created_at=now - timedelta(minutes=50 - n),
+                    sent_at=now - timedelta(minutes=50 - n),
+                    opened_at=now if n % 2 == 0 else None,
+                    opens=1 if n % 2 == 0 else 0,
+                    clicked_at=now if n % 3 == 0 else None,
+                    clicks=1 if n % 3 == 0 else 0,
                 )
             )
         for n in range(4):
@@ -288,7 +334,9 @@ def test_an_operator_works_through_the_back_office(
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="carla.diaz@example.com").click()
     assert page.get_by_role("heading", name="Carla Diaz").is_visible()
-    assert page.locator("#timeline li.event").count() == 7
+    assert page.locator("#timeline li.event").count() == 8  # with "Signed Up"
+    expect(page.locator("#flow-runs")).to_contain_text("Welcome flow")
+    expect(page.locator("#contact-messages")).to_contain_text("Spring sale")
     shots.take(page, "contact")
 
     # The timeline of a contact with more events than a page: "Older events" appends more.
@@ -303,7 +351,7 @@ def test_an_operator_works_through_the_back_office(
     assert rows.count() == 25
     assert rows.first.locator("strong").inner_text() == "Step 29"
     page.get_by_role("link", name="Older events").click()
-    expect(rows).to_have_count(37)
+    expect(rows).to_have_count(38)
     assert page.get_by_role("link", name="Older events").count() == 0
 
     # Build a segment: the preview count follows the edits.
@@ -347,6 +395,54 @@ def test_an_operator_works_through_the_back_office(
     page.goto(f"{base}/settings")
     shots.take(page, "settings")
 
+    # Flows: the list, the diagram with its figures, a run's step log, pause and resume.
+    page.get_by_role("link", name="Flows").click()
+    page.locator("#flows").get_by_role("link", name=re.compile("Welcome flow")).click()
+    page.wait_for_url(f"{base}/flows/{data.flow_id}")
+    diagram = page.locator("svg#diagram")
+    expect(diagram.locator("g.step")).to_have_count(4)
+    assert diagram.bounding_box()["width"] > 200  # type: ignore[index]
+    shots.take(page, "flow")
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_url(f"{base}/flows/{data.flow_id}")
+    page.get_by_role("button", name="Resume").click()
+    page.wait_for_url(f"{base}/flows/{data.flow_id}")
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    page.locator("#runs").get_by_role("link", name=str(data.run_id), exact=True).click()
+    page.wait_for_url(f"{base}/flows/{data.flow_id}/runs/{data.run_id}")
+    expect(page.locator("#steps tbody tr")).to_have_count(4)
+    shots.take(page, "flow-run")
+
+    # Messages: the log, a message in its sandboxed frame (its script never runs).
+    page.get_by_role("link", name="Messages", exact=True).click()
+    page.wait_for_url(f"{base}/messages")
+    shots.take(page, "messages")
+    page.goto(f"{base}/messages/{data.message_id}")
+    title = page.title()
+    frame = page.frame_locator("#rendered")
+    expect(frame.locator("#hello")).to_have_text("Hi Ann, your cart is waiting.")
+    assert page.title() == title and "pwned" not in page.title()
+    shots.take(page, "message")
+    # A template previewed for a contact picked by email.
+    page.goto(f"{base}/templates/{data.template_id}")
+    page.get_by_label("Preview for contact").fill("carla.diaz@example.com")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview-subject")).to_have_text("Welcome, Carla (carla.diaz@example.com)")
+    expect(page.frame_locator("#preview").locator("p")).to_contain_text("Hello Carla")
+    shots.take(page, "template")
+    page.goto(f"{base}/campaigns")
+    shots.take(page, "campaigns")
+    page.locator("#campaigns").get_by_role("link").first.click()
+    expect(page.locator("#figures")).to_contain_text("8")
+    # The SMTP check says what went wrong (this server has no relay configured).
+    page.goto(f"{base}/settings")
+    page.get_by_label("Send a test email to").fill("ops@example.com")
+    page.get_by_role("button", name="Send a test email").click()
+    expect(page.locator("#smtp-result")).to_contain_text("No SMTP relay is configured")
+    page.goto(f"{base}/audit")
+    for action in ("flow.pause", "flow.resume", "smtp.check"):
+        expect(page.get_by_text(action, exact=True)).to_be_visible()
+
     # Another store's pages, and another store's rows in this store's pages, are 404s.
     for path in (
         f"/admin/stores/{other_store.store_id}",
@@ -354,6 +450,10 @@ def test_an_operator_works_through_the_back_office(
         f"/admin/stores/{store.store_id}/contacts/{theirs.contact_id}",
         f"/admin/stores/{store.store_id}/segments/{theirs.segment_id}",
         f"/admin/stores/{store.store_id}/webhooks/{theirs.webhook_id}",
+        f"/admin/stores/{store.store_id}/flows/{theirs.flow_id}",
+        f"/admin/stores/{store.store_id}/messages/{theirs.message_id}",
+        f"/admin/stores/{store.store_id}/templates/{theirs.template_id}",
+        f"/admin/stores/{store.store_id}/campaigns/{theirs.campaign_id}",
     ):
         answer = page.goto(url + path)
         assert answer is not None and answer.status == 404, path
@@ -395,6 +495,27 @@ def test_an_operator_works_through_the_back_office(
     shots.take(small, "contact-phone")
     small.goto(f"{base}/segments/new")
     shots.take(small, "segment-builder-phone")
+    for path, name in (
+        ("/flows", "flows-phone"),
+        (f"/flows/{data.flow_id}", "flow-phone"),
+        (f"/flows/{data.flow_id}/runs/{data.run_id}", None),
+        (f"/messages/{data.message_id}", "message-phone"),
+        ("/campaigns", "campaigns-phone"),
+        ("/settings", None),
+    ):
+        small.goto(base + path)
+        wide = small.evaluate("document.documentElement.scrollWidth")
+        assert wide <= PHONE["width"] + 1, f"{path} scrolls sideways on a phone"
+        if name:
+            shots.take(small, name)
+    # Deleting a flow (here by touch) asks first, and the audit log names it.
+    small.goto(f"{base}/flows/{data.flow_id}")
+    small.get_by_role("button", name="Delete…").tap()
+    small.get_by_role("button", name="Delete the flow").tap()
+    small.wait_for_url(f"{base}/flows")
+    assert small.locator("#flows").get_by_text("Welcome flow").count() == 0
+    small.goto(f"{base}/audit")
+    expect(small.get_by_text("flow.delete", exact=True)).to_be_visible()
     phone.close()
     with db.read() as session:
         replays = session.execute(

@@ -39,6 +39,15 @@ PAGES = [
     "/admin/stores/{store}/webhooks/{webhook}",
     "/admin/stores/{store}/settings",
     "/admin/stores/{store}/audit",
+    "/admin/stores/{store}/flows",
+    "/admin/stores/{store}/flows/{flow}",
+    "/admin/stores/{store}/flows/{flow}/runs/{run}",
+    "/admin/stores/{store}/messages",
+    "/admin/stores/{store}/messages/{message}",
+    "/admin/stores/{store}/templates",
+    "/admin/stores/{store}/templates/{template}",
+    "/admin/stores/{store}/campaigns",
+    "/admin/stores/{store}/campaigns/{campaign}",
 ]
 #: Every form of a store (each would change something if it were let through).
 FORMS = [
@@ -56,6 +65,11 @@ FORMS = [
     "/admin/stores/{store}/settings/credentials/{credential}/revoke",
     "/admin/stores/{store}/settings/origins/{credential}",
     "/admin/stores/{store}/settings/rate-limit",
+    "/admin/stores/{store}/settings/smtp-check",
+    "/admin/stores/{store}/flows/{flow}/publish",
+    "/admin/stores/{store}/flows/{flow}/pause",
+    "/admin/stores/{store}/flows/{flow}/resume",
+    "/admin/stores/{store}/flows/{flow}/delete",
 ]
 _NAMES = {
     "{store_id}": "{store}",
@@ -66,6 +80,11 @@ _NAMES = {
     "{merge_id}": "{merge}",
     "{key_id}": "{key}",
     "{credential_id}": "{credential}",
+    "{flow_id}": "{flow}",
+    "{run_id}": "{run}",
+    "{template_id}": "{template}",
+    "{message_id}": "{message}",
+    "{campaign_id}": "{campaign}",
 }
 
 
@@ -98,6 +117,11 @@ def _url(template: str, own: Populated, other: Populated, swap: str) -> str:
         "merge": (own.merge_id, other.merge_id),
         "key": (own.key_id, other.key_id),
         "credential": (own.credential_id, other.credential_id),
+        "flow": (own.flow_id, other.flow_id),
+        "run": (own.run_id, other.run_id),
+        "template": (own.template_id, other.template_id),
+        "message": (own.message_id, other.message_id),
+        "campaign": (own.campaign_id, other.campaign_id),
     }
     url = template
     for name, (mine, theirs) in values.items():

@@ -20,6 +20,10 @@ class Message(Base):
         Index("ix_messages_store", "store_id", "id"),
         Index("ix_messages_contact", "contact_id"),
         Index("ix_messages_campaign", "campaign_id"),
+        # The back office's (migration 0016): the overview's delivery counts by time and
+        # status, a contact's messages.
+        Index("ix_messages_store_created", "store_id", "created_at", "status"),
+        Index("ix_messages_store_contact", "store_id", "contact_id"),
         Index(
             "ix_messages_due",
             "next_attempt_at",

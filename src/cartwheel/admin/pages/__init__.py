@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from cartwheel.admin.pages import audit, auth, contacts, overview, segments, settings, webhooks
+from cartwheel.admin.pages import (
+    audit,
+    auth,
+    contacts,
+    flows,
+    messages,
+    overview,
+    segments,
+    settings,
+    webhooks,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -12,4 +22,6 @@ ROUTERS: list[APIRouter] = [
     webhooks.router,
     settings.router,
     audit.router,
+    flows.router,
+    messages.router,
 ]

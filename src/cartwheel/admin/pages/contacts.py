@@ -1,6 +1,6 @@
 """Contacts: search; a profile with its fields, identifiers, event timeline (newest first,
-filtered, paged by the event log's cursor), orders and carts, segments and merges (with
-undo, asked for and audited)."""
+filtered, paged by the event log's cursor), orders and carts, segments, flow runs,
+messages and merges (with undo, asked for and audited)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ from cartwheel.admin.web import (
 from cartwheel.contacts import service as contacts
 from cartwheel.events import service as events
 from cartwheel.events.queries import EventFilter
+from cartwheel.flows import by_contact as flow_runs
 from cartwheel.identity import service as identity
 from cartwheel.identity.schemas import merge_view
 from cartwheel.kit.pagination import PageParams
+from cartwheel.messages import log as messages
 from cartwheel.orders import service as orders
 from cartwheel.segments import service as segments
 
@@ -78,6 +80,10 @@ def profile(
         carts, cart_total = orders.list_carts(session, sid, PageParams(limit=10), contact_id=cid)
         in_segments = segments.contact_segments(session, sid, cid)
         merges, merge_total = identity.list_merges(session, sid, PageParams(limit=20), cid)
+        runs, run_total = flow_runs.contact_runs(session, sid, cid, limit=10)
+        sent, sent_total = messages.list_messages(
+            session, sid, PageParams(limit=10), contact_id=cid
+        )
     return render(
         request,
         "contact.html",
@@ -96,6 +102,10 @@ def profile(
             segments=in_segments,
             merges=[merge_view(m) for m in merges],
             merge_total=merge_total,
+            runs=runs,
+            run_total=run_total,
+            messages=sent,
+            message_total=sent_total,
         ),
     )
 

@@ -1,5 +1,5 @@
 """Overview: events per minute by wire format (chart), the processing backlog and lag, and
-webhook delivery success over the last hour, day and week."""
+webhook and message delivery success over the last hour, day and week."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from cartwheel.admin.web import Scoped, admin_router, render, runtime
 from cartwheel.events import service as events
+from cartwheel.messages import summary as messages
 from cartwheel.models.base import utcnow
 from cartwheel.webhooks import service as webhooks
 from cartwheel.worker import service as queues
@@ -31,6 +32,11 @@ def overview(request: Request, scope: Scoped, span: str = "hour") -> HTMLRespons
             name: webhooks.delivery_summary(session, scope.store_id, now - length)
             for name, length in SPAN_LENGTHS.items()
         }
+        sent = messages.delivery_summaries(
+            session,
+            scope.store_id,
+            {name: now - length for name, length in SPAN_LENGTHS.items()},
+        )
     chart = {
         "x": [int(start.timestamp()) for start in rate.starts],
         "series": rate.per_minute,
@@ -48,5 +54,6 @@ def overview(request: Request, scope: Scoped, span: str = "hour") -> HTMLRespons
             backlog=backlog,
             lag=backlog.lag_seconds(now),
             deliveries=deliveries,
+            sent=sent,
         ),
     )

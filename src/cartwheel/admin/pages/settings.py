@@ -1,7 +1,12 @@
 """Settings: secret API keys (a new one is shown once; revoking asks first), the client
-credentials' allowed origins, the store's rate limit. Every change is audited."""
+credentials' allowed origins, the store's rate limit, and an SMTP check (a test email to
+an address the operator types, sent through the relay messages go through, its answer or
+error shown). Every change, and every check, is audited."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from email.utils import make_msgid
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
@@ -19,9 +24,22 @@ from cartwheel.admin.web import (
     see,
 )
 from cartwheel.exceptions import NotFound, ValidationFailed
+from cartwheel.identity.addresses import is_valid_email, normalize_email
+from cartwheel.messages import senders, smtp
+from cartwheel.models.base import utcnow
 from cartwheel.stores import service as stores
 
 router = admin_router()
+
+
+@dataclass(frozen=True)
+class SmtpCheck:
+    """What the relay said to a test email: ``sent``, or the SMTP error."""
+
+    to: str
+    sent: bool
+    summary: str
+    error: str | None = None
 
 
 def _page(
@@ -31,6 +49,7 @@ def _page(
     new_key: stores.NewKey | None = None,
     new_credential: tuple[str, str] | None = None,
     errors: list[str] | None = None,
+    smtp_check: SmtpCheck | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     settings = runtime(request).settings
@@ -51,6 +70,8 @@ def _page(
             new_credential=new_credential,
             errors=errors or [],
             cache_seconds=settings.auth_cache_seconds,
+            smtp_settings=settings,
+            smtp_check=smtp_check,
         ),
         status,
     )
@@ -216,3 +237,73 @@ def set_rate_limit(request: Request, posted: Post) -> Response:
         messages = [m for values in exc.errors.values() for m in values]
         return _page(request, scope, errors=messages, status=422)
     return see(f"{scope.base}/settings")
+
+
+@router.post("/admin/stores/{store_id}/settings/smtp-check")
+def smtp_check(request: Request, posted: Post) -> HTMLResponse:
+    """Send one test email, now, through the configured relay (the same SMTP session code
+    the send task uses) and show what the relay answered: a check an operator waits for,
+    not a message of the store, so it is not queued."""
+    scope = posted.scope
+    settings = runtime(request).settings
+    raw = posted.form.get("to").strip()
+    to = normalize_email(raw) if len(raw) <= 320 else None
+    if not to or not is_valid_email(to):
+        return _page(
+            request, scope, errors=["Type the email address to send the test to."], status=422
+        )
+    with runtime(request).db.read() as session:
+        sender = senders.read(session, scope.store_id)
+    from_address = (
+        smtp.sender_address(sender.fromEmail, sender.fromName)
+        if sender.fromEmail
+        else settings.mail_from
+    )
+    if not settings.smtp_host:
+        check = SmtpCheck(
+            to,
+            False,
+            "No SMTP relay is configured: set CARTWHEEL_SMTP_HOST (and the other "
+            "CARTWHEEL_SMTP_* settings).",
+        )
+    else:
+        domain = smtp.envelope_sender(from_address).rpartition("@")[2] or None
+        email = smtp.Email(
+            from_address=from_address,
+            to=to,
+            subject=f"Cartwheel SMTP check for {scope.store.name}",
+            html=(
+                "<p>This is a test email from Cartwheel's back office, sent by "
+                f"{scope.who.email} at {utcnow():%Y-%m-%d %H:%M:%S} UTC.</p>"
+                "<p>If you can read it, email from Cartwheel reaches this address.</p>"
+            ),
+            text=(
+                f"This is a test email from Cartwheel's back office, sent by {scope.who.email} "
+                f"at {utcnow():%Y-%m-%d %H:%M:%S} UTC.\n\nIf you can read it, email from "
+                "Cartwheel reaches this address.\n"
+            ),
+            message_id=make_msgid(domain=domain),
+        )
+        with smtp.SmtpConnection(settings) as connection:
+            outcome = connection.send(email)
+        relay = f"{settings.smtp_host}:{settings.smtp_port}"
+        if outcome.outcome == smtp.SENT:
+            check = SmtpCheck(to, True, f"The relay {relay} accepted the test email for {to}.")
+        else:
+            kind = "temporary" if outcome.outcome == smtp.TEMPORARY else "permanent"
+            check = SmtpCheck(
+                to,
+                False,
+                f"The relay {relay} did not take the test email ({kind} failure).",
+                outcome.error,
+            )
+    with runtime(request).db.transaction() as session:
+        audit.record(
+            session,
+            scope.who,
+            scope.store_id,
+            "smtp.check",
+            f"test email to {to}",
+            {"sent": check.sent, "error": check.error or (None if check.sent else check.summary)},
+        )
+    return _page(request, scope, smtp_check=check)
