@@ -64,13 +64,16 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
         due = list(session.scalars(query))
         if not due:
             return 0
+        ids = [run.id for run in due]
         try:
             with session.begin_nested():
+                engine.batch_writes(session)
                 held = read_ahead(session, due, now)  # noqa: F841  (the identity map is weak)
                 engine.batch_messages(session)
                 for run in due:
                     definition = engine.definition_of(session, run.flow_id, run.version)
                     engine.advance(session, run, definition, now)
+                engine.write_batched(session)
                 engine.emit_batched(session)
                 session.flush()
             return len(due)
@@ -78,7 +81,8 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
             log.info("flow sweep batch failed; advancing its runs one by one")
         session.info.pop(DEFERRED, None)
         matching.forget(session)
-        for run in due:
+        session.expunge_all()  # the batch wrote some runs' rows and let go of them: reread
+        for run in session.scalars(select(FlowRun).where(FlowRun.id.in_(ids))):
             advance_alone(session, run, now)
     return len(due)
 
@@ -91,6 +95,9 @@ def read_ahead(session: Session, due: list[FlowRun], now: datetime) -> list[Any]
     contact_ids = sorted({run.contact_id for run in due})
     held: list[Any] = list(session.scalars(select(Contact).where(Contact.id.in_(contact_ids))))
     visits = [(run.id, run.seq) for run in due if run.waiting is not None]
+    if engine.batching(session):
+        engine.read_visits(session, visits)  # plain rows, for the batch's writes
+        visits = []
     for start in range(0, len(visits), 500):
         chunk = visits[start : start + 500]
         held += session.scalars(

@@ -117,6 +117,7 @@ class Flows:
         contact_ids = sorted({e.contact_id for e in events if e.contact_id is not None})
         flow_ids = [f.id for f in live]
         runs = _active_runs(session, flow_ids, contact_ids)
+        engine.batch_writes(session)
         held = timers.read_ahead(session, runs, now)  # the identity map is weak: hold them
         held += session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
         _read_exits_ahead(session, live, events, now)
@@ -178,6 +179,7 @@ class Flows:
                 if started is not None:
                     by_contact.setdefault(event.contact_id, []).append(started)
         engine.settle(session, known, now)
+        engine.write_batched(session)
         engine.emit_batched(session)
 
     # -- domain changes ------------------------------------------------------------------
@@ -254,7 +256,8 @@ def _active_runs(session: Session, flow_ids: list[int], contact_ids: list[int]) 
 def _last_starts(
     session: Session, flows: list[Flow], contact_ids: list[int]
 ) -> dict[tuple[int, int, str], datetime]:
-    """The last start per (flow, contact, key), for the flows whose re-entry needs it."""
+    """The last start per (flow, contact, key) and per (flow, contact) (under
+    :data:`engine.CONTACT`), for the flows whose re-entry needs it."""
     flow_ids = []
     for flow in flows:
         assert flow.version is not None
@@ -271,7 +274,13 @@ def _last_starts(
         )
         .group_by(FlowRun.flow_id, FlowRun.contact_id, FlowRun.key)
     ).all()
-    return {(f, c, k): _aware(at) for f, c, k, at in rows}
+    starts: dict[tuple[int, int, str], datetime] = {}
+    for f, c, k, at in rows:
+        moment = _aware(at)
+        starts[(f, c, k)] = moment
+        last = starts.get((f, c, engine.CONTACT))
+        starts[(f, c, engine.CONTACT)] = moment if last is None else max(last, moment)
+    return starts
 
 
 def _passing(
