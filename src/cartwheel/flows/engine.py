@@ -54,6 +54,8 @@ CONTACT = "\x00contact"
 _ADDED = "cartwheel.flows.added"
 _BATCH = "cartwheel.flows.messages"
 _WRITES = "cartwheel.flows.writes"
+#: The versions this session parsed or found, by (flow, version): the session's database.
+_PARSED = "cartwheel.flows.parsed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,10 @@ def settle(session: Session, known: Known, now: datetime) -> None:
 
 def definition_of(session: Session, flow_id: int, version: int) -> Definition:
     """A published version, parsed once per process (versions never change)."""
+    mine: dict[tuple[int, int], Definition] = session.info.setdefault(_PARSED, {})
+    found = mine.get((flow_id, version))
+    if found is not None:
+        return found
     bind = session.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
     cache_key = (str(engine.url), flow_id, version)
@@ -120,6 +126,7 @@ def definition_of(session: Session, flow_id: int, version: int) -> Definition:
         if len(_DEFINITIONS) >= _DEFINITIONS_MAX:
             _DEFINITIONS.clear()
         _DEFINITIONS[cache_key] = found
+    mine[(flow_id, version)] = found
     return found
 
 
@@ -147,7 +154,7 @@ def start(
     run's trigger moment instead: ``"since": "trigger"`` then counts from the latest one."""
     version = version if version is not None else flow.version
     assert version is not None
-    contact = session.get(Contact, begin.contact_id)
+    contact = _contact(session, begin.contact_id)
     if not _active(contact, flow.store_id):
         return None
     entry = definition.entry
@@ -262,7 +269,7 @@ def advance(
     writes = _writes(session)
     if writes is not None:
         writes.runs[run.id] = run
-    contact = session.get(Contact, run.contact_id)
+    contact = _contact(session, run.contact_id)
     if not _active(contact, run.store_id):
         _end(session, run, EXITED, "The contact was deleted or merged into another.", now)
         return
@@ -572,6 +579,8 @@ class Writes:
     runs: dict[int, FlowRun] = field(default_factory=dict)
     #: The runs whose trigger moment a later event moved.
     refreshed: set[int] = field(default_factory=set)
+    #: The batch's contacts, read ahead (a dictionary is cheaper than the identity map).
+    contacts: dict[int, Contact] = field(default_factory=dict)
 
     def known(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
@@ -626,6 +635,19 @@ def batch_writes(session: Session) -> Writes:
 def _writes(session: Session) -> Writes | None:
     found: Writes | None = deferred(session).get(_WRITES)
     return found
+
+
+def _contact(session: Session, contact_id: int) -> Contact | None:
+    writes = _writes(session)
+    found = writes.contacts.get(contact_id) if writes is not None else None
+    return found if found is not None else session.get(Contact, contact_id)
+
+
+def hold_contacts(session: Session, contacts: list[Contact]) -> None:
+    """Keep the batch's contacts, read ahead, for its starts and advances."""
+    writes = _writes(session)
+    if writes is not None:
+        writes.contacts.update((contact.id, contact) for contact in contacts)
 
 
 def batching(session: Session) -> bool:

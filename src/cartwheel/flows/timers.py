@@ -93,7 +93,9 @@ def read_ahead(session: Session, due: list[FlowRun], now: datetime) -> list[Any]
     the rows, for the caller to hold while the batch runs (the session's identity map
     holds them only weakly)."""
     contact_ids = sorted({run.contact_id for run in due})
-    held: list[Any] = list(session.scalars(select(Contact).where(Contact.id.in_(contact_ids))))
+    contacts = list(session.scalars(select(Contact).where(Contact.id.in_(contact_ids))))
+    engine.hold_contacts(session, contacts)
+    held: list[Any] = list(contacts)
     visits = [(run.id, run.seq) for run in due if run.waiting is not None]
     if engine.batching(session):
         engine.read_visits(session, visits)  # plain rows, for the batch's writes

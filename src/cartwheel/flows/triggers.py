@@ -119,7 +119,9 @@ class Flows:
         runs = _active_runs(session, flow_ids, contact_ids)
         engine.batch_writes(session)
         held = timers.read_ahead(session, runs, now)  # the identity map is weak: hold them
-        held += session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
+        contacts = list(session.scalars(select(Contact).where(Contact.id.in_(contact_ids))))
+        engine.hold_contacts(session, contacts)
+        held += contacts
         _read_exits_ahead(session, live, events, now)
         known = engine.Known(
             covered={(f, c) for f in flow_ids for c in contact_ids},
