@@ -299,7 +299,7 @@ def _perform(
     run: FlowRun,
     definition: Definition,
     step: Step,
-    contact: Contact,
+    contact: Contact | Who,
     now: datetime,
     fast: bool,
 ) -> str | None:
@@ -368,13 +368,13 @@ def _perform(
         _log(session, run, step, "skipped", now, reason="A test run changes nothing but sends.")
         return step.next
     if kind == "send_webhook":
-        return _webhook(session, run, step, contact, now)
+        return _webhook(session, run, step, _whole(session, contact), now)
     if kind == "update_profile":
         fields = {k: v for k, v in step.set if not k.startswith("customFields.")}
         custom = {
             k[len("customFields.") :]: v for k, v in step.set if k.startswith("customFields.")
         }
-        changed = contacts.set_fields(session, contact, fields, custom)
+        changed = contacts.set_fields(session, _whole(session, contact), fields, custom)
         _log(session, run, step, "done", now, detail={"changed": changed})
         return step.next
     assert step.list_id is not None
@@ -579,8 +579,9 @@ class Writes:
     runs: dict[int, FlowRun] = field(default_factory=dict)
     #: The runs whose trigger moment a later event moved.
     refreshed: set[int] = field(default_factory=set)
-    #: The batch's contacts, read ahead (a dictionary is cheaper than the identity map).
-    contacts: dict[int, Contact] = field(default_factory=dict)
+    #: The batch's contacts, read ahead as :class:`Who` (the whole row is loaded only for
+    #: a step that changes or sends it).
+    contacts: dict[int, Contact | Who] = field(default_factory=dict)
 
     def known(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
@@ -637,17 +638,47 @@ def _writes(session: Session) -> Writes | None:
     return found
 
 
-def _contact(session: Session, contact_id: int) -> Contact | None:
+@dataclass(frozen=True, slots=True)
+class Who:
+    """What every start and advance reads of a contact (is it still there, its time zone),
+    without loading the whole row."""
+
+    id: int
+    store_id: int
+    deleted_at: datetime | None
+    merged_into_id: int | None
+    timezone: str | None
+
+
+def read_contacts(session: Session, contact_ids: list[int]) -> None:
+    """Read what the batch's starts and advances need of these contacts, in one query."""
+    writes = _writes(session)
+    assert writes is not None
+    rows = session.execute(
+        select(
+            Contact.id,
+            Contact.store_id,
+            Contact.deleted_at,
+            Contact.merged_into_id,
+            Contact.timezone,
+        ).where(Contact.id.in_(contact_ids))
+    )
+    writes.contacts.update((row[0], Who(*row)) for row in rows)
+
+
+def _contact(session: Session, contact_id: int) -> Contact | Who | None:
     writes = _writes(session)
     found = writes.contacts.get(contact_id) if writes is not None else None
     return found if found is not None else session.get(Contact, contact_id)
 
 
-def hold_contacts(session: Session, contacts: list[Contact]) -> None:
-    """Keep the batch's contacts, read ahead, for its starts and advances."""
-    writes = _writes(session)
-    if writes is not None:
-        writes.contacts.update((contact.id, contact) for contact in contacts)
+def _whole(session: Session, contact: Contact | Who) -> Contact:
+    """The contact's row, for a step that changes or sends it."""
+    if isinstance(contact, Contact):
+        return contact
+    found = session.get(Contact, contact.id)
+    assert found is not None
+    return found
 
 
 def batching(session: Session) -> bool:
@@ -842,7 +873,7 @@ def _shortened(fast: bool, step: Step) -> dict[str, Any]:
 # -- time ------------------------------------------------------------------------------------
 
 
-def _wait_until(step: Step, contact: Contact, now: datetime) -> datetime:
+def _wait_until(step: Step, contact: Contact | Who, now: datetime) -> datetime:
     if step.duration is not None:
         return now + step.duration
     assert step.at is not None
@@ -857,7 +888,7 @@ def _wait_until(step: Step, contact: Contact, now: datetime) -> datetime:
     return moment.astimezone(now.tzinfo)
 
 
-def _active(contact: Contact | None, store_id: int) -> bool:
+def _active(contact: Contact | Who | None, store_id: int) -> bool:
     return (
         contact is not None
         and contact.store_id == store_id

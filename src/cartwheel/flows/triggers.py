@@ -97,7 +97,9 @@ class Flows:
         """Handle the pass's noted events, in log order, after reading ahead in a few
         queries what they will need: the active runs of their contacts (locked on
         PostgreSQL), those runs' contacts, step rows and exit events, the last start per
-        key, and who passes each flow's entry filter."""
+        key, and who passes each flow's entry filter. The new runs go in with one INSERT,
+        and what starting and advancing runs changes is written in a few statements at
+        the end (:func:`engine.write_batched`)."""
         events: list[Event] = deferred(session).pop(_EVENTS, [])
         if not events:
             return
@@ -118,10 +120,8 @@ class Flows:
         flow_ids = [f.id for f in live]
         runs = _active_runs(session, flow_ids, contact_ids)
         engine.batch_writes(session)
-        held = timers.read_ahead(session, runs, now)  # the identity map is weak: hold them
-        contacts = list(session.scalars(select(Contact).where(Contact.id.in_(contact_ids))))
-        engine.hold_contacts(session, contacts)
-        held += contacts
+        timers.read_ahead(session, runs, now)
+        engine.read_contacts(session, contact_ids)
         _read_exits_ahead(session, live, events, now)
         known = engine.Known(
             covered={(f, c) for f in flow_ids for c in contact_ids},
