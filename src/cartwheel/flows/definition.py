@@ -112,6 +112,9 @@ class Entry:
     cooldown: timedelta | None = None
     #: "one_active": one active run per key (per contact without a key); "many".
     per_key: str = "one_active"
+    #: What the cool-down counts over: "key" (the same cart) or "contact" (any run of the
+    #: contact in this flow, whatever its key: "not in this flow in the last 30 days").
+    reentry_per: str = "key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,19 +420,31 @@ class _Parser:
             return None
         self.only(data, path, {"filter", "reentry", "perKey"})
         node = self.condition(data["filter"], f"{path}.filter") if "filter" in data else None
-        reentry, cooldown = "always", None
+        reentry, cooldown, per = "always", None, "key"
         raw = data.get("reentry", "always")
         if raw in ("never", "always"):
             reentry = raw
-        elif isinstance(raw, dict) and set(raw) == {"after"}:
+        elif isinstance(raw, dict) and "after" in raw and set(raw) <= {"after", "per"}:
             cooldown = self.duration(raw["after"], f"{path}.reentry.after")
             reentry = "after"
+            per = raw.get("per", "key")
+            if per not in ("key", "contact"):
+                self.fail(f"{path}.reentry.per", 'per must be "key" or "contact".')
         else:
-            self.fail(f"{path}.reentry", 'reentry must be "never", "always" or {"after": {…}}.')
+            self.fail(
+                f"{path}.reentry",
+                'reentry must be "never", "always" or {"after": {…}, "per": "key"|"contact"}.',
+            )
         per_key = data.get("perKey", "one_active")
         if per_key not in ("one_active", "many"):
             self.fail(f"{path}.perKey", 'perKey must be "one_active" or "many".')
-        return Entry(node, reentry, cooldown, per_key if per_key == "many" else "one_active")
+        return Entry(
+            node,
+            reentry,
+            cooldown,
+            per_key if per_key == "many" else "one_active",
+            "contact" if per == "contact" else "key",
+        )
 
     def exits(self, data: Any, path: str) -> list[EventWait]:
         if data is None:

@@ -4,10 +4,11 @@
   to ``SWEEP_BATCH`` due runs of live flows, oldest first, in one transaction, claimed with
   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so any number of workers share them without
   running a step twice. The batch reads ahead what its runs will read (their contacts, the
-  events of each exit or awaited-event condition: one query per condition) and runs under
-  one savepoint; if anything fails, it is rolled back and each run advances under its own
-  savepoint: a run whose step fails is marked ``failed`` with the reason and never holds
-  back the others.
+  events of each exit or awaited-event condition: one query per condition), runs under
+  one savepoint and writes what it changed in a few statements (the step log rows added,
+  the visits closed, the runs: :func:`engine.write_batched`); if anything fails, it is
+  rolled back and each run advances under its own savepoint: a run whose step fails is
+  marked ``failed`` with the reason and never holds back the others.
 - **Dates.** A flow triggered by a profile date (``customFields.Birthday``, yearly) keeps
   ``date_cursor``, the last UTC day it handled; once a day later, one query per flow finds
   the contacts whose date (or its anniversary) falls on the days since, and starts their
@@ -64,13 +65,16 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
         due = list(session.scalars(query))
         if not due:
             return 0
+        ids = [run.id for run in due]
         try:
             with session.begin_nested():
+                engine.batch_writes(session)
                 held = read_ahead(session, due, now)  # noqa: F841  (the identity map is weak)
                 engine.batch_messages(session)
                 for run in due:
                     definition = engine.definition_of(session, run.flow_id, run.version)
                     engine.advance(session, run, definition, now)
+                engine.write_batched(session)
                 engine.emit_batched(session)
                 session.flush()
             return len(due)
@@ -78,19 +82,28 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
             log.info("flow sweep batch failed; advancing its runs one by one")
         session.info.pop(DEFERRED, None)
         matching.forget(session)
-        for run in due:
+        session.expunge_all()  # the batch wrote some runs' rows and let go of them: reread
+        for run in session.scalars(select(FlowRun).where(FlowRun.id.in_(ids))):
             advance_alone(session, run, now)
     return len(due)
 
 
 def read_ahead(session: Session, due: list[FlowRun], now: datetime) -> list[Any]:
     """What a batch of runs will read, in a few queries: their contacts, their step log
-    rows, and the events of each exit and awaited-event condition for all of them. Returns
-    the rows, for the caller to hold while the batch runs (the session's identity map
-    holds them only weakly)."""
+    rows, and the events of each exit and awaited-event condition for all of them. In a
+    batch that gathers its writes (:func:`engine.batch_writes`) the contacts and step rows
+    are plain rows kept by the batch; otherwise they are returned, for the caller to hold
+    while the batch runs (the session's identity map holds them only weakly)."""
     contact_ids = sorted({run.contact_id for run in due})
-    held: list[Any] = list(session.scalars(select(Contact).where(Contact.id.in_(contact_ids))))
     visits = [(run.id, run.seq) for run in due if run.waiting is not None]
+    held: list[Any] = []
+    if engine.batching(session):
+        # Plain rows, for the batch's starts, advances and writes.
+        engine.read_contacts(session, contact_ids)
+        engine.read_visits(session, visits)
+        visits = []
+    else:
+        held += session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
     for start in range(0, len(visits), 500):
         chunk = visits[start : start + 500]
         held += session.scalars(

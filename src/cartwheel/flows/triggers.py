@@ -97,7 +97,9 @@ class Flows:
         """Handle the pass's noted events, in log order, after reading ahead in a few
         queries what they will need: the active runs of their contacts (locked on
         PostgreSQL), those runs' contacts, step rows and exit events, the last start per
-        key, and who passes each flow's entry filter."""
+        key, and who passes each flow's entry filter. The new runs go in with one INSERT,
+        and what starting and advancing runs changes is written in a few statements at
+        the end (:func:`engine.write_batched`)."""
         events: list[Event] = deferred(session).pop(_EVENTS, [])
         if not events:
             return
@@ -117,8 +119,9 @@ class Flows:
         contact_ids = sorted({e.contact_id for e in events if e.contact_id is not None})
         flow_ids = [f.id for f in live]
         runs = _active_runs(session, flow_ids, contact_ids)
-        held = timers.read_ahead(session, runs, now)  # the identity map is weak: hold them
-        held += session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
+        engine.batch_writes(session)
+        timers.read_ahead(session, runs, now)
+        engine.read_contacts(session, contact_ids)
         _read_exits_ahead(session, live, events, now)
         known = engine.Known(
             covered={(f, c) for f in flow_ids for c in contact_ids},
@@ -178,6 +181,7 @@ class Flows:
                 if started is not None:
                     by_contact.setdefault(event.contact_id, []).append(started)
         engine.settle(session, known, now)
+        engine.write_batched(session)
         engine.emit_batched(session)
 
     # -- domain changes ------------------------------------------------------------------
@@ -254,7 +258,8 @@ def _active_runs(session: Session, flow_ids: list[int], contact_ids: list[int]) 
 def _last_starts(
     session: Session, flows: list[Flow], contact_ids: list[int]
 ) -> dict[tuple[int, int, str], datetime]:
-    """The last start per (flow, contact, key), for the flows whose re-entry needs it."""
+    """The last start per (flow, contact, key) and per (flow, contact) (under
+    :data:`engine.CONTACT`), for the flows whose re-entry needs it."""
     flow_ids = []
     for flow in flows:
         assert flow.version is not None
@@ -271,7 +276,13 @@ def _last_starts(
         )
         .group_by(FlowRun.flow_id, FlowRun.contact_id, FlowRun.key)
     ).all()
-    return {(f, c, k): _aware(at) for f, c, k, at in rows}
+    starts: dict[tuple[int, int, str], datetime] = {}
+    for f, c, k, at in rows:
+        moment = _aware(at)
+        starts[(f, c, k)] = moment
+        last = starts.get((f, c, engine.CONTACT))
+        starts[(f, c, engine.CONTACT)] = moment if last is None else max(last, moment)
+    return starts
 
 
 def _passing(

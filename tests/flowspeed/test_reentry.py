@@ -1,0 +1,142 @@
+"""Re-entry counted per contact (``"reentry": {"after": …, "per": "contact"}``): a
+browse-abandonment flow keyed by product starts one run per person per cool-down, whatever
+product they look at; per key (the default), each product is its own run. On both engines,
+with the clock injected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from cartwheel.db import Database
+from cartwheel.models import FlowRun
+from cartwheel.runtime import Runtime
+from cartwheel.worker.runner import Worker
+from tests.conftest import StoreFixture, json_of
+from tests.flowspeed.conftest import Clock
+from tests.segments.helpers import track
+
+
+def browse_abandonment(reentry: Any) -> dict[str, Any]:
+    return {
+        "name": "Browse abandonment",
+        "trigger": {"event": "Viewed Product", "key": "properties.sku"},
+        "entry": {"reentry": reentry},
+        "exitOn": [{"event": "Order Placed", "since": "trigger"}],
+        "start": "wait",
+        "steps": {
+            "wait": {"type": "wait", "for": {"hours": 1}, "next": "end"},
+            "end": {"type": "exit"},
+        },
+    }
+
+
+def publish(client: TestClient, store: StoreFixture, definition: dict[str, Any]) -> int:
+    created = client.post("/v1/flows", json=definition, headers=store.headers)
+    assert created.status_code == 201, created.text
+    flow_id = int(created.json()["id"])
+    published = client.post(f"/v1/flows/{flow_id}/publish", headers=store.headers)
+    assert published.status_code == 200, published.text
+    return flow_id
+
+
+def keys(db: Database, flow_id: int, contact_id: int) -> list[str]:
+    with db.read() as session:
+        return list(
+            session.scalars(
+                select(FlowRun.key)
+                .where(FlowRun.flow_id == flow_id, FlowRun.contact_id == contact_id)
+                .order_by(FlowRun.id)
+            )
+        )
+
+
+def view(runtime: Runtime, store: StoreFixture, email: str, sku: str, clock: Clock) -> int:
+    return track(
+        runtime, store.store_id, email, "Viewed Product", at=clock.now, properties={"sku": sku}
+    )
+
+
+def test_per_contact_one_run_per_cool_down_whatever_the_key(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    flow = publish(client, store, browse_abandonment({"after": {"days": 30}, "per": "contact"}))
+    ann = view(runtime, store, "ann@browse.io", "A", clock)
+    view(runtime, store, "ann@browse.io", "B", clock)  # the same pass as A
+    flow_worker.drain()
+    clock.advance(hours=2)  # A's run has ended: only the cool-down holds B back
+    view(runtime, store, "ann@browse.io", "C", clock)
+    flow_worker.drain()
+    assert keys(db, flow, ann) == ["A"]
+    bob = view(runtime, store, "bob@browse.io", "B", clock)  # another person is not held
+    flow_worker.drain()
+    assert keys(db, flow, bob) == ["B"]
+    clock.advance(days=30, minutes=1)
+    view(runtime, store, "ann@browse.io", "D", clock)
+    flow_worker.drain()
+    assert keys(db, flow, ann) == ["A", "D"]
+
+
+def test_per_key_by_default_each_product_is_its_own_run(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    flow = publish(client, store, browse_abandonment({"after": {"days": 30}}))
+    ann = view(runtime, store, "ann@browse.io", "A", clock)
+    view(runtime, store, "ann@browse.io", "B", clock)
+    flow_worker.drain()
+    clock.advance(hours=2)
+    view(runtime, store, "ann@browse.io", "A", clock)  # A again, within its cool-down
+    view(runtime, store, "ann@browse.io", "C", clock)
+    flow_worker.drain()
+    assert keys(db, flow, ann) == ["A", "B", "C"]
+
+
+def test_per_contact_holds_when_events_come_one_pass_at_a_time(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    """The same rule when each event is its own pass (no batch read-ahead to lean on)."""
+    flow = publish(client, store, browse_abandonment({"after": {"days": 1}, "per": "contact"}))
+    ann = 0
+    for sku in ("A", "B", "C"):
+        ann = view(runtime, store, "ann@browse.io", sku, clock)
+        flow_worker.drain()
+        clock.advance(hours=3)
+    clock.advance(hours=16)
+    view(runtime, store, "ann@browse.io", "E", clock)
+    flow_worker.drain()
+    assert keys(db, flow, ann) == ["A", "E"]
+
+
+@pytest.mark.parametrize(
+    ("reentry", "path"),
+    [
+        ({"after": {"days": 30}, "per": "household"}, "entry.reentry.per"),
+        ({"after": {"days": 30}, "per": ["contact"]}, "entry.reentry.per"),
+        ({"per": "contact"}, "entry.reentry"),
+        ({"after": {"days": 30}, "per": "contact", "extra": 1}, "entry.reentry"),
+    ],
+)
+def test_a_wrong_reentry_is_a_422_naming_its_path(
+    client: TestClient, store: StoreFixture, reentry: Any, path: str
+) -> None:
+    answer = client.post("/v1/flows", json=browse_abandonment(reentry), headers=store.headers)
+    assert answer.status_code == 422, answer.text
+    assert path in json_of(answer)["errors"], answer.text
