@@ -16,7 +16,7 @@ from cartwheel.models import FlowRun
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture, json_of
-from tests.flowspeed.conftest import Clock
+from tests.flows.helpers import Clock, publish
 from tests.segments.helpers import track
 
 
@@ -32,15 +32,6 @@ def browse_abandonment(reentry: Any) -> dict[str, Any]:
             "end": {"type": "exit"},
         },
     }
-
-
-def publish(client: TestClient, store: StoreFixture, definition: dict[str, Any]) -> int:
-    created = client.post("/v1/flows", json=definition, headers=store.headers)
-    assert created.status_code == 201, created.text
-    flow_id = int(created.json()["id"])
-    published = client.post(f"/v1/flows/{flow_id}/publish", headers=store.headers)
-    assert published.status_code == 200, published.text
-    return flow_id
 
 
 def keys(db: Database, flow_id: int, contact_id: int) -> list[str]:
