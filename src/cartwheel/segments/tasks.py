@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,7 +49,7 @@ from cartwheel.outbox import (
 )
 from cartwheel.segments import membership, repository
 from cartwheel.segments.definition import DefinitionError, EventCondition, Node, walk
-from cartwheel.segments.direction import BOTH, DOWN, UP, Direction, direction
+from cartwheel.segments.direction import BOTH, DOWN, UP, Direction, direction, refused
 from cartwheel.worker.queue import deferred
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,16 @@ class Live:
     by_category: dict[str, list[Segment]] = field(default_factory=dict)
     #: Segments whose answer one more event moves by its amount (a ``sum``), not its kind.
     summing: set[int] = field(default_factory=set)
-    _moves: dict[tuple[int, str, str | None, str | None], Direction | None] = field(
-        default_factory=dict
+    #: The event conditions of the segments that filter events by a ``where``: an event
+    #: they all surely refuse moves nothing.
+    filtered: dict[int, list[EventCondition]] = field(default_factory=dict)
+    #: The segments other segments refer to, and those reading profiles or lists.
+    referred: set[int] = field(default_factory=set)
+    reading_contacts: list[Segment] = field(default_factory=list)
+    #: Per event kind (name, category, action): the segments counting it, each with the
+    #: direction any event of the kind moves it (None for sums: that depends on the amount).
+    _moves: dict[tuple[str, str | None, str | None], list[tuple[Segment, Direction | None]]] = (
+        field(default_factory=dict)
     )
 
     @classmethod
@@ -102,23 +110,48 @@ class Live:
                 continue
             found.segments.append(segment)
             found.nodes[segment.id] = node
-            if any(isinstance(n, EventCondition) and n.sum is not None for n in walk(node)):
+            leaves = [n for n in walk(node) if isinstance(n, EventCondition)]
+            if any(n.sum is not None for n in leaves):
                 found.summing.add(segment.id)
+            if any(n.where is not None for n in leaves):
+                found.filtered[segment.id] = leaves
             mentioned = segment.mentions or {}
+            found.referred.update(mentioned.get("segments", ()))
+            if _reads_contact(segment):
+                found.reading_contacts.append(segment)
             for name in mentioned.get("names", ()):
                 found.by_name.setdefault(name, []).append(segment)
             for category in {c for c, _ in mentioned.get("kinds", ())}:
                 found.by_category.setdefault(category, []).append(segment)
         return found
 
-    def moves(self, segment: Segment, event: Event) -> Direction | None:
-        """:func:`direction`, remembered per event kind where the amount does not matter."""
-        if segment.id in self.summing:
-            return direction(self.nodes[segment.id], event)
-        key = (segment.id, event.name, event.category, event.action)
-        if key not in self._moves:
-            self._moves[key] = direction(self.nodes[segment.id], event)
-        return self._moves[key]
+    def moves(self, event: Event) -> Iterator[tuple[Segment, Direction]]:
+        """The segments ``event`` may move, each with :func:`direction`: remembered per
+        event kind, except for sums (the amount matters) and for events every ``where``
+        that counts them surely refuses (they move nothing)."""
+        key = (event.name, event.category, event.action)
+        kind = self._moves.get(key)
+        if kind is None:
+            kind = self._moves[key] = [
+                (
+                    segment,
+                    None
+                    if segment.id in self.summing
+                    else direction(self.nodes[segment.id], event, properties=False),
+                )
+                for segment in self.counting(event.name, event.category)
+            ]
+        for segment, moves in kind:
+            if segment.id in self.summing:
+                moves = direction(self.nodes[segment.id], event)
+            elif (
+                moves is not None
+                and segment.id in self.filtered
+                and refused(self.filtered[segment.id], event)
+            ):
+                moves = None
+            if moves is not None:
+                yield segment, moves
 
     def counting(self, name: str, category: str | None) -> list[Segment]:
         """The segments that may count an event of this name or category."""
@@ -177,10 +210,7 @@ class Segments:
         found = live(session, event.store_id)
         pending: dict[int, _Pending] = deferred(session).setdefault(_PENDING, {})
         contact_id = event.contact_id
-        for segment in found.counting(event.name, event.category):
-            moves = found.moves(segment, event)
-            if moves is None:
-                continue
+        for segment, moves in found.moves(event):
             noted = pending.get(segment.id)
             if noted is None:
                 noted = pending[segment.id] = _Pending(segment, found.nodes[segment.id])
@@ -189,7 +219,18 @@ class Segments:
     # -- domain changes ----------------------------------------------------------------------
 
     def wants_message(self, session: Session, header: Any) -> bool:
-        return header.topic in TOPICS and bool(live(session, header.store_id).segments)
+        topic = header.topic
+        if topic not in TOPICS:
+            return False
+        found = live(session, header.store_id)
+        if not found.segments:
+            return False
+        payload = header.payload if isinstance(header.payload, dict) else {}
+        if topic in (SEGMENT_ENTERED, SEGMENT_EXITED):
+            return payload.get("segment_id") in found.referred
+        if topic == CONTACT_PATCHED or (topic == CONTACT_UPDATED and "id" in payload):
+            return bool(found.reading_contacts)
+        return True
 
     def consume_message(self, session: Session, message: OutboxMessage) -> None:
         if message.topic not in TOPICS:
@@ -204,15 +245,9 @@ class Segments:
             _note(session, found, users, [payload.get("contact_id")])
         elif topic == CONTACT_UPDATED and "id" in payload:
             # A profile edit or a list change, with the contact as the API shows it.
-            users = [s for s in segments if _reads_contact(s)]
-            _note(session, found, users, [payload.get("id")])
+            _note(session, found, found.reading_contacts, [payload.get("id")])
         elif topic == CONTACT_PATCHED:
-            _note(
-                session,
-                found,
-                [s for s in segments if _reads_contact(s)],
-                [payload.get("contact_id")],
-            )
+            _note(session, found, found.reading_contacts, [payload.get("contact_id")])
         elif topic == CONTACT_UPDATED:
             # An undone merge ({"contact_id": the merged contact}): rows came back to it
             # from the contact it was merged into; both are re-checked.
