@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -71,6 +71,15 @@ SWEEP_BATCH = 500
 _CACHE = "cartwheel.segments.live"
 #: The key of the pass's pending re-checks in the queue's deferred work.
 _PENDING = "cartwheel.segments.pending"
+#: The pass's events by kind: the contacts seen, and the kinds (with their store's segments).
+_SEEN = "cartwheel.segments.seen"
+_KINDS = "cartwheel.segments.kinds"
+
+
+@dataclass(slots=True)
+class _Kind:
+    fixed: list[tuple[Segment, Direction]] = field(default_factory=list)
+    varying: list[Segment] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -90,11 +99,10 @@ class Live:
     #: The segments other segments refer to, and those reading profiles or lists.
     referred: set[int] = field(default_factory=set)
     reading_contacts: list[Segment] = field(default_factory=list)
-    #: Per event kind (name, category, action): the segments counting it, each with the
-    #: direction any event of the kind moves it (None for sums: that depends on the amount).
-    _moves: dict[tuple[str, str | None, str | None], list[tuple[Segment, Direction | None]]] = (
-        field(default_factory=dict)
-    )
+    #: Per event kind (name, category, action): the segments counting it whose direction
+    #: the kind alone gives, with that direction; and those that depend on the event (a
+    #: sum: its amount; a ``where``: its properties).
+    _kinds: dict[tuple[str, str | None, str | None], _Kind] = field(default_factory=dict)
 
     @classmethod
     def of(cls, segments: list[Segment]) -> Live:
@@ -125,33 +133,30 @@ class Live:
                 found.by_category.setdefault(category, []).append(segment)
         return found
 
-    def moves(self, event: Event) -> Iterator[tuple[Segment, Direction]]:
-        """The segments ``event`` may move, each with :func:`direction`: remembered per
-        event kind, except for sums (the amount matters) and for events every ``where``
-        that counts them surely refuses (they move nothing)."""
+    def kind(self, event: Event) -> _Kind:
+        """The segments events of ``event``'s kind may move, computed once per kind."""
         key = (event.name, event.category, event.action)
-        kind = self._moves.get(key)
-        if kind is None:
-            kind = self._moves[key] = [
-                (
-                    segment,
-                    None
-                    if segment.id in self.summing
-                    else direction(self.nodes[segment.id], event, properties=False),
-                )
-                for segment in self.counting(event.name, event.category)
-            ]
-        for segment, moves in kind:
-            if segment.id in self.summing:
-                moves = direction(self.nodes[segment.id], event)
-            elif (
-                moves is not None
-                and segment.id in self.filtered
-                and refused(self.filtered[segment.id], event)
-            ):
-                moves = None
-            if moves is not None:
-                yield segment, moves
+        found = self._kinds.get(key)
+        if found is None:
+            found = self._kinds[key] = _Kind()
+            for segment in self.counting(event.name, event.category):
+                if segment.id in self.summing or segment.id in self.filtered:
+                    found.varying.append(segment)
+                    continue
+                moves = direction(self.nodes[segment.id], event, properties=False)
+                if moves is not None:
+                    found.fixed.append((segment, moves))
+        return found
+
+    def moves(self, segment: Segment, event: Event) -> Direction | None:
+        """How ``event`` moves one of its kind's ``varying`` segments: a sum by its
+        amount; nothing at all when every ``where`` counting it surely refuses it."""
+        node = self.nodes[segment.id]
+        if segment.id in self.summing:
+            return direction(node, event)
+        if refused(self.filtered[segment.id], event):
+            return None
+        return direction(node, event, properties=False)
 
     def counting(self, name: str, category: str | None) -> list[Segment]:
         """The segments that may count an event of this name or category."""
@@ -208,13 +213,19 @@ class Segments:
         if event.contact_id is None:
             return
         found = live(session, event.store_id)
-        pending: dict[int, _Pending] = deferred(session).setdefault(_PENDING, {})
+        kind = found.kind(event)
         contact_id = event.contact_id
-        for segment, moves in found.moves(event):
-            noted = pending.get(segment.id)
-            if noted is None:
-                noted = pending[segment.id] = _Pending(segment, found.nodes[segment.id])
-            noted.into(moves).add(contact_id)
+        if kind.fixed:
+            # The kind's own segments are noted once per kind at the flush.
+            seen: dict[int, set[int]] = deferred(session).setdefault(_SEEN, {})
+            seen.setdefault(id(kind), set()).add(contact_id)
+            deferred(session).setdefault(_KINDS, {})[id(kind)] = (found, kind)
+        if kind.varying:
+            pending: dict[int, _Pending] = deferred(session).setdefault(_PENDING, {})
+            for segment in kind.varying:
+                moves = found.moves(segment, event)
+                if moves is not None:
+                    _pending(pending, found, segment).into(moves).add(contact_id)
 
     # -- domain changes ----------------------------------------------------------------------
 
@@ -265,7 +276,12 @@ class Segments:
     def flush(self, session: Session) -> None:
         """Re-check each segment the pass's rows touched, once, for all the contacts they
         touched (the queue calls it at the end of the pass, in its transaction)."""
-        pending: dict[int, _Pending] = deferred(session).pop(_PENDING, {})
+        gathered = deferred(session)
+        pending: dict[int, _Pending] = gathered.pop(_PENDING, {})
+        seen: dict[int, set[int]] = gathered.pop(_SEEN, {})
+        for key, (found, kind) in gathered.pop(_KINDS, {}).items():
+            for segment, moves in kind.fixed:
+                _pending(pending, found, segment).into(moves).update(seen[key])
         if not pending:
             return
         now = self.clock()
@@ -305,10 +321,14 @@ def _note(
         return
     pending: dict[int, _Pending] = deferred(session).setdefault(_PENDING, {})
     for segment in segments:
-        noted = pending.get(segment.id)
-        if noted is None:
-            noted = pending[segment.id] = _Pending(segment, found.nodes[segment.id])
-        noted.into(moves).update(ids)
+        _pending(pending, found, segment).into(moves).update(ids)
+
+
+def _pending(pending: dict[int, _Pending], found: Live, segment: Segment) -> _Pending:
+    noted = pending.get(segment.id)
+    if noted is None:
+        noted = pending[segment.id] = _Pending(segment, found.nodes[segment.id])
+    return noted
 
 
 def _undone_targets(session: Session, store_id: int, contact_id: Any) -> list[int]:
