@@ -2,7 +2,9 @@
 previewing and reading a segment cost over a large history.
 
 For each engine, against ONE server process pinned to core 0 (its in-process worker keeps
-segments up to date) with wrk pinned to core 1, reusing bench/ingest.py's machinery:
+segments up to date; with ``--worker process``, ``cartwheel worker`` runs as a process of
+its own on core 1 instead, for both loads) with wrk pinned to core 1, reusing
+bench/ingest.py's machinery:
 
 1. **Bulk ingest without and with 20 live segments, in the same run.** A warm-up load first
    creates the load's people, so both measured loads see the same returning contacts. Each
@@ -493,7 +495,7 @@ def main() -> None:
     parser.add_argument(
         "--worker",
         choices=["thread", "process"],
-        default="process",
+        default="thread",
         help="the worker in the server's process (on its core), or `cartwheel worker` as a "
         "process of its own on core 1; both loads use the same arrangement",
     )
