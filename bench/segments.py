@@ -2,7 +2,9 @@
 previewing and reading a segment cost over a large history.
 
 For each engine, against ONE server process pinned to core 0 (its in-process worker keeps
-segments up to date) with wrk pinned to core 1, reusing bench/ingest.py's machinery:
+segments up to date; with ``--worker process``, ``cartwheel worker`` runs as a process of
+its own on core 1 instead, for both loads) with wrk pinned to core 1, reusing
+bench/ingest.py's machinery:
 
 1. **Bulk ingest without and with 20 live segments, in the same run.** A warm-up load first
    creates the load's people, so both measured loads see the same returning contacts. Each
@@ -32,13 +34,18 @@ throwaway cluster (needs initdb), as bench/ingest.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import random
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -47,7 +54,7 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import func, insert, select
 
-from bench.ingest import Run, backlog, database, server, wrk
+from bench.ingest import PYTHON, ROOT, Run, backlog, database, server, wrk
 from cartwheel.db import Database
 from cartwheel.migrate import migrate
 from cartwheel.models import Contact, Event, OutboxMessage
@@ -258,6 +265,26 @@ def _create(client: httpx.Client, name: str, condition: dict[str, Any]) -> int:
     return segment_id
 
 
+@contextlib.contextmanager
+def worker_process(env: dict[str, str], arrangement: str) -> Iterator[None]:
+    """With ``arrangement`` "process": ``cartwheel worker`` as a process of its own, pinned
+    to core 1 (beside wrk, which uses little of it); with "thread", nothing (the server's
+    in-process worker does the work, on the server's core)."""
+    if arrangement != "process":
+        yield
+        return
+    command = ["taskset", "-c", "1", PYTHON, "-m", "cartwheel", "worker"]
+    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT)
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def history(db: Database, store_id: int, contacts: int, events: int) -> float:
     """Insert ``contacts`` people and ``events`` events of theirs; returns the seconds."""
     rng = random.Random(9)
@@ -362,7 +389,13 @@ def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
             "CARTWHEEL_SECRET_KEYS": Fernet.generate_key().decode(),
         }
         probes = Probes()
-        with server("cartwheel.app:create_app", env, factory=True) as port:
+        serving = env
+        if args.worker == "process":
+            serving = {**env, "CARTWHEEL_RUN_WORKER_IN_PROCESS": "false"}
+        with (
+            server("cartwheel.app:create_app", serving, factory=True) as port,
+            worker_process(env, args.worker),
+        ):
             base = f"http://127.0.0.1:{port}"
             headers = {"Authorization": f"Bearer {key}"}
             with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
@@ -460,6 +493,13 @@ def main() -> None:
         help="seconds to wait for the worker after a load (what is left counts as not done)",
     )
     parser.add_argument(
+        "--worker",
+        choices=["thread", "process"],
+        default="thread",
+        help="the worker in the server's process (on its core), or `cartwheel worker` as a "
+        "process of its own on core 1; both loads use the same arrangement",
+    )
+    parser.add_argument(
         "--scale", type=float, default=1.0, help="of 100,000 contacts and 1,000,000 events"
     )
     args = parser.parse_args()
@@ -469,6 +509,7 @@ def main() -> None:
     report = [
         f"Segments benchmark: {args.duration}s loads, {args.bulk_connections} connections × "
         f"{args.batch} events, scale {args.scale}, server on core 0, wrk on core 1, "
+        f"worker: {'its own process on core 1' if args.worker == 'process' else 'in the server'}, "
         f"python {sys.version.split()[0]}",
         "",
     ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from cartwheel.segments.definition import EventCondition, Group, Node
+from cartwheel.segments.definition import EventCondition, Group, Node, PropertyCondition
 
 UP: Literal[1] = 1
 DOWN: Literal[-1] = -1
@@ -25,11 +25,17 @@ BOTH: Literal[0] = 0
 Direction = Literal[1, -1, 0]
 
 
-def direction(node: Node, event: Any) -> Direction | None:
+def direction(node: Node, event: Any, *, properties: bool = True) -> Direction | None:
     """How one more ``event`` (anything with ``name``, ``category``, ``action``, ``value``,
-    ``properties`` and ``property_types``) can move ``node``; None when it cannot at all."""
+    ``properties`` and ``property_types``) can move ``node``; None when it cannot at all.
+    Without ``properties``, for any event of that kind: ``where`` conditions are taken as
+    passed (they can only narrow what moves)."""
     if isinstance(node, Group):
-        found = {d for child in node.children if (d := direction(child, event)) is not None}
+        found = {
+            d
+            for child in node.children
+            if (d := direction(child, event, properties=properties)) is not None
+        }
         if not found:
             return None
         combined: Direction = found.pop() if len(found) == 1 else BOTH
@@ -37,6 +43,8 @@ def direction(node: Node, event: Any) -> Direction | None:
             return _opposite(combined)
         return combined
     if isinstance(node, EventCondition) and counts_kind(node, event):
+        if properties and node.where is not None and passes(node.where, event) is False:
+            return None  # the event is not one this condition counts
         if node.sum is None:
             return _of_compare(node.count_op, node.count, 1.0)
         return _of_compare(node.sum_op, None, _contribution(node, event))
@@ -82,3 +90,71 @@ def _opposite(value: Direction) -> Direction:
     if value == DOWN:
         return UP
     return BOTH
+
+
+def refused(leaves: list[EventCondition], event: Any) -> bool:
+    """Whether every leaf counting ``event``'s kind surely refuses it by its ``where``."""
+    return all(
+        leaf.where is not None and passes(leaf.where, event) is False
+        for leaf in leaves
+        if counts_kind(leaf, event)
+    )
+
+
+def passes(node: Node, event: Any) -> bool | None:
+    """Whether ``event`` passes a ``where`` condition, where that is certain from the simple
+    comparisons (``eq``, ``in``, their negations, ``exists``, and order on numbers) of
+    strings, numbers and booleans; None (unknown) for anything else, which the caller must
+    then treat as "may pass". A sure answer is the compiler's (``compiler._where``): a
+    property is present when its recorded type is the condition's type, and a missing one
+    satisfies only ``neq``, ``not_in`` and ``not_exists``."""
+    if isinstance(node, Group):
+        found = [passes(child, event) for child in node.children]
+        if node.kind == "not":
+            return None if found[0] is None else not found[0]
+        if node.kind == "all":
+            return False if False in found else (None if None in found else True)
+        return True if True in found else (None if None in found else False)
+    if not isinstance(node, PropertyCondition):
+        return None
+    compare = node.compare
+    kind, op, target = compare.type, compare.op, compare.value
+    if kind not in ("string", "number", "boolean"):
+        return None
+    types = event.property_types or {}
+    value = (event.properties or {}).get(node.property)
+    present = types.get(node.property) == kind
+    if present and not _of_type(value, kind):
+        return None  # a recorded type the value does not have: leave it to the database
+    if op in ("exists", "not_exists"):
+        return present if op == "exists" else not present
+    if op in ("neq", "not_in"):
+        if not present:
+            return True
+        return value != target if op == "neq" else value not in target
+    if not present:
+        return False
+    if op == "eq":
+        return bool(value == target)
+    if op == "in":
+        return value in target
+    if kind == "number" and op in _ORDER:
+        return bool(_ORDER[op](float(value), target))  # type: ignore[arg-type]
+    return None
+
+
+_ORDER: dict[str, Any] = {
+    "gt": lambda v, t: v > t,
+    "gte": lambda v, t: v >= t,
+    "lt": lambda v, t: v < t,
+    "lte": lambda v, t: v <= t,
+    "between": lambda v, t: t[0] <= v <= t[1],
+}
+
+
+def _of_type(value: Any, kind: str) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

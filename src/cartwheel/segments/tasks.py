@@ -49,7 +49,7 @@ from cartwheel.outbox import (
 )
 from cartwheel.segments import membership, repository
 from cartwheel.segments.definition import DefinitionError, EventCondition, Node, walk
-from cartwheel.segments.direction import BOTH, DOWN, UP, Direction, direction
+from cartwheel.segments.direction import BOTH, DOWN, UP, Direction, direction, refused
 from cartwheel.worker.queue import deferred
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,15 @@ SWEEP_BATCH = 500
 _CACHE = "cartwheel.segments.live"
 #: The key of the pass's pending re-checks in the queue's deferred work.
 _PENDING = "cartwheel.segments.pending"
+#: The pass's events by kind: the contacts seen, and the kinds (with their store's segments).
+_SEEN = "cartwheel.segments.seen"
+_KINDS = "cartwheel.segments.kinds"
+
+
+@dataclass(slots=True)
+class _Kind:
+    fixed: list[tuple[Segment, Direction]] = field(default_factory=list)
+    varying: list[Segment] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -84,9 +93,16 @@ class Live:
     by_category: dict[str, list[Segment]] = field(default_factory=dict)
     #: Segments whose answer one more event moves by its amount (a ``sum``), not its kind.
     summing: set[int] = field(default_factory=set)
-    _moves: dict[tuple[int, str, str | None, str | None], Direction | None] = field(
-        default_factory=dict
-    )
+    #: The event conditions of the segments that filter events by a ``where``: an event
+    #: they all surely refuse moves nothing.
+    filtered: dict[int, list[EventCondition]] = field(default_factory=dict)
+    #: The segments other segments refer to, and those reading profiles or lists.
+    referred: set[int] = field(default_factory=set)
+    reading_contacts: list[Segment] = field(default_factory=list)
+    #: Per event kind (name, category, action): the segments counting it whose direction
+    #: the kind alone gives, with that direction; and those that depend on the event (a
+    #: sum: its amount; a ``where``: its properties).
+    _kinds: dict[tuple[str, str | None, str | None], _Kind] = field(default_factory=dict)
 
     @classmethod
     def of(cls, segments: list[Segment]) -> Live:
@@ -102,23 +118,45 @@ class Live:
                 continue
             found.segments.append(segment)
             found.nodes[segment.id] = node
-            if any(isinstance(n, EventCondition) and n.sum is not None for n in walk(node)):
+            leaves = [n for n in walk(node) if isinstance(n, EventCondition)]
+            if any(n.sum is not None for n in leaves):
                 found.summing.add(segment.id)
+            if any(n.where is not None for n in leaves):
+                found.filtered[segment.id] = leaves
             mentioned = segment.mentions or {}
+            found.referred.update(mentioned.get("segments", ()))
+            if _reads_contact(segment):
+                found.reading_contacts.append(segment)
             for name in mentioned.get("names", ()):
                 found.by_name.setdefault(name, []).append(segment)
             for category in {c for c, _ in mentioned.get("kinds", ())}:
                 found.by_category.setdefault(category, []).append(segment)
         return found
 
+    def kind(self, event: Event) -> _Kind:
+        """The segments events of ``event``'s kind may move, computed once per kind."""
+        key = (event.name, event.category, event.action)
+        found = self._kinds.get(key)
+        if found is None:
+            found = self._kinds[key] = _Kind()
+            for segment in self.counting(event.name, event.category):
+                if segment.id in self.summing or segment.id in self.filtered:
+                    found.varying.append(segment)
+                    continue
+                moves = direction(self.nodes[segment.id], event, properties=False)
+                if moves is not None:
+                    found.fixed.append((segment, moves))
+        return found
+
     def moves(self, segment: Segment, event: Event) -> Direction | None:
-        """:func:`direction`, remembered per event kind where the amount does not matter."""
+        """How ``event`` moves one of its kind's ``varying`` segments: a sum by its
+        amount; nothing at all when every ``where`` counting it surely refuses it."""
+        node = self.nodes[segment.id]
         if segment.id in self.summing:
-            return direction(self.nodes[segment.id], event)
-        key = (segment.id, event.name, event.category, event.action)
-        if key not in self._moves:
-            self._moves[key] = direction(self.nodes[segment.id], event)
-        return self._moves[key]
+            return direction(node, event)
+        if refused(self.filtered[segment.id], event):
+            return None
+        return direction(node, event, properties=False)
 
     def counting(self, name: str, category: str | None) -> list[Segment]:
         """The segments that may count an event of this name or category."""
@@ -175,21 +213,35 @@ class Segments:
         if event.contact_id is None:
             return
         found = live(session, event.store_id)
-        pending: dict[int, _Pending] = deferred(session).setdefault(_PENDING, {})
+        kind = found.kind(event)
         contact_id = event.contact_id
-        for segment in found.counting(event.name, event.category):
-            moves = found.moves(segment, event)
-            if moves is None:
-                continue
-            noted = pending.get(segment.id)
-            if noted is None:
-                noted = pending[segment.id] = _Pending(segment, found.nodes[segment.id])
-            noted.into(moves).add(contact_id)
+        if kind.fixed:
+            # The kind's own segments are noted once per kind at the flush.
+            seen: dict[int, set[int]] = deferred(session).setdefault(_SEEN, {})
+            seen.setdefault(id(kind), set()).add(contact_id)
+            deferred(session).setdefault(_KINDS, {})[id(kind)] = (found, kind)
+        if kind.varying:
+            pending: dict[int, _Pending] = deferred(session).setdefault(_PENDING, {})
+            for segment in kind.varying:
+                moves = found.moves(segment, event)
+                if moves is not None:
+                    _pending(pending, found, segment).into(moves).add(contact_id)
 
     # -- domain changes ----------------------------------------------------------------------
 
     def wants_message(self, session: Session, header: Any) -> bool:
-        return header.topic in TOPICS and bool(live(session, header.store_id).segments)
+        topic = header.topic
+        if topic not in TOPICS:
+            return False
+        found = live(session, header.store_id)
+        if not found.segments:
+            return False
+        payload = header.payload if isinstance(header.payload, dict) else {}
+        if topic in (SEGMENT_ENTERED, SEGMENT_EXITED):
+            return payload.get("segment_id") in found.referred
+        if topic == CONTACT_PATCHED or (topic == CONTACT_UPDATED and "id" in payload):
+            return bool(found.reading_contacts)
+        return True
 
     def consume_message(self, session: Session, message: OutboxMessage) -> None:
         if message.topic not in TOPICS:
@@ -204,15 +256,9 @@ class Segments:
             _note(session, found, users, [payload.get("contact_id")])
         elif topic == CONTACT_UPDATED and "id" in payload:
             # A profile edit or a list change, with the contact as the API shows it.
-            users = [s for s in segments if _reads_contact(s)]
-            _note(session, found, users, [payload.get("id")])
+            _note(session, found, found.reading_contacts, [payload.get("id")])
         elif topic == CONTACT_PATCHED:
-            _note(
-                session,
-                found,
-                [s for s in segments if _reads_contact(s)],
-                [payload.get("contact_id")],
-            )
+            _note(session, found, found.reading_contacts, [payload.get("contact_id")])
         elif topic == CONTACT_UPDATED:
             # An undone merge ({"contact_id": the merged contact}): rows came back to it
             # from the contact it was merged into; both are re-checked.
@@ -230,7 +276,12 @@ class Segments:
     def flush(self, session: Session) -> None:
         """Re-check each segment the pass's rows touched, once, for all the contacts they
         touched (the queue calls it at the end of the pass, in its transaction)."""
-        pending: dict[int, _Pending] = deferred(session).pop(_PENDING, {})
+        gathered = deferred(session)
+        pending: dict[int, _Pending] = gathered.pop(_PENDING, {})
+        seen: dict[int, set[int]] = gathered.pop(_SEEN, {})
+        for key, (found, kind) in gathered.pop(_KINDS, {}).items():
+            for segment, moves in kind.fixed:
+                _pending(pending, found, segment).into(moves).update(seen[key])
         if not pending:
             return
         now = self.clock()
@@ -270,10 +321,14 @@ def _note(
         return
     pending: dict[int, _Pending] = deferred(session).setdefault(_PENDING, {})
     for segment in segments:
-        noted = pending.get(segment.id)
-        if noted is None:
-            noted = pending[segment.id] = _Pending(segment, found.nodes[segment.id])
-        noted.into(moves).update(ids)
+        _pending(pending, found, segment).into(moves).update(ids)
+
+
+def _pending(pending: dict[int, _Pending], found: Live, segment: Segment) -> _Pending:
+    noted = pending.get(segment.id)
+    if noted is None:
+        noted = pending[segment.id] = _Pending(segment, found.nodes[segment.id])
+    return noted
 
 
 def _undone_targets(session: Session, store_id: int, contact_id: Any) -> list[int]:

@@ -42,8 +42,8 @@ EventProcessor = Callable[[Session, Event], None]
 OutboxConsumer = Callable[[Session, OutboxMessage], None]
 #: Whether a handler has anything to do with a row. It is asked with the row's header (for an
 #: event: ``id``, ``store_id``, ``category``, ``name``, ``silent``; for an outbox message:
-#: ``id``, ``store_id``, ``topic``) before the row is loaded, so rows no handler wants are
-#: marked done without being loaded at all.
+#: ``id``, ``store_id``, ``topic``, ``payload``) before the row is loaded, so rows no handler
+#: wants are marked done without being loaded at all.
 RowFilter = Callable[[Session, Any], bool]
 Clock = Callable[[], datetime]
 
@@ -122,7 +122,9 @@ class _Queue:
 _EVENTS = _Queue(
     repository.EVENTS, Event, ("id", "store_id", "category", "name", "silent"), uuid.UUID
 )
-_OUTBOX = _Queue(repository.OUTBOX, OutboxMessage, ("id", "store_id", "topic"), int)
+# An outbox message's payload is small and says whom the change concerns (a segment entry
+# is only wanted where another segment refers to that segment), so it is in the header.
+_OUTBOX = _Queue(repository.OUTBOX, OutboxMessage, ("id", "store_id", "topic", "payload"), int)
 
 
 @dataclass(slots=True)
