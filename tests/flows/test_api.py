@@ -290,8 +290,10 @@ def test_the_test_endpoint_runs_with_waits_shortened_and_answers_the_step_log(
     assert welcomed(channel, ann, "test@flow.io") == [("sent", "Welcome, test@flow.io")]
     assert [m.rcpt_tos for m in channel.smtp.received] == [["test@flow.io"]]
     # Test runs count in no figure.
-    assert (
-        client.get(f"/v1/flows/{created['id']}/stats", headers=store.headers).json()["runs"] == {}
+    figures = client.get(f"/v1/flows/{created['id']}/stats", headers=store.headers).json()
+    assert figures["runs"] == {}
+    assert {s["step"]: s["entered"] for s in figures["steps"]} == dict.fromkeys(
+        ("pause", "check", "hello", "end"), 0
     )
     missing = client.post(
         f"/v1/flows/{created['id']}/test", json={"contactId": 2_000_000}, headers=store.headers
