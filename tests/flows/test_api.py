@@ -5,6 +5,7 @@ template made through the templates API; what a run sent is read from the store'
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -251,6 +252,47 @@ def test_stats_count_each_step_and_the_goal(
     assert a in {r.contact_id for r in runs(db, flow)}
 
 
+def test_conversions_count_the_same_with_few_goal_events_and_with_many(
+    client: TestClient,
+    runtime: Runtime,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+    channel: Channel,
+    hello: int,
+) -> None:
+    """The stats probe only the goal's contacts' runs while the goal's events since the
+    first run are fewer than the runs, and every run once they are not: both count the
+    same runs (a goal event before a run's start, after its window or of another contact
+    without a run converts nothing)."""
+    flow = publish(client, store, welcome(hello))
+    before = clock.now
+    clock.advance(hours=1)
+    signup(runtime, store, "c1@flow.io", clock)
+    signup(runtime, store, "c2@flow.io", clock)
+    signup(runtime, store, "c3@flow.io", clock)
+    flow_worker.drain()
+    track(runtime, store.store_id, "c2@flow.io", "Order Placed", at=before)
+    track(runtime, store.store_id, "c3@flow.io", "Order Placed", at=clock.now + timedelta(days=4))
+    clock.advance(hours=5)
+    track(runtime, store.store_id, "c1@flow.io", "Order Placed", at=clock.now)
+
+    def converted() -> int:
+        answer = client.get(f"/v1/flows/{flow}/stats", headers=store.headers)
+        assert answer.status_code == 200, answer.text
+        goal = answer.json()["conversions"]
+        assert goal["runs"] == 3
+        return int(goal["converted"])
+
+    # Two goal events since the first run (c1's, c3's late one): fewer than the 3 runs.
+    assert converted() == 1
+    for n in range(4):
+        track(runtime, store.store_id, f"other{n}@flow.io", "Order Placed", at=clock.now)
+    track(runtime, store.store_id, "c1@flow.io", "Order Placed", at=clock.now)
+    # Seven goal events now: every run is probed, and the count is the same.
+    assert converted() == 1
+
+
 def test_the_test_endpoint_runs_with_waits_shortened_and_answers_the_step_log(
     client: TestClient,
     runtime: Runtime,
@@ -290,8 +332,10 @@ def test_the_test_endpoint_runs_with_waits_shortened_and_answers_the_step_log(
     assert welcomed(channel, ann, "test@flow.io") == [("sent", "Welcome, test@flow.io")]
     assert [m.rcpt_tos for m in channel.smtp.received] == [["test@flow.io"]]
     # Test runs count in no figure.
-    assert (
-        client.get(f"/v1/flows/{created['id']}/stats", headers=store.headers).json()["runs"] == {}
+    figures = client.get(f"/v1/flows/{created['id']}/stats", headers=store.headers).json()
+    assert figures["runs"] == {}
+    assert {s["step"]: s["entered"] for s in figures["steps"]} == dict.fromkeys(
+        ("pause", "check", "hello", "end"), 0
     )
     missing = client.post(
         f"/v1/flows/{created['id']}/test", json={"contactId": 2_000_000}, headers=store.headers

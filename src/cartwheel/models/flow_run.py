@@ -24,7 +24,13 @@ class FlowRun(Base):
     __tablename__ = "flow_runs"
     __table_args__ = (
         Index("uq_flow_runs_slot", "flow_id", "contact_id", "slot", unique=True),
-        Index("ix_flow_runs_flow_state", "flow_id", "state", "id"),
+        # A flow's runs newest first, all or in one state (the engine's active runs, the
+        # runs listing); store_id last, so the listing's store check reads the index alone.
+        Index("ix_flow_runs_flow_state", "flow_id", "state", "id", "store_id"),
+        Index("ix_flow_runs_flow_id", "flow_id", "id", "store_id"),
+        # A flow's figures (runs by state, active runs by step, test runs left out) counted
+        # from the index alone.
+        Index("ix_flow_runs_figures", "flow_id", "test", "state", "step"),
         Index("ix_flow_runs_contact", "contact_id", "flow_id"),
         Index(
             "ix_flow_runs_wake",
