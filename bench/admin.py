@@ -563,6 +563,8 @@ def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
                     ("a campaign and its messages", "GET", f"{base}/campaigns/{campaign_id}", {}),
                 ]
                 for label, method, url_, kwargs in pages:
+                    if args.pages and not any(part in label for part in args.pages):
+                        continue
                     say(label)
                     spent, round_trip = measure(web, method, url_, args.times, **kwargs)
                     rows.append((label, spent, round_trip))
@@ -597,6 +599,13 @@ def main() -> None:
         "--scale", type=float, default=1.0, help="of 100,000 contacts and 1,000,000 events"
     )
     parser.add_argument("--times", type=int, default=20, help="measured loads per page")
+    parser.add_argument(
+        "--pages",
+        nargs="*",
+        default=[],
+        metavar="WORDS",
+        help="measure only the pages whose label contains one of these (default: every page)",
+    )
     args = parser.parse_args()
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     report = [

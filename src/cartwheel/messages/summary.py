@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cartwheel.messages import service as states
@@ -36,22 +36,26 @@ class DeliverySummary:
 def delivery_summaries(
     session: Session, store_id: int, since: dict[str, datetime]
 ) -> dict[str, DeliverySummary]:
-    """A summary per named moment (``{"hour": now - 1 h, …}``), all read in one pass over
-    the store's messages queued since the earliest of them."""
-    names = list(since)
-    if not names:
-        return {}
-    earliest = min(since.values())
-    columns = [func.sum(case((Message.created_at >= since[name], 1), else_=0)) for name in names]
-    counts: dict[str, dict[str, int]] = {name: {} for name in names}
-    for status, *sums in session.execute(
-        select(Message.status, *columns)
-        .where(Message.store_id == store_id, Message.created_at >= earliest)
-        .group_by(Message.status)
-    ):
-        for name, value in zip(names, sums, strict=True):
-            counts[name][status] = int(value or 0)
-    return {name: _summary(counts[name]) for name in names}
+    """A summary per named moment (``{"hour": now - 1 h, …}``): for each, the store's
+    messages queued since then counted by status, every status a range of
+    ``ix_messages_store_status_created`` (counted in the index, in its order: nothing read
+    from the rows, nothing sorted)."""
+    found: dict[str, DeliverySummary] = {}
+    for name, moment in since.items():
+        counts = {
+            status: int(count)
+            for status, count in session.execute(
+                select(Message.status, func.count())
+                .where(
+                    Message.store_id == store_id,
+                    Message.status.in_(states.STATUSES),
+                    Message.created_at >= moment,
+                )
+                .group_by(Message.status)
+            )
+        }
+        found[name] = _summary(counts)
+    return found
 
 
 def _summary(counts: dict[str, int]) -> DeliverySummary:

@@ -19,11 +19,25 @@ class Message(Base):
         UniqueConstraint("store_id", "idempotency_key"),
         Index("ix_messages_store", "store_id", "id"),
         Index("ix_messages_contact", "contact_id"),
-        Index("ix_messages_campaign", "campaign_id"),
-        # The back office's (migration 0016): the overview's delivery counts by time and
-        # status, a contact's messages.
-        Index("ix_messages_store_created", "store_id", "created_at", "status"),
+        # A campaign's figures (migration 0020): every column its counts read, so they are
+        # summed from the index alone, grouped by status in index order.
+        Index(
+            "ix_messages_campaign_figures",
+            "campaign_id",
+            "status",
+            "opened_at",
+            "clicked_at",
+            "unsubscribed_at",
+        ),
+        # The back office's: the overview's delivery counts, a range of the index per status
+        # (migration 0020; 0016's was by time then status, read whole and sorted by status),
+        # and a contact's messages (0016).
+        Index("ix_messages_store_status_created", "store_id", "status", "created_at"),
         Index("ix_messages_store_contact", "store_id", "contact_id"),
+        # Migration 0020: a campaign's messages and the log by status, newest first, each a
+        # range of its index (counted and paged there) instead of a walk of the store's.
+        Index("ix_messages_store_campaign", "store_id", "campaign_id", "id"),
+        Index("ix_messages_store_status", "store_id", "status", "id"),
         Index(
             "ix_messages_due",
             "next_attempt_at",
