@@ -6,6 +6,7 @@ SMS provider; consent applies."""
 
 from __future__ import annotations
 
+import copy
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from standardwebhooks import Webhook
 from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.flows import timers
+from cartwheel.flows.schemas import ABANDONED_CART
 from cartwheel.messages import consent
 from cartwheel.models import Contact, FlowRunStep
 from cartwheel.runtime import Runtime
@@ -55,43 +57,16 @@ def test_the_issues_abandoned_cart_runs_every_step(
             json={"target": receiver.url, "events": ["order_created"]},
             headers=store.headers,
         ).json()
-        definition: dict[str, Any] = {
-            "name": "Abandoned cart",
-            "trigger": {"event": {"category": "cart", "action": "updated"}, "key": "entity.id"},
-            "entry": {
-                "filter": {"consent": "email", "status": "subscribed"},
-                "reentry": {"after": {"days": 7}},
-                "perKey": "one_active",
-            },
-            "exitOn": [{"event": {"category": "order"}, "since": "trigger"}],
-            "start": "wait1",
-            "steps": {
-                "wait1": {"type": "wait", "for": {"hours": 4}, "next": "check"},
-                "check": {
-                    "type": "wait_for_event",
-                    "event": {"category": "order"},
-                    "since": "trigger",
-                    "timeout": {"hours": 20},
-                    "onEvent": "done",
-                    "onTimeout": "remind",
-                },
-                "remind": {"type": "send_email", "template": reminder, "next": "vip"},
-                "vip": {
-                    "type": "branch",
-                    "if": {"segment": vip["id"]},
-                    "then": "crm",
-                    "else": "done",
-                },
-                "crm": {"type": "send_webhook", "webhook": hook["id"], "next": "tag"},
-                "tag": {
-                    "type": "update_profile",
-                    "set": {"customFields.cartReminded": True, "firstName": "Val"},
-                    "next": "list",
-                },
-                "list": {"type": "add_to_list", "list": reminded["id"], "next": "done"},
-                "done": {"type": "exit"},
-            },
-        }
+        # The issue's example (flows.schemas.ABANDONED_CART) with this store's ids, and a
+        # list step after the profile update.
+        definition: dict[str, Any] = copy.deepcopy(ABANDONED_CART)
+        steps = definition["steps"]
+        steps["remind"]["template"] = reminder
+        steps["vip"]["if"] = {"segment": vip["id"]}
+        steps["crm"]["webhook"] = hook["id"]
+        steps["tag"]["set"]["firstName"] = "Val"
+        steps["tag"]["next"] = "list"
+        steps["list"] = {"type": "add_to_list", "list": reminded["id"], "next": "done"}
         flow = publish(client, store, definition)
         track(runtime, store.store_id, "val@steps.io", "Profile", at=clock.now)
         flow_worker.drain()

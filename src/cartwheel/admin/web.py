@@ -160,6 +160,15 @@ def path_id(raw: str) -> int:
     return int(raw)
 
 
+#: The deepest page offset a list page accepts.
+MAX_SKIP = 1_000_000
+
+
+def page_skip(skip: int) -> int:
+    """A list page's ``skip`` query parameter, kept within 0 … :data:`MAX_SKIP`."""
+    return max(0, min(skip, MAX_SKIP))
+
+
 # -- who is asking -------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from cartwheel.admin import audit
-from cartwheel.admin.web import Scoped, admin_router, render, runtime
+from cartwheel.admin.web import Scoped, admin_router, page_skip, render, runtime
 from cartwheel.kit.pagination import PageParams
 
 router = admin_router()
@@ -16,7 +16,7 @@ PAGE = 50
 
 @router.get("/admin/stores/{store_id}/audit")
 def log(request: Request, scope: Scoped, skip: int = 0) -> HTMLResponse:
-    skip = max(0, min(skip, 1_000_000))
+    skip = page_skip(skip)
     with runtime(request).db.read() as session:
         rows, total = audit.entries(session, scope.store_id, PageParams(limit=PAGE, skip=skip))
     return render(

@@ -13,6 +13,7 @@ from cartwheel.admin.web import (
     Scoped,
     admin_router,
     confirm_page,
+    page_skip,
     path_id,
     render,
     runtime,
@@ -34,7 +35,7 @@ RUN_STATES = ("active", "done", "exited", "failed")
 
 @router.get("/admin/stores/{store_id}/flows")
 def listing(request: Request, scope: Scoped, skip: int = 0) -> HTMLResponse:
-    skip = max(0, min(skip, 1_000_000))
+    skip = page_skip(skip)
     with runtime(request).db.read() as session:
         rows, total = flows.list_flows(session, scope.store_id, PageParams(limit=PAGE, skip=skip))
     return render(
@@ -49,7 +50,7 @@ def flow(
     request: Request, scope: Scoped, flow_id: str, state: str = "", skip: int = 0
 ) -> HTMLResponse:
     fid = path_id(flow_id)
-    skip = max(0, min(skip, 1_000_000))
+    skip = page_skip(skip)
     wanted = state if state in RUN_STATES else None
     with runtime(request).db.read() as session:
         found = flows.read_flow(session, scope.store_id, fid)

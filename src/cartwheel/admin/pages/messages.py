@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from cartwheel.admin.web import Scoped, admin_router, path_id, render, runtime
+from cartwheel.admin.web import Scoped, admin_router, page_skip, path_id, render, runtime
 from cartwheel.contacts import service as contacts
 from cartwheel.contacts.schemas import Contact
 from cartwheel.exceptions import NotFound, ValidationFailed
@@ -25,13 +25,9 @@ router = admin_router()
 PAGE = 25
 
 
-def _skip(skip: int) -> int:
-    return max(0, min(skip, 1_000_000))
-
-
 @router.get("/admin/stores/{store_id}/messages")
 def message_log(request: Request, scope: Scoped, status: str = "", skip: int = 0) -> HTMLResponse:
-    skip = _skip(skip)
+    skip = page_skip(skip)
     wanted = status if status in states.STATUSES else None
     with runtime(request).db.read() as session:
         rows, total = log.list_messages(
@@ -63,7 +59,7 @@ def message(request: Request, scope: Scoped, message_id: str) -> HTMLResponse:
 
 @router.get("/admin/stores/{store_id}/templates")
 def template_list(request: Request, scope: Scoped, skip: int = 0) -> HTMLResponse:
-    skip = _skip(skip)
+    skip = page_skip(skip)
     with runtime(request).db.read() as session:
         rows, total = templates.list_templates(
             session, scope.store_id, PageParams(limit=PAGE, skip=skip)
@@ -133,7 +129,7 @@ def _contact(session: Any, store_id: int, wanted: str) -> Contact | None:
 
 @router.get("/admin/stores/{store_id}/campaigns")
 def campaign_list(request: Request, scope: Scoped, skip: int = 0) -> HTMLResponse:
-    skip = _skip(skip)
+    skip = page_skip(skip)
     with runtime(request).db.read() as session:
         rows, total = campaigns.list_campaigns(
             session, scope.store_id, PageParams(limit=PAGE, skip=skip)
@@ -150,7 +146,7 @@ def campaign_list(request: Request, scope: Scoped, skip: int = 0) -> HTMLRespons
 @router.get("/admin/stores/{store_id}/campaigns/{campaign_id}")
 def campaign(request: Request, scope: Scoped, campaign_id: str, skip: int = 0) -> HTMLResponse:
     cid = path_id(campaign_id)
-    skip = _skip(skip)
+    skip = page_skip(skip)
     with runtime(request).db.read() as session:
         found = campaigns.get(session, scope.store_id, cid)
         rows, total = log.list_messages(

@@ -17,6 +17,7 @@ from cartwheel.admin.web import (
     Scoped,
     admin_router,
     confirm_page,
+    page_skip,
     path_id,
     render,
     runtime,
@@ -46,7 +47,7 @@ def _messages(exc: AppError) -> list[str]:
 
 @router.get("/admin/stores/{store_id}/segments")
 def listing(request: Request, scope: Scoped, skip: int = 0) -> HTMLResponse:
-    skip = max(0, min(skip, 1_000_000))
+    skip = page_skip(skip)
     with runtime(request).db.read() as session:
         rows, total = segments.list_segments(
             session, scope.store_id, PageParams(limit=LIST_PAGE, skip=skip)
@@ -174,7 +175,7 @@ def create(request: Request, posted: Post) -> Response:
 @router.get("/admin/stores/{store_id}/segments/{segment_id}")
 def detail(request: Request, scope: Scoped, segment_id: str, skip: int = 0) -> HTMLResponse:
     seg_id = path_id(segment_id)
-    skip = max(0, min(skip, 1_000_000))
+    skip = page_skip(skip)
     with runtime(request).db.read() as session:
         segment = segments.read_segment(session, scope.store_id, seg_id)
         history = segments.history(session, scope.store_id, seg_id)

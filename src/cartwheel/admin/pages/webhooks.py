@@ -7,7 +7,16 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from cartwheel.admin import audit
-from cartwheel.admin.web import Post, Scoped, admin_router, confirm_page, render, runtime, see
+from cartwheel.admin.web import (
+    Post,
+    Scoped,
+    admin_router,
+    confirm_page,
+    page_skip,
+    render,
+    runtime,
+    see,
+)
 from cartwheel.kit.pagination import PageParams
 from cartwheel.webhooks import service as webhooks
 from cartwheel.webhooks.schemas import webhook_view
@@ -31,7 +40,7 @@ def listing(request: Request, scope: Scoped) -> HTMLResponse:
 def deliveries(
     request: Request, scope: Scoped, webhook_id: str, status: str = "", skip: int = 0
 ) -> HTMLResponse:
-    skip = max(0, min(skip, 1_000_000))
+    skip = page_skip(skip)
     wanted = status if status in webhooks.DELIVERY_STATUSES else None
     with runtime(request).db.read() as session:
         webhook = webhook_view(webhooks.get_webhook(session, scope.store_id, webhook_id))
