@@ -10,6 +10,7 @@ PostgreSQL runs with its default ``synchronous_commit=on``.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import threading
 from collections import deque
@@ -123,18 +124,85 @@ class FairLock:
         self.release()
 
 
+class FileLock:
+    """An exclusive ``flock`` on a file beside the database, shared by every process that
+    opens it through :class:`Database`: a process waiting for it sleeps in the kernel and
+    wakes the moment the holder lets go."""
+
+    def __init__(self, path: str) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> FileLock:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _lock_path(engine: Engine, purpose: str) -> str | None:
+    """A lock file beside a SQLite database file (none for an in-memory database)."""
+    path = engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return f"{path}-{purpose}"
+
+
+class _Locks:
+    """A thread lock and, where the database is a file, a file lock: held together, they
+    exclude every other thread and every other Cartwheel process."""
+
+    def __init__(self, thread_lock: FairLock | threading.Lock, path: str | None) -> None:
+        self._thread_lock = thread_lock
+        self._file_lock = FileLock(path) if path is not None else None
+
+    def __enter__(self) -> _Locks:
+        self._thread_lock.acquire()
+        if self._file_lock is not None:
+            try:
+                self._file_lock.__enter__()
+            except BaseException:
+                self._thread_lock.release()
+                raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._file_lock is not None:
+            self._file_lock.__exit__()
+        self._thread_lock.release()
+
+    def close(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.close()
+            self._file_lock = None
+
+
 class Database:
     """Holds the engine and hands out sessions; commits happen in :meth:`transaction`.
 
-    On SQLite, writing transactions of this process also take a process-wide, first-come
-    first-served lock before ``BEGIN IMMEDIATE``: threads then queue on a lock that wakes
-    them in turn the moment it is free, instead of on SQLite's busy handler, which polls with
-    sleeps of up to 100 ms. Other processes still meet ``busy_timeout``."""
+    On SQLite, writing transactions take two locks before ``BEGIN IMMEDIATE``: a process-wide,
+    first-come first-served lock (threads queue on a lock that wakes them in turn the moment
+    it is free), then a file lock beside the database that every Cartwheel process takes
+    (an API process and a ``cartwheel worker`` wait for each other in the kernel, not in
+    SQLite's busy handler, which polls with sleeps of up to 100 ms and so leaves the lock
+    idle while a writer sleeps). Other programs writing the file still meet
+    ``busy_timeout``.
+
+    On SQLite a worker's pass reads before it writes (``worker/queue.py``); it holds the
+    worker lease (:meth:`worker_lease`) across both, so passes of several worker threads or
+    processes never interleave."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_db_engine(url, **engine_kwargs)
-        self._write_lock: FairLock | None = FairLock() if is_sqlite(self.engine) else None
+        self._write_lock: _Locks | None = None
+        self._worker_lease: _Locks | None = None
+        if is_sqlite(self.engine):
+            self._write_lock = _Locks(FairLock(), _lock_path(self.engine, "writer"))
+            self._worker_lease = _Locks(threading.Lock(), _lock_path(self.engine, "worker"))
         self._read_engine = self.engine.execution_options(sqlite_begin="DEFERRED")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
@@ -164,6 +232,16 @@ class Database:
             yield
 
     @contextmanager
+    def worker_lease(self) -> Iterator[None]:
+        """On SQLite, held by a worker pass from its reads to its commit (one pass at a time
+        across threads and processes); nothing on PostgreSQL, where passes claim rows."""
+        if self._worker_lease is None:
+            yield
+            return
+        with self._worker_lease:
+            yield
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (never takes SQLite's write lock)."""
         with self._read_sessions() as session:
@@ -171,3 +249,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        for locks in (self._write_lock, self._worker_lease):
+            if locks is not None:
+                locks.close()

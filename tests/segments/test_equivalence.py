@@ -408,8 +408,12 @@ def incremental(db: Database, segment_ids: list[int]) -> list[set[int]]:
 def settle(db: Database, clock: Clock) -> None:
     """Drain both queues and sweep due checks at the clock until nothing is left."""
     segments = tasks.Segments(clock)
-    on_event = Handler(segments.process_event, segments.wants_event, flush=segments.flush)
-    on_message = Handler(segments.consume_message, segments.wants_message, flush=segments.flush)
+    on_event = Handler(
+        segments.process_event, segments.wants_event, plan=segments.plan, apply=segments.apply
+    )
+    on_message = Handler(
+        segments.consume_message, segments.wants_message, plan=segments.plan, apply=segments.apply
+    )
     for _ in range(100):
         done = process_events(db, [on_event], 1000, clock=clock)
         done += process_outbox(db, [on_message], 1000, clock=clock)

@@ -179,15 +179,42 @@ def held_pairs(
     return found
 
 
+@dataclass(slots=True)
+class Decision:
+    """What re-checking one segment for some contacts decided, read but not yet written:
+    who enters, who leaves, and the time checks to replace (:func:`decide`); the segment's
+    version it was decided on, so :func:`apply` can tell it still holds."""
+
+    segment: Segment
+    version: int
+    entering: list[int]
+    leaving: list[int]
+    #: Contacts whose planned check is stale (deleted), and the checks to write.
+    stale_checks: list[int]
+    fresh_checks: list[tuple[int, datetime]]
+
+
 def recheck_many(
     session: Session,
     work: Sequence[Recheck],
     now: datetime,
     held: set[tuple[int, int]] | None = None,
 ) -> dict[int, Changes]:
-    """Evaluate each segment for its contacts and apply what changed. One statement per
-    store and chunk of contacts answers every segment at once (a column per segment), so a
-    worker pass costs a few statements however many segments it touched; ``held`` (the
+    """Evaluate each segment for its contacts and apply what changed (:func:`decide`, then
+    :func:`apply`, in the caller's transaction)."""
+    return apply(session, decide(session, work, now, held), now)
+
+
+def decide(
+    session: Session,
+    work: Sequence[Recheck],
+    now: datetime,
+    held: set[tuple[int, int]] | None = None,
+) -> list[Decision]:
+    """Evaluate each segment for its contacts; reads only, so it may run in a read
+    transaction before the write transaction that applies it. One statement per store and
+    chunk of contacts answers every segment at once (a column per segment), so a worker
+    pass costs a few statements however many segments it touched; ``held`` (the
     memberships of these pairs, when the caller has read them) spares reading them again."""
     work = [w for w in work if w.contact_ids]
     if held is None:
@@ -203,55 +230,88 @@ def recheck_many(
     for store_id, store_work in by_store.items():
         ctx = context(session, store_id, now, per_contact=True)
         _evaluate(session, store_work, ctx, answers)
-    changes: dict[int, Changes] = {}
-    entering: list[dict[str, Any]] = []
+    decisions = []
     for w in work:
         sid = w.segment.id
         match = answers[sid]
         members = {c for c in w.contact_ids if (sid, c) in held}
-        entering += [
-            {"segment_id": sid, "contact_id": c, "entered_at": now} for c in sorted(match - members)
-        ]
-        leave = sorted(members - match)
+        stale: list[int] = []
+        fresh: list[tuple[int, datetime]] = []
+        if _timed_leaves(w.node):
+            ctx = context(session, w.segment.store_id, now, per_contact=True)
+            ids = sorted(w.contact_ids)
+            for start in range(0, len(ids), CHUNK):
+                _replan_checks(session, sid, w.node, ctx, ids[start : start + CHUNK], stale, fresh)
+        decisions.append(
+            Decision(
+                w.segment,
+                w.segment.version,
+                sorted(match - members),
+                sorted(members - match),
+                stale,
+                fresh,
+            )
+        )
+    return decisions
+
+
+def apply(session: Session, decisions: Sequence[Decision], now: datetime) -> dict[int, Changes]:
+    """Write what :func:`decide` decided, in the caller's (write) transaction. A segment
+    changed or deleted since (its version moved) is left alone: its rebuild evaluated every
+    contact over everything committed before it. Only the rows actually inserted or deleted
+    are transitions (another worker may have won a race), so applying twice changes
+    nothing."""
+    current = _versions(session, [d.segment.id for d in decisions])
+    decisions = [d for d in decisions if current.get(d.segment.id) == d.version]
+    changes: dict[int, Changes] = {}
+    entering: list[dict[str, Any]] = []
+    for d in decisions:
+        sid = d.segment.id
+        entering += [{"segment_id": sid, "contact_id": c, "entered_at": now} for c in d.entering]
         gone: list[int] = []
-        if leave:
+        if d.leaving:
             gone = list(
                 session.execute(
                     delete(SegmentMembership)
                     .where(
                         SegmentMembership.segment_id == sid,
-                        SegmentMembership.contact_id.in_(leave),
+                        SegmentMembership.contact_id.in_(d.leaving),
                     )
                     .returning(SegmentMembership.contact_id),
                     execution_options={"synchronize_session": False},
                 ).scalars()
             )
         changes[sid] = Changes([], sorted(gone))
-    came: dict[int, list[int]] = {w.segment.id: [] for w in work}
+    came: dict[int, list[int]] = {d.segment.id: [] for d in decisions}
     if entering:
-        # Only the rows actually inserted are transitions: another worker may have won.
         rows = session.connection().execute(
+            # No sort_by_parameter_order: the rows name their pair, and asking for the
+            # order makes SQLAlchemy send an ON CONFLICT insert one row per round trip.
             _insert(session)(SegmentMembership)
             .on_conflict_do_nothing()
-            .returning(
-                SegmentMembership.segment_id,
-                SegmentMembership.contact_id,
-                sort_by_parameter_order=True,
-            ),
+            .returning(SegmentMembership.segment_id, SegmentMembership.contact_id),
             entering,
         )
         for segment_id, contact_id in rows:
             came[segment_id].append(contact_id)
-    for w in work:
-        sid = w.segment.id
+    for d in decisions:
+        sid = d.segment.id
         changes[sid] = Changes(sorted(came[sid]), changes[sid].exited)
-        if _timed_leaves(w.node):
-            ctx = context(session, w.segment.store_id, now, per_contact=True)
-            ids = sorted(w.contact_ids)
-            for start in range(0, len(ids), CHUNK):
-                _replan_checks(session, sid, w.node, ctx, ids[start : start + CHUNK])
-        _record(session, w.segment, changes[sid], now, emit=True)
+        _write_checks(session, sid, d.stale_checks, d.fresh_checks)
+        _record(session, d.segment, changes[sid], now, emit=True)
     return changes
+
+
+def _versions(session: Session, segment_ids: list[int]) -> dict[int, int]:
+    """The current version of each of these segments that still exists."""
+    if not segment_ids:
+        return {}
+    rows = session.execute(
+        select(Segment.id, Segment.version).where(
+            Segment.id.in_(sorted(set(segment_ids))), Segment.deleted_at.is_(None)
+        )
+    )
+    return {segment_id: version for segment_id, version in rows}
 
 
 def _evaluate(
@@ -327,11 +387,18 @@ def _record(
 
 
 def _replan_checks(
-    session: Session, segment_id: int, node: Node, ctx: Context, contact_ids: list[int]
+    session: Session,
+    segment_id: int,
+    node: Node,
+    ctx: Context,
+    contact_ids: list[int],
+    stale: list[int],
+    fresh: list[tuple[int, datetime]],
 ) -> None:
-    """Bring these contacts' time checks to the moments they are due now, writing only what
-    differs: one more event seldom moves a contact's next moment (the oldest counted event
-    is still the oldest), so most re-checks write no check at all."""
+    """Add to ``stale`` and ``fresh`` what brings these contacts' time checks to the moments
+    they are due now, only what differs: one more event seldom moves a contact's next
+    moment (the oldest counted event is still the oldest), so most re-checks write no check
+    at all."""
     planned = {
         contact_id: at
         for contact_id, at in session.execute(
@@ -341,20 +408,26 @@ def _replan_checks(
         )
     }
     due = next_moments(session, node, ctx, contact_ids)
-    stale = sorted(c for c, at in planned.items() if due.get(c) != _aware(at))
-    if stale:
+    gone = {c for c, at in planned.items() if due.get(c) != _aware(at)}
+    stale += sorted(gone)
+    fresh += [(c, at) for c, at in sorted(due.items()) if c not in planned or c in gone]
+
+
+def _write_checks(
+    session: Session, segment_id: int, stale: list[int], fresh: list[tuple[int, datetime]]
+) -> None:
+    for start in range(0, len(stale), CHUNK):
         session.execute(
             delete(SegmentCheck).where(
-                SegmentCheck.segment_id == segment_id, SegmentCheck.contact_id.in_(stale)
+                SegmentCheck.segment_id == segment_id,
+                SegmentCheck.contact_id.in_(stale[start : start + CHUNK]),
             )
         )
-    fresh = [
-        {"segment_id": segment_id, "contact_id": c, "due_at": at}
-        for c, at in sorted(due.items())
-        if c not in planned or c in stale
-    ]
     if fresh:
-        session.connection().execute(_insert(session)(SegmentCheck).on_conflict_do_nothing(), fresh)
+        session.connection().execute(
+            _insert(session)(SegmentCheck).on_conflict_do_nothing(),
+            [{"segment_id": segment_id, "contact_id": c, "due_at": at} for c, at in fresh],
+        )
 
 
 def _plan_checks(

@@ -12,9 +12,12 @@ changes and time happen.
 
 Each pass reads a store's segments once (cached on the pass's session, so a segment change
 committed before the pass is always seen). Events and messages only note which contacts
-each segment must re-check; the queue then calls :meth:`Segments.flush` once per pass (in
-the same transaction), which evaluates each segment once for all of them (``contacts.id IN
-(…)``) and writes the transitions in bulk."""
+each segment must re-check; the queue then calls :meth:`Segments.plan` once per pass, which
+evaluates each segment once for all of them (``contacts.id IN (…)``), and
+:meth:`Segments.apply`, which writes the transitions in bulk in the pass's write transaction.
+On SQLite the queue runs the handling and the plan in a read transaction before it takes
+the single write lock (``worker/queue.py``), so ingest is not held up while segments are
+evaluated."""
 
 from __future__ import annotations
 
@@ -273,9 +276,10 @@ class Segments:
 
     # -- once per pass -----------------------------------------------------------------------
 
-    def flush(self, session: Session) -> None:
+    def plan(self, session: Session) -> Plan | None:
         """Re-check each segment the pass's rows touched, once, for all the contacts they
-        touched (the queue calls it at the end of the pass, in its transaction)."""
+        touched: the reading half, which may run in a read transaction before the pass's
+        write transaction (the queue calls it at the end of the pass's handling)."""
         gathered = deferred(session)
         pending: dict[int, _Pending] = gathered.pop(_PENDING, {})
         seen: dict[int, set[int]] = gathered.pop(_SEEN, {})
@@ -283,7 +287,7 @@ class Segments:
             for segment, moves in kind.fixed:
                 _pending(pending, found, segment).into(moves).update(seen[key])
         if not pending:
-            return
+            return None
         now = self.clock()
         held = membership.held_pairs(
             session,
@@ -299,7 +303,20 @@ class Segments:
                 | {c for c in noted.if_not_member if (segment_id, c) not in held}
             )
             work.append(membership.Recheck(noted.segment, noted.node, frozenset(ids)))
-        membership.recheck_many(session, work, now, held)
+        return Plan(now, membership.decide(session, work, now, held))
+
+    def apply(self, session: Session, plan: Plan | None) -> None:
+        """The writing half, in the pass's write transaction."""
+        if plan is not None:
+            membership.apply(session, plan.decisions, plan.now)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a pass's re-checks decided, at ``now``, to be written by :meth:`Segments.apply`."""
+
+    now: datetime
+    decisions: list[membership.Decision]
 
 
 def _reads_contact(segment: Segment) -> bool:
@@ -349,8 +366,9 @@ def _undone_targets(session: Session, store_id: int, contact_id: Any) -> list[in
 
 
 def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
-    """Re-check up to ``limit`` due (segment, contact) pairs; returns how many."""
-    with db.transaction() as session:
+    """Re-check up to ``limit`` due (segment, contact) pairs; returns how many. It holds the
+    worker lease, so on SQLite no event pass is between its plan and its apply meanwhile."""
+    with db.worker_lease(), db.transaction() as session:
         query = (
             select(SegmentCheck.segment_id, SegmentCheck.contact_id)
             .where(SegmentCheck.due_at <= now)

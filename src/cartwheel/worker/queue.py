@@ -6,8 +6,18 @@
   one transaction. A crash before commit leaves the rows pending: the work replays.
 - **Cheap when nothing fails.** The whole batch runs under one savepoint, with no per-row
   statement of the queue's own. A handler may also have a ``flush``, called once at the end
-  of the batch inside that savepoint, for work it gathered per row and does in bulk (the
-  segments re-check each segment once per pass).
+  of the batch inside that savepoint, for work it gathered per row and does in bulk; or,
+  when that work mostly reads, a ``plan`` (reads and decides) and an ``apply`` (writes what
+  was decided) instead (the segments evaluate each segment once per pass).
+- **Reading before writing, on SQLite.** SQLite has one write lock for the whole file, which
+  the ingest writer needs for every batch it acknowledges. So on SQLite a pass first claims
+  its rows in a read transaction and runs the planning handlers there (``handle`` on their
+  rows, then ``plan``); the write transaction that follows checks the rows are still pending,
+  runs the other handlers, applies the plans and marks the rows processed. Passes on
+  SQLite hold the worker lease (:meth:`Database.worker_lease`) across both transactions, so
+  no other pass can act between a plan and its apply; each ``apply`` checks what the API
+  may have changed meanwhile (the segments: their versions). On PostgreSQL, where claims
+  are row locks, everything runs in the one transaction.
 - **Isolation.** If anything fails, that savepoint is rolled back and the batch is run again
   with one savepoint per (row, handler): a failing handler undoes only its own work. The rows
   are still marked processed; each failing (row, handler) pair becomes a ``queue_failures``
@@ -22,12 +32,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
@@ -70,8 +80,17 @@ class Handler:
     #: batch, inside the batch's savepoint; after each row when rows run one by one. The
     #: queue drops what was deferred whenever that savepoint is rolled back.
     flush: Callable[[Session], None] | None = None
+    #: Optional, instead of ``flush``, for deferred work that mostly reads: ``plan`` reads
+    #: and decides, ``apply`` writes what it decided. The queue may run ``handle`` and
+    #: ``plan`` in a read transaction before the write transaction that calls ``apply``
+    #: (see the module's "Reading before writing"), so ``apply`` must check that what the
+    #: plan relied on still holds where others than the worker can change it.
+    plan: Callable[[Session], Any] | None = None
+    apply: Callable[[Session, Any], None] | None = None
 
     def __post_init__(self) -> None:
+        if (self.plan is None) != (self.apply is None):
+            raise ValueError("a handler's plan and apply come together")
         if not self.name:
             handle = self.handle
             qualname = getattr(handle, "__qualname__", type(handle).__qualname__)
@@ -81,10 +100,16 @@ class Handler:
         if self.wants(session, row):
             self.handle(session, row)
 
+    @property
+    def planned(self) -> bool:
+        return self.plan is not None
+
     def finish(self, session: Session) -> None:
         """Do the deferred work, if this handler defers any."""
         if self.flush is not None:
             self.flush(session)
+        if self.plan is not None and self.apply is not None:
+            self.apply(session, self.plan(session))
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,14 +221,83 @@ def _process(
 ) -> int:
     named = _handlers(handlers)
     outcomes = _Outcomes()
-    with db.transaction() as session:
-        now = clock()
-        handled = _first_pass(session, db, queue, list(named.values()), limit, now, outcomes)
-        if retries:
-            handled += _retry_due(session, db, queue, named, limit, policy, now, outcomes)
-        repository.add(session, [_failed(f, policy, now, outcomes) for f in outcomes.failures])
+    with db.worker_lease():
+        planned = _read_ahead(db, queue, list(named.values()), limit) if db.is_sqlite else None
+        with db.transaction() as session:
+            now = clock()
+            handled = _first_pass(
+                session, db, queue, list(named.values()), limit, now, outcomes, planned
+            )
+            if retries:
+                handled += _retry_due(session, db, queue, named, limit, policy, now, outcomes)
+            repository.add(session, [_failed(f, policy, now, outcomes) for f in outcomes.failures])
     outcomes.publish(queue.name)
     return handled
+
+
+@dataclass(slots=True)
+class _ReadAhead:
+    """A pass's claim and its planning handlers' plans, made in a read transaction."""
+
+    headers: list[Any]
+    #: Each planning handler's plan, by handler name; a handler whose plan failed is absent
+    #: and runs again, whole, in the write transaction.
+    plans: dict[str, Any]
+
+
+def _claim(session: Session, db: Database, queue: _Queue, limit: int) -> list[Any]:
+    """The headers of up to ``limit`` pending rows, oldest first (locked on PostgreSQL)."""
+    model = queue.model
+    query = (
+        select(*(getattr(model, column) for column in queue.header))
+        .where(model.processed_at.is_(None))
+        .order_by(model.id)
+        .limit(limit)
+    )
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    return list(session.execute(query).all())
+
+
+def _wanted(session: Session, headers: list[Any], handler: Handler) -> list[Any]:
+    return [h.id for h in headers if handler.wants(session, h)]
+
+
+def _load(session: Session, queue: _Queue, ids: Collection[Any]) -> list[Any]:
+    model = queue.model
+    return list(session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)))
+
+
+def _read_ahead(
+    db: Database, queue: _Queue, handlers: list[Handler], limit: int
+) -> _ReadAhead | None:
+    """Claim a batch and run the planning handlers over it in a read transaction (SQLite:
+    without the write lock). None when no handler plans."""
+    planning = [h for h in handlers if h.planned]
+    if not planning:
+        return None
+    with db.read() as session:
+        headers = _claim(session, db, queue, limit)
+        plans: dict[str, Any] = {}
+        if not headers:
+            return _ReadAhead(headers, plans)
+        wanted = {h.name: set(_wanted(session, headers, h)) for h in planning}
+        rows = _load(session, queue, set().union(*wanted.values()))
+        for handler in planning:
+            try:
+                for row in rows:
+                    if row.id in wanted[handler.name]:
+                        handler.handle(session, row)
+                assert handler.plan is not None
+                plans[handler.name] = handler.plan(session)
+            except Exception:
+                log.info(
+                    "queue plan failed; the write transaction runs it again",
+                    extra={"queue": queue.name, "handler": handler.name},
+                )
+            finally:
+                _discard(session)
+        return _ReadAhead(headers, plans)
 
 
 def _first_pass(
@@ -214,25 +308,29 @@ def _first_pass(
     limit: int,
     now: datetime,
     outcomes: _Outcomes,
+    ahead: _ReadAhead | None = None,
 ) -> int:
-    """Claim up to ``limit`` pending rows (oldest first), load and handle those some handler
-    wants, and mark all of them processed."""
-    model = queue.model
-    query = (
-        select(*(getattr(model, column) for column in queue.header))
-        .where(model.processed_at.is_(None))
-        .order_by(model.id)
-        .limit(limit)
-    )
-    if not db.is_sqlite:
-        query = query.with_for_update(skip_locked=True)
-    headers = session.execute(query).all()
+    """Claim up to ``limit`` pending rows (oldest first), or take the batch read ahead, load
+    and handle those some handler wants, and mark all of them processed."""
+    plans: dict[str, Any] = {}
+    if ahead is not None and not ahead.headers:
+        return 0
+    if ahead is not None and _still_pending(session, queue, ahead.headers):
+        headers, plans = ahead.headers, ahead.plans
+    else:
+        headers = _claim(session, db, queue, limit)
     if not headers:
         return 0
-    wanted = [h.id for h in headers if any(handler.wants(session, h) for handler in handlers)]
-    if wanted:
-        rows = list(session.scalars(select(model).where(model.id.in_(wanted)).order_by(model.id)))
-        _run_batch(session, queue, rows, handlers, outcomes)
+    # The handlers that planned ahead have handled their rows; the others run here.
+    running = [h for h in handlers if h.name not in plans]
+    applies = [(h, plans[h.name]) for h in handlers if h.name in plans]
+    wanted = [h.id for h in headers if any(handler.wants(session, h) for handler in running)]
+    rows = _load(session, queue, wanted) if wanted else []
+    if (rows or applies) and not _try_batch(session, rows, running, applies):
+        log.info("queue batch failed; handling it row by row", extra={"queue": queue.name})
+        everyone = [h.id for h in headers if any(handler.wants(session, h) for handler in handlers)]
+        _run_rows(session, queue, _load(session, queue, everyone), handlers, outcomes)
+    model = queue.model
     session.execute(
         update(model).where(model.id.in_([h.id for h in headers])).values(processed_at=now),
         execution_options={"synchronize_session": False},
@@ -240,16 +338,24 @@ def _first_pass(
     return len(headers)
 
 
-def _run_batch(
+def _still_pending(session: Session, queue: _Queue, headers: list[Any]) -> bool:
+    """Whether every row read ahead is still unprocessed (under the write lock now)."""
+    model = queue.model
+    ids = [h.id for h in headers]
+    pending = session.scalar(
+        select(func.count()).where(model.id.in_(ids), model.processed_at.is_(None))
+    )
+    return pending == len(ids)
+
+
+def _try_batch(
     session: Session,
-    queue: _Queue,
     rows: list[Any],
     handlers: list[Handler],
-    outcomes: _Outcomes,
-) -> None:
-    """Handle ``rows`` under one savepoint (then every handler's flush, in it); if anything
-    fails, roll it back and run every (row, handler) pair, with its flush, under a savepoint
-    of its own, noting the pairs that fail."""
+    applies: list[tuple[Handler, Any]],
+) -> bool:
+    """Handle ``rows`` under one savepoint (then every handler's flush, and the plans made
+    ahead applied, in it); False, with the savepoint rolled back, if anything failed."""
     try:
         with session.begin_nested():
             for row in rows:
@@ -257,10 +363,24 @@ def _run_batch(
                     handler(session, row)
             for handler in handlers:
                 handler.finish(session)
-        return
+            for handler, plan in applies:
+                assert handler.apply is not None
+                handler.apply(session, plan)
+        return True
     except Exception:
-        log.info("queue batch failed; handling it row by row", extra={"queue": queue.name})
-    _discard(session)  # what the failed batch deferred went with its savepoint
+        _discard(session)  # what the failed batch deferred went with its savepoint
+        return False
+
+
+def _run_rows(
+    session: Session,
+    queue: _Queue,
+    rows: list[Any],
+    handlers: list[Handler],
+    outcomes: _Outcomes,
+) -> None:
+    """Run every (row, handler) pair, with its deferred work, under a savepoint of its own,
+    noting the pairs that fail."""
     for row in rows:
         for handler in handlers:
             if not handler.wants(session, row):

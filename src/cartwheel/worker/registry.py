@@ -28,7 +28,8 @@ def event_processors(clock: Callable[[], datetime] = utcnow) -> list[Handler]:
         Handler(
             segments.SEGMENTS.process_event,
             segments.SEGMENTS.wants_event,
-            flush=segments.SEGMENTS.flush,
+            plan=segments.SEGMENTS.plan,
+            apply=segments.SEGMENTS.apply,
         ),
         Handler(flow_handler.process_event, flow_handler.wants_event, flush=flow_handler.flush),
     ]
@@ -42,7 +43,8 @@ def outbox_consumers(clock: Callable[[], datetime] = utcnow) -> list[Handler]:
         Handler(
             segments.SEGMENTS.consume_message,
             segments.SEGMENTS.wants_message,
-            flush=segments.SEGMENTS.flush,
+            plan=segments.SEGMENTS.plan,
+            apply=segments.SEGMENTS.apply,
         ),
         Handler(flow_handler.consume_message, flow_handler.wants_message),
         Handler(messages.consume_message, messages.wants_message),
