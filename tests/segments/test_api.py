@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from cartwheel.db import Database
-from cartwheel.models import Event, OutboxMessage, Segment
+from cartwheel.models import Event, OutboxMessage, Segment, SegmentCheck
 from cartwheel.models.base import utcnow
 from cartwheel.runtime import Runtime
 from cartwheel.segments import tasks
@@ -91,6 +91,39 @@ def test_time_alone_moves_a_contact_out_through_the_sweep(
     topics = [(t, p["segment_id"]) for t, p in transitions(db, store)]
     assert ("segment_exited", recent["id"]) in topics
     assert ("segment_entered", lapsed["id"]) in topics
+
+
+def test_an_event_processed_live_plans_the_check_time_will_need(
+    client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
+) -> None:
+    """The segments exist before the event: the worker's re-check (not a build) plans the
+    moments time alone changes the answer, only where it can: a member of "visited in the
+    last day" leaves, a non-member of "has not visited in the last day" enters, and a
+    non-member of "visited twice in the last day" has nothing to wait for."""
+    now = utcnow()
+    recent = create_segment(client, store, {"event": "Visited", "within": {"days": 1}})
+    lapsed = create_segment(
+        client, store, {"not": {"event": "Visited", "within": {"days": 1}}}, name="lapsed"
+    )
+    twice = create_segment(
+        client, store, {"event": "Visited", "count": {"gte": 2}, "within": {"days": 1}}, name="2"
+    )
+    ann = track(runtime, store.store_id, "t2@x.io", "Visited", at=now - timedelta(hours=20))
+    worker.drain()
+    assert member_ids(client, store, recent["id"]) == {ann}
+    assert member_ids(client, store, lapsed["id"]) == set()
+    assert member_ids(client, store, twice["id"]) == set()
+    with db.read() as session:
+        planned = set(
+            session.execute(
+                select(SegmentCheck.segment_id).where(SegmentCheck.contact_id == ann)
+            ).scalars()
+        )
+    assert planned == {recent["id"], lapsed["id"]}
+
+    assert tasks.sweep(db, now + timedelta(hours=4, minutes=1)) == 2
+    assert member_ids(client, store, recent["id"]) == set()
+    assert member_ids(client, store, lapsed["id"]) == {ann}
 
 
 def test_profile_list_and_segment_changes_are_followed(

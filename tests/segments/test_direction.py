@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cartwheel.segments.definition import parse
-from cartwheel.segments.direction import BOTH, DOWN, UP, direction
+from cartwheel.segments.direction import BOTH, DOWN, UP, direction, with_time
 
 
 @dataclass
@@ -110,3 +110,43 @@ def test_a_where_under_not_is_sure_only_when_its_part_is() -> None:
     assert (
         direction(condition, Seen(properties={"sku": "B"}, property_types={"sku": "string"})) == UP
     )
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"event": "Visited", "within": {"days": 1}}, DOWN),
+        ({"event": "Visited", "count": {"gte": 3}, "within": {"hours": 2}}, DOWN),
+        ({"event": "Visited", "count": {"lte": 3}, "within": {"hours": 2}}, UP),
+        ({"event": "Visited", "count": {"eq": 0}, "within": {"hours": 2}}, UP),
+        ({"event": "Visited", "count": {"eq": 2}, "within": {"hours": 2}}, BOTH),
+        ({"not": {"event": "Visited", "within": {"minutes": 5}}}, UP),
+        (
+            {"event": "Visited", "sum": "total", "op": "gte", "value": 5, "within": {"days": 1}},
+            BOTH,
+        ),
+        (
+            {
+                "event": "Visited",
+                "where": {"property": "at", "op": "within_last", "value": {"days": 1}},
+            },
+            BOTH,
+        ),
+        ({"profile": "customFields.Birthday", "op": "within_next", "value": {"days": 7}}, BOTH),
+        (
+            {
+                "all": [
+                    {"event": "Visited", "within": {"days": 1}},
+                    {"profile": "email", "op": "exists"},
+                ]
+            },
+            DOWN,
+        ),
+        ({"event": "Visited"}, None),
+        ({"event": "Visited", "within": {"after": "2026-01-01T00:00:00Z"}}, None),
+        ({"profile": "email", "op": "exists"}, None),
+    ],
+)
+def test_the_direction_of_time_passing(condition: dict[str, Any], expected: Any) -> None:
+    """Windows relative to now only lose events as time passes; an absolute window, none."""
+    assert with_time(parse(condition)) == expected

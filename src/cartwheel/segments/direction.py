@@ -17,7 +17,14 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from cartwheel.segments.definition import EventCondition, Group, Node, PropertyCondition
+from cartwheel.segments.definition import (
+    RELATIVE_DATE_OPS,
+    EventCondition,
+    Group,
+    Node,
+    ProfileCondition,
+    PropertyCondition,
+)
 
 UP: Literal[1] = 1
 DOWN: Literal[-1] = -1
@@ -49,6 +56,40 @@ def direction(node: Node, event: Any, *, properties: bool = True) -> Direction |
             return _of_compare(node.count_op, node.count, 1.0)
         return _of_compare(node.sum_op, None, _contribution(node, event))
     return None
+
+
+def with_time(node: Node) -> Direction | None:
+    """How time passing alone can move ``node``; None when it cannot. A count in a window
+    relative to now can only fall as events leave it (so "at least N in the last week"
+    only turns false, :data:`DOWN`); a sum, a relative date on an event's property or on the
+    profile may go either way (:data:`BOTH`). A contact already out of a segment that time
+    can only move :data:`DOWN` needs no time check, nor one in a segment time can only move
+    :data:`UP`."""
+    if isinstance(node, Group):
+        found = {d for child in node.children if (d := with_time(child)) is not None}
+        if not found:
+            return None
+        combined: Direction = found.pop() if len(found) == 1 else BOTH
+        return _opposite(combined) if node.kind == "not" else combined
+    if isinstance(node, EventCondition):
+        if node.where is not None and _relative_dates(node.where):
+            return BOTH
+        if node.within is None or node.within.seconds is None:
+            return None
+        if node.sum is not None:
+            return BOTH
+        if node.count_op == "eq":  # falling counts reach "exactly 0", pass any other
+            return UP if node.count == 0 else BOTH
+        return _of_compare(node.count_op, node.count, -1.0)
+    if isinstance(node, ProfileCondition) and node.compare.op in RELATIVE_DATE_OPS:
+        return BOTH
+    return None
+
+
+def _relative_dates(node: Node) -> bool:
+    if isinstance(node, Group):
+        return any(_relative_dates(child) for child in node.children)
+    return isinstance(node, PropertyCondition) and node.compare.op in RELATIVE_DATE_OPS
 
 
 def counts_kind(node: EventCondition, event: Any) -> bool:

@@ -41,6 +41,7 @@ from cartwheel.segments.definition import (
     PropertyCondition,
     parse,
 )
+from cartwheel.segments.direction import DOWN, UP, with_time
 
 #: Contacts re-checked per statement.
 CHUNK = 500
@@ -237,11 +238,15 @@ def decide(
         members = {c for c in w.contact_ids if (sid, c) in held}
         stale: list[int] = []
         fresh: list[tuple[int, datetime]] = []
-        if _timed_leaves(w.node):
+        moves = with_time(w.node)
+        if moves is not None:
             ctx = context(session, w.segment.store_id, now, per_contact=True)
+            # Only where time could change the new answer is a check due (see with_time).
+            timed = match if moves == DOWN else (w.contact_ids - match if moves == UP else None)
             ids = sorted(w.contact_ids)
             for start in range(0, len(ids), CHUNK):
-                _replan_checks(session, sid, w.node, ctx, ids[start : start + CHUNK], stale, fresh)
+                chunk = ids[start : start + CHUNK]
+                _replan_checks(session, sid, w.node, ctx, chunk, timed, stale, fresh)
         decisions.append(
             Decision(
                 w.segment,
@@ -392,13 +397,14 @@ def _replan_checks(
     node: Node,
     ctx: Context,
     contact_ids: list[int],
+    timed: Collection[int] | None,
     stale: list[int],
     fresh: list[tuple[int, datetime]],
 ) -> None:
     """Add to ``stale`` and ``fresh`` what brings these contacts' time checks to the moments
     they are due now, only what differs: one more event seldom moves a contact's next
     moment (the oldest counted event is still the oldest), so most re-checks write no check
-    at all."""
+    at all. Only the ``timed`` contacts (None: all) get a check; the others' go."""
     planned = {
         contact_id: at
         for contact_id, at in session.execute(
@@ -407,7 +413,8 @@ def _replan_checks(
             )
         )
     }
-    due = next_moments(session, node, ctx, contact_ids)
+    asked = contact_ids if timed is None else [c for c in contact_ids if c in timed]
+    due = next_moments(session, node, ctx, asked) if asked else {}
     gone = {c for c, at in planned.items() if due.get(c) != _aware(at)}
     stale += sorted(gone)
     fresh += [(c, at) for c, at in sorted(due.items()) if c not in planned or c in gone]

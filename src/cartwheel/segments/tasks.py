@@ -36,7 +36,6 @@ from cartwheel.db import Database
 from cartwheel.models import (
     ContactMerge,
     Event,
-    OutboxMessage,
     Segment,
     SegmentCheck,
 )
@@ -51,7 +50,13 @@ from cartwheel.outbox import (
     SEGMENT_EXITED,
 )
 from cartwheel.segments import membership, repository
-from cartwheel.segments.definition import DefinitionError, EventCondition, Node, walk
+from cartwheel.segments.definition import (
+    DefinitionError,
+    EventCondition,
+    Node,
+    PropertyCondition,
+    walk,
+)
 from cartwheel.segments.direction import BOTH, DOWN, UP, Direction, direction, refused
 from cartwheel.worker.queue import deferred
 
@@ -69,6 +74,18 @@ TOPICS = frozenset(
         SEGMENT_EXITED,
     }
 )
+#: What the consumer reads of an event and of an outbox message (the queue then reads plain
+#: rows of these columns instead of ORM objects).
+EVENT_COLUMNS = (
+    "contact_id",
+    "name",
+    "category",
+    "action",
+    "value",
+    "properties",
+    "property_types",
+)
+MESSAGE_COLUMNS = ("topic", "payload")
 #: Pairs re-checked per sweep pass.
 SWEEP_BATCH = 500
 _CACHE = "cartwheel.segments.live"
@@ -99,6 +116,11 @@ class Live:
     #: The event conditions of the segments that filter events by a ``where``: an event
     #: they all surely refuse moves nothing.
     filtered: dict[int, list[EventCondition]] = field(default_factory=dict)
+    #: Per varying segment: the event properties its direction depends on (in its ``where``
+    #: and ``sum``), and whether it sums the event's value; with the directions found so
+    #: far per event kind and those properties' values (many events share them).
+    relevant: dict[int, tuple[tuple[str, ...], bool]] = field(default_factory=dict)
+    _moved: dict[tuple[Any, ...], Direction | None] = field(default_factory=dict)
     #: The segments other segments refer to, and those reading profiles or lists.
     referred: set[int] = field(default_factory=set)
     reading_contacts: list[Segment] = field(default_factory=list)
@@ -126,6 +148,8 @@ class Live:
                 found.summing.add(segment.id)
             if any(n.where is not None for n in leaves):
                 found.filtered[segment.id] = leaves
+            if segment.id in found.summing or segment.id in found.filtered:
+                found.relevant[segment.id] = _relevant(leaves)
             mentioned = segment.mentions or {}
             found.referred.update(mentioned.get("segments", ()))
             if _reads_contact(segment):
@@ -151,9 +175,31 @@ class Live:
                     found.fixed.append((segment, moves))
         return found
 
-    def moves(self, segment: Segment, event: Event) -> Direction | None:
+    def moves(self, segment: Segment, event: Any) -> Direction | None:
         """How ``event`` moves one of its kind's ``varying`` segments: a sum by its
-        amount; nothing at all when every ``where`` counting it surely refuses it."""
+        amount; nothing at all when every ``where`` counting it surely refuses it. The
+        answer depends only on the event's kind and the properties the segment reads, so
+        it is worked out once per distinct kind and values."""
+        names, uses_value = self.relevant[segment.id]
+        properties = event.properties or {}
+        types = event.property_types or {}
+        key = (
+            segment.id,
+            event.name,
+            event.category,
+            event.action,
+            event.value if uses_value else None,
+            *((properties.get(n), types.get(n)) for n in names),
+        )
+        try:
+            return self._moved[key]
+        except KeyError:
+            found = self._moved[key] = self._moves(segment, event)
+            return found
+        except TypeError:  # a list or object value: not a key
+            return self._moves(segment, event)
+
+    def _moves(self, segment: Segment, event: Any) -> Direction | None:
         node = self.nodes[segment.id]
         if segment.id in self.summing:
             return direction(node, event)
@@ -212,7 +258,9 @@ class Segments:
     def wants_event(self, session: Session, header: Any) -> bool:
         return bool(live(session, header.store_id).counting(header.name, header.category))
 
-    def process_event(self, session: Session, event: Event) -> None:
+    def process_event(self, session: Session, event: Any) -> None:
+        """Note the re-checks ``event`` (an ORM object or a row of :data:`EVENT_COLUMNS`) calls
+        for."""
         if event.contact_id is None:
             return
         found = live(session, event.store_id)
@@ -246,7 +294,9 @@ class Segments:
             return bool(found.reading_contacts)
         return True
 
-    def consume_message(self, session: Session, message: OutboxMessage) -> None:
+    def consume_message(self, session: Session, message: Any) -> None:
+        """Note the re-checks ``message`` (an ORM object or a row of :data:`MESSAGE_COLUMNS`)
+        calls for."""
         if message.topic not in TOPICS:
             return
         found = live(session, message.store_id)
@@ -317,6 +367,18 @@ class Plan:
 
     now: datetime
     decisions: list[membership.Decision]
+
+
+def _relevant(leaves: list[EventCondition]) -> tuple[tuple[str, ...], bool]:
+    """The event properties these leaves' ``where`` and ``sum`` read, and whether a leaf
+    sums the event's value."""
+    names: set[str] = set()
+    for leaf in leaves:
+        if leaf.sum is not None and leaf.sum != "value":
+            names.add(leaf.sum)
+        if leaf.where is not None:
+            names.update(n.property for n in walk(leaf.where) if isinstance(n, PropertyCondition))
+    return tuple(sorted(names)), any(leaf.sum == "value" for leaf in leaves)
 
 
 def _reads_contact(segment: Segment) -> bool:

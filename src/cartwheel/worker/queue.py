@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,7 +53,8 @@ OutboxConsumer = Callable[[Session, OutboxMessage], None]
 #: Whether a handler has anything to do with a row. It is asked with the row's header (for an
 #: event: ``id``, ``store_id``, ``category``, ``name``, ``silent``; for an outbox message:
 #: ``id``, ``store_id``, ``topic``, ``payload``) before the row is loaded, so rows no handler
-#: wants are marked done without being loaded at all.
+#: wants are marked done without being loaded at all. For events it must depend on those
+#: fields only, not on the id: the queue asks once per kind of event in a batch.
 RowFilter = Callable[[Session, Any], bool]
 Clock = Callable[[], datetime]
 
@@ -87,6 +88,10 @@ class Handler:
     #: plan relied on still holds where others than the worker can change it.
     plan: Callable[[Session], Any] | None = None
     apply: Callable[[Session, Any], None] | None = None
+    #: Optional: the only columns ``handle`` reads. When every handler that wants a batch's
+    #: rows names its columns, the queue reads just those as plain rows (for an outbox
+    #: message whose header has them, nothing more at all) instead of loading ORM objects.
+    columns: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if (self.plan is None) != (self.apply is None):
@@ -142,14 +147,19 @@ class _Queue:
     model: Any
     header: tuple[str, ...]
     parse_id: Callable[[str], Any]
+    #: Whether handlers are asked once per kind of row (the header without the id) rather
+    #: than once per row.
+    by_kind: bool
 
 
 _EVENTS = _Queue(
-    repository.EVENTS, Event, ("id", "store_id", "category", "name", "silent"), uuid.UUID
+    repository.EVENTS, Event, ("id", "store_id", "category", "name", "silent"), uuid.UUID, True
 )
 # An outbox message's payload is small and says whom the change concerns (a segment entry
 # is only wanted where another segment refers to that segment), so it is in the header.
-_OUTBOX = _Queue(repository.OUTBOX, OutboxMessage, ("id", "store_id", "topic", "payload"), int)
+_OUTBOX = _Queue(
+    repository.OUTBOX, OutboxMessage, ("id", "store_id", "topic", "payload"), int, False
+)
 
 
 @dataclass(slots=True)
@@ -259,13 +269,56 @@ def _claim(session: Session, db: Database, queue: _Queue, limit: int) -> list[An
     return list(session.execute(query).all())
 
 
-def _wanted(session: Session, headers: list[Any], handler: Handler) -> list[Any]:
-    return [h.id for h in headers if handler.wants(session, h)]
+def _wanted(
+    session: Session, queue: _Queue, headers: list[Any], handlers: list[Handler]
+) -> dict[str, list[Any]]:
+    """Per handler, the headers of the rows it wants, in order."""
+    found: dict[str, list[Any]] = {h.name: [] for h in handlers}
+    if not queue.by_kind:
+        for header in headers:
+            for handler in handlers:
+                if handler.wants(session, header):
+                    found[handler.name].append(header)
+        return found
+    kinds: dict[tuple[Any, ...], list[Handler]] = {}
+    for header in headers:
+        kind = tuple(header)[1:]
+        wanting = kinds.get(kind)
+        if wanting is None:
+            wanting = kinds[kind] = [h for h in handlers if h.wants(session, header)]
+        for handler in wanting:
+            found[handler.name].append(header)
+    return found
 
 
-def _load(session: Session, queue: _Queue, ids: Collection[Any]) -> list[Any]:
+def _load(
+    session: Session, queue: _Queue, headers: list[Any], columns: tuple[str, ...] | None = None
+) -> list[Any]:
+    """The rows of these headers, in order: ORM objects, or plain rows of ``columns``."""
+    if not headers:
+        return []
     model = queue.model
-    return list(session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)))
+    if columns is not None and set(columns) <= set(queue.header):
+        return headers
+    ids = sorted({h.id for h in headers})
+    if columns is None:
+        return list(session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)))
+    wanted = ("id", "store_id", *(c for c in columns if c not in ("id", "store_id")))
+    return list(
+        session.execute(
+            select(*(getattr(model, c) for c in wanted)).where(model.id.in_(ids)).order_by(model.id)
+        ).all()
+    )
+
+
+def _columns(handlers: list[Handler]) -> tuple[str, ...] | None:
+    """The columns all these handlers read, or None when one needs the whole row."""
+    found: set[str] = set()
+    for handler in handlers:
+        if handler.columns is None:
+            return None
+        found.update(handler.columns)
+    return tuple(sorted(found))
 
 
 def _read_ahead(
@@ -281,12 +334,13 @@ def _read_ahead(
         plans: dict[str, Any] = {}
         if not headers:
             return _ReadAhead(headers, plans)
-        wanted = {h.name: set(_wanted(session, headers, h)) for h in planning}
-        rows = _load(session, queue, set().union(*wanted.values()))
+        wanted = _wanted(session, queue, headers, planning)
+        rows = _load(session, queue, _any(wanted), _columns(planning))
         for handler in planning:
+            mine = {h.id for h in wanted[handler.name]}
             try:
                 for row in rows:
-                    if row.id in wanted[handler.name]:
+                    if row.id in mine:
                         handler.handle(session, row)
                 assert handler.plan is not None
                 plans[handler.name] = handler.plan(session)
@@ -324,11 +378,12 @@ def _first_pass(
     # The handlers that planned ahead have handled their rows; the others run here.
     running = [h for h in handlers if h.name not in plans]
     applies = [(h, plans[h.name]) for h in handlers if h.name in plans]
-    wanted = [h.id for h in headers if any(handler.wants(session, h) for handler in running)]
-    rows = _load(session, queue, wanted) if wanted else []
+    wanted = _wanted(session, queue, headers, running)
+    wanting = [h for h in running if wanted[h.name]]
+    rows = _load(session, queue, _any(wanted), _columns(wanting))
     if (rows or applies) and not _try_batch(session, rows, running, applies):
         log.info("queue batch failed; handling it row by row", extra={"queue": queue.name})
-        everyone = [h.id for h in headers if any(handler.wants(session, h) for handler in handlers)]
+        everyone = _any(_wanted(session, queue, headers, handlers))
         _run_rows(session, queue, _load(session, queue, everyone), handlers, outcomes)
     model = queue.model
     session.execute(
@@ -336,6 +391,15 @@ def _first_pass(
         execution_options={"synchronize_session": False},
     )
     return len(headers)
+
+
+def _any(wanted: dict[str, list[Any]]) -> list[Any]:
+    """The headers some handler wants, in order, once each."""
+    seen: dict[Any, Any] = {}
+    for headers in wanted.values():
+        for header in headers:
+            seen.setdefault(header.id, header)
+    return [seen[i] for i in sorted(seen)]
 
 
 def _still_pending(session: Session, queue: _Queue, headers: list[Any]) -> bool:

@@ -30,6 +30,7 @@ def event_processors(clock: Callable[[], datetime] = utcnow) -> list[Handler]:
             segments.SEGMENTS.wants_event,
             plan=segments.SEGMENTS.plan,
             apply=segments.SEGMENTS.apply,
+            columns=segments.EVENT_COLUMNS,
         ),
         Handler(flow_handler.process_event, flow_handler.wants_event, flush=flow_handler.flush),
     ]
@@ -45,6 +46,7 @@ def outbox_consumers(clock: Callable[[], datetime] = utcnow) -> list[Handler]:
             segments.SEGMENTS.wants_message,
             plan=segments.SEGMENTS.plan,
             apply=segments.SEGMENTS.apply,
+            columns=segments.MESSAGE_COLUMNS,
         ),
         Handler(flow_handler.consume_message, flow_handler.wants_message),
         Handler(messages.consume_message, messages.wants_message),
