@@ -24,7 +24,13 @@ from cartwheel.contacts.schemas import ContactCreate
 from cartwheel.db import Database
 from cartwheel.lists import service as lists
 from cartwheel.lists.schemas import SubscriberListContacts, SubscriberListCreate
-from cartwheel.models import Contact, Event, SegmentMembership, SubscriberListContact
+from cartwheel.models import (
+    Contact,
+    Event,
+    SegmentDay,
+    SegmentMembership,
+    SubscriberListContact,
+)
 from cartwheel.runtime import Runtime
 from cartwheel.segments import service, tasks
 from cartwheel.segments.schemas import parse_body
@@ -521,6 +527,22 @@ def run(db: Database, runtime: Runtime, conditions: Any, before: Any, after: Any
         expected = oracle(db, store.store_id, list_id, conditions, clock.now)
         assert incremental(db, ids) == expected, (conditions, n, step, clock.now)
         check_previews(db, store.store_id, list_id, conditions, ids, clock, expected)
+        assert recorded_sizes(db, ids) == [len(members) for members in expected]
+
+
+def recorded_sizes(db: Database, segment_ids: list[int]) -> list[int]:
+    """Each segment's size in its history (the last day recorded; the transitions move it)."""
+    with db.read() as session:
+        return [
+            session.scalars(
+                select(SegmentDay.size)
+                .where(SegmentDay.segment_id == s)
+                .order_by(SegmentDay.day.desc())
+                .limit(1)
+            ).first()
+            or 0
+            for s in segment_ids
+        ]
 
 
 def check_previews(

@@ -299,11 +299,16 @@ def apply(session: Session, decisions: Sequence[Decision], now: datetime) -> dic
         )
         for segment_id, contact_id in rows:
             came[segment_id].append(contact_id)
+    announced: list[tuple[int, str, dict[str, Any]]] = []
     for d in decisions:
         sid = d.segment.id
         changes[sid] = Changes(sorted(came[sid]), changes[sid].exited)
         _write_checks(session, sid, d.stale_checks, d.fresh_checks)
-        _record(session, d.segment, changes[sid], now, emit=True)
+        if changes[sid].entered or changes[sid].exited:
+            announced += _messages(d.segment, changes[sid])
+            _count_day(session, sid, changes[sid], now, exact=False)
+    if announced:
+        emit_many(session.connection(), announced)
     return changes
 
 
@@ -353,27 +358,47 @@ def _evaluate(
 def _record(
     session: Session, segment: Segment, changes: Changes, now: datetime, *, emit: bool
 ) -> None:
+    """Announce the transitions (with ``emit``) and add them to the day's history."""
     if not changes.entered and not changes.exited:
         return
     if emit:
-        emit_many(
-            session.connection(),
-            [
-                (segment.store_id, SEGMENT_ENTERED, {"segment_id": segment.id, "contact_id": c})
-                for c in changes.entered
-            ]
-            + [
-                (segment.store_id, SEGMENT_EXITED, {"segment_id": segment.id, "contact_id": c})
-                for c in changes.exited
-            ],
+        emit_many(session.connection(), _messages(segment, changes))
+    _count_day(session, segment.id, changes, now, exact=not emit)
+
+
+def _messages(segment: Segment, changes: Changes) -> list[tuple[int, str, dict[str, Any]]]:
+    return [
+        (segment.store_id, SEGMENT_ENTERED, {"segment_id": segment.id, "contact_id": c})
+        for c in changes.entered
+    ] + [
+        (segment.store_id, SEGMENT_EXITED, {"segment_id": segment.id, "contact_id": c})
+        for c in changes.exited
+    ]
+
+
+def _count_day(
+    session: Session, segment_id: int, changes: Changes, now: datetime, *, exact: bool
+) -> None:
+    """Add the transitions to the day's row. Its size is the last recorded size moved by
+    them (every membership change is a transition recorded here; a merge moves rows without
+    changing their number); ``exact`` (a build, which announces nothing) counts the
+    memberships instead, as does the first row of a segment."""
+    counted = (
+        select(func.count()).where(SegmentMembership.segment_id == segment_id).scalar_subquery()
+    )
+    size: Any = counted
+    entered, exited = (0, 0) if exact else (len(changes.entered), len(changes.exited))
+    if not exact:
+        last = (
+            select(SegmentDay.size)
+            .where(SegmentDay.segment_id == segment_id)
+            .order_by(SegmentDay.day.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-    size = session.execute(
-        select(func.count()).where(SegmentMembership.segment_id == segment.id)
-    ).scalar_one()
-    day = now.date().isoformat()
-    entered, exited = len(changes.entered) if emit else 0, len(changes.exited) if emit else 0
+        size = func.coalesce(last + (entered - exited), counted)
     statement = _insert(session)(SegmentDay).values(
-        segment_id=segment.id, day=day, entered=entered, exited=exited, size=size
+        segment_id=segment_id, day=now.date().isoformat(), entered=entered, exited=exited, size=size
     )
     excluded = statement.excluded
     session.execute(

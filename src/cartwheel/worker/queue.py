@@ -12,8 +12,8 @@
 - **Reading before writing, on SQLite.** SQLite has one write lock for the whole file, which
   the ingest writer needs for every batch it acknowledges. So on SQLite a pass first claims
   its rows in a read transaction and runs the planning handlers there (``handle`` on their
-  rows, then ``plan``); the write transaction that follows checks the rows are still pending,
-  runs the other handlers, applies the plans and marks the rows processed. Passes on
+  rows, then ``plan``); the write transaction that follows marks the rows processed (all of
+  them still pending, or it claims afresh), runs the other handlers and applies the plans. Passes on
   SQLite hold the worker lease (:meth:`Database.worker_lease`) across both transactions, so
   no other pass can act between a plan and its apply; each ``apply`` checks what the API
   may have changed meanwhile (the segments: their versions). On PostgreSQL, where claims
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
@@ -367,14 +367,24 @@ def _first_pass(
     """Claim up to ``limit`` pending rows (oldest first), or take the batch read ahead, load
     and handle those some handler wants, and mark all of them processed."""
     plans: dict[str, Any] = {}
-    if ahead is not None and not ahead.headers:
-        return 0
-    if ahead is not None and _still_pending(session, queue, ahead.headers):
-        headers, plans = ahead.headers, ahead.plans
-    else:
-        headers = _claim(session, db, queue, limit)
+    headers: list[Any] = []
+    if ahead is not None:
+        if not ahead.headers:
+            return 0
+        # Still pending? With the lease held nothing else can have taken them; a pass that
+        # ran without it (an older version) makes this one start over within its
+        # transaction.
+        nested = session.begin_nested()
+        if _mark(session, queue, ahead.headers, now, pending_only=True) == len(ahead.headers):
+            nested.commit()
+            headers, plans = ahead.headers, ahead.plans
+        else:
+            nested.rollback()
     if not headers:
-        return 0
+        headers = _claim(session, db, queue, limit)
+        if not headers:
+            return 0
+        _mark(session, queue, headers, now)
     # The handlers that planned ahead have handled their rows; the others run here.
     running = [h for h in handlers if h.name not in plans]
     applies = [(h, plans[h.name]) for h in handlers if h.name in plans]
@@ -385,12 +395,26 @@ def _first_pass(
         log.info("queue batch failed; handling it row by row", extra={"queue": queue.name})
         everyone = _any(_wanted(session, queue, headers, handlers))
         _run_rows(session, queue, _load(session, queue, everyone), handlers, outcomes)
-    model = queue.model
-    session.execute(
-        update(model).where(model.id.in_([h.id for h in headers])).values(processed_at=now),
-        execution_options={"synchronize_session": False},
-    )
     return len(headers)
+
+
+def _mark(
+    session: Session,
+    queue: _Queue,
+    headers: list[Any],
+    now: datetime,
+    *,
+    pending_only: bool = False,
+) -> int:
+    """Mark these rows processed (in the pass's transaction); how many were marked."""
+    model = queue.model
+    query = update(model).where(model.id.in_([h.id for h in headers]))
+    if pending_only:
+        query = query.where(model.processed_at.is_(None))
+    result = session.execute(
+        query.values(processed_at=now), execution_options={"synchronize_session": False}
+    )
+    return int(getattr(result, "rowcount", 0))
 
 
 def _any(wanted: dict[str, list[Any]]) -> list[Any]:
@@ -400,16 +424,6 @@ def _any(wanted: dict[str, list[Any]]) -> list[Any]:
         for header in headers:
             seen.setdefault(header.id, header)
     return [seen[i] for i in sorted(seen)]
-
-
-def _still_pending(session: Session, queue: _Queue, headers: list[Any]) -> bool:
-    """Whether every row read ahead is still unprocessed (under the write lock now)."""
-    model = queue.model
-    ids = [h.id for h in headers]
-    pending = session.scalar(
-        select(func.count()).where(model.id.in_(ids), model.processed_at.is_(None))
-    )
-    return pending == len(ids)
 
 
 def _try_batch(
