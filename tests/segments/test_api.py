@@ -350,3 +350,27 @@ def test_a_stored_condition_that_does_not_parse_stops_nothing_else(
     with db.read() as session:
         pending = session.scalars(select(Event.id).where(Event.processed_at.is_(None))).all()
     assert pending == []
+
+
+def test_a_plan_made_before_a_segment_changed_is_not_applied(
+    client: TestClient, runtime: Runtime, db: Database, store: StoreFixture
+) -> None:
+    """The worker may evaluate in a read transaction and write later (SQLite); a segment
+    rebuilt in between (a new version) keeps what its rebuild decided."""
+    segment = create_segment(client, store, {"event": "A"})
+    ann = track(runtime, store.store_id, "plan@x.io", "A")
+    segments = tasks.Segments()
+    with db.read() as session:
+        (event,) = session.scalars(select(Event).where(Event.contact_id == ann)).all()
+        segments.process_event(session, event)
+        plan = segments.plan(session)
+    assert plan is not None and [d.entering for d in plan.decisions] == [[ann]]
+    changed = client.put(
+        f"/v1/segments/{segment['id']}",
+        json={"name": "Did B", "condition": {"event": "B"}},
+        headers=store.headers,
+    )
+    assert changed.status_code == 200
+    with db.transaction() as session:
+        segments.apply(session, plan)
+    assert member_ids(client, store, segment["id"]) == set()

@@ -4,19 +4,25 @@ claim disjoint events."""
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 import threading
 import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.db import Database
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, IngestResult
 from cartwheel.ingest.writer import IngestWriter
 from cartwheel.models import Event, QueueFailure
+from cartwheel.models.base import utcnow
 from cartwheel.stores import service as stores
-from cartwheel.worker.queue import process_events
+from cartwheel.worker.queue import Handler, deferred, process_events
 
 
 def store_events(db: Database, names: list[str]) -> list[uuid.UUID]:
@@ -152,3 +158,99 @@ def test_a_flush_runs_once_per_batch_and_row_by_row_after_a_failure(own_db: Data
     flushed.clear()
     assert process_events(own_db, [Handler(handle, flush=flush, name="deferring")], 100) == 2
     assert flushed == [["c", "d"]]  # once for the whole batch
+
+
+def planning(seen: list[list[str]], applied: list[Any]) -> Handler:
+    """A handler whose deferred work is a plan (the names it handled) and an apply."""
+
+    def handle(session: Session, event: Any) -> None:
+        deferred(session).setdefault("names", []).append(event.name)
+
+    def plan(session: Session) -> list[str]:
+        names: list[str] = deferred(session).pop("names", [])
+        seen.append(names)
+        return names
+
+    return Handler(handle, plan=plan, apply=lambda _session, names: applied.append(names))
+
+
+def test_a_plan_is_applied_once_with_the_rows_marked_done(own_db: Database) -> None:
+    store_events(own_db, ["a", "b", "c"])
+    seen: list[list[str]] = []
+    applied: list[Any] = []
+    assert process_events(own_db, [planning(seen, applied)], 100) == 3
+    assert applied == [["a", "b", "c"]] and seen == applied
+    assert pending(own_db) == 0
+    assert process_events(own_db, [planning(seen, applied)], 100) == 0
+    assert applied == [["a", "b", "c"]]
+
+
+def test_rows_taken_between_the_read_and_the_write_are_claimed_afresh(own_db: Database) -> None:
+    """On SQLite the plan is made in a read transaction, before the write lock: if another
+    pass (one without the worker lease) marked some of its rows done meanwhile, the plan
+    is dropped and the pass claims what is still pending, in its write transaction."""
+    if not own_db.is_sqlite:
+        pytest.skip("PostgreSQL passes claim with row locks in one transaction: no read ahead")
+    ids = store_events(own_db, ["a", "b", "c"])
+    applied: list[Any] = []
+    seen: list[list[str]] = []
+    plain = planning(seen, applied)
+
+    def plan_and_race(session: Session) -> list[str]:
+        names = plain.plan(session) if plain.plan else []
+        if len(seen) == 1:  # the read-ahead plan: another writer takes "a" meanwhile
+            with own_db.transaction() as other:
+                other.execute(update(Event).where(Event.id == ids[0]).values(processed_at=utcnow()))
+        return names
+
+    racing = Handler(plain.handle, plan=plan_and_race, apply=plain.apply)
+    assert process_events(own_db, [racing], 100) == 2
+    assert seen == [["a", "b", "c"], ["b", "c"]]
+    assert applied == [["b", "c"]]
+    assert pending(own_db) == 0
+
+
+def test_the_worker_lease_excludes_other_processes(own_db: Database, tmp_path: Path) -> None:
+    """Held by one process, the lease's file lock cannot be taken by another."""
+    if not own_db.is_sqlite:
+        pytest.skip("the lease is SQLite's; PostgreSQL passes claim rows")
+    path = f"{own_db.engine.url.database}-worker"
+    probe = (
+        "import fcntl, os, sys\n"
+        f"fd = os.open({path!r}, os.O_RDWR)\n"
+        "try:\n"
+        "    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "except BlockingIOError:\n"
+        "    sys.exit(3)\n"
+    )
+    with own_db.worker_lease():
+        held = subprocess.run([sys.executable, "-c", probe], check=False)
+    free = subprocess.run([sys.executable, "-c", probe], check=False)
+    assert (held.returncode, free.returncode) == (3, 0)
+
+
+def test_plain_rows_for_handlers_that_name_their_columns(
+    own_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A handler naming its columns gets plain rows of them and the header; the others are
+    asked once per kind of event, and the batch runs whole (no row-by-row fallback)."""
+    store_events(own_db, ["a", "b", "a", "a"])
+    got: list[tuple[str, bool]] = []
+    asked: list[str] = []
+
+    def reads_name(_session: Session, event: Any) -> None:
+        got.append((event.name, isinstance(event, Event)))
+
+    def wants_nothing(_session: Session, header: Any) -> bool:
+        asked.append(header.name)
+        return bool(header.silent)
+
+    handlers = [
+        Handler(reads_name, columns=("name",)),
+        Handler(lambda _s, _e: None, wants_nothing, name="nothing"),
+    ]
+    with caplog.at_level(logging.INFO, logger="cartwheel.worker.queue"):
+        assert process_events(own_db, handlers, 100) == 4
+    assert got == [("a", False), ("b", False), ("a", False), ("a", False)]
+    assert sorted(asked) == ["a", "b"]
+    assert "row by row" not in caplog.text

@@ -88,9 +88,10 @@ class Handler:
     #: plan relied on still holds where others than the worker can change it.
     plan: Callable[[Session], Any] | None = None
     apply: Callable[[Session, Any], None] | None = None
-    #: Optional: the only columns ``handle`` reads. When every handler that wants a batch's
-    #: rows names its columns, the queue reads just those as plain rows (for an outbox
-    #: message whose header has them, nothing more at all) instead of loading ORM objects.
+    #: Optional: the only columns ``handle`` reads besides the header's. When every handler
+    #: that wants a batch's rows names its columns, the queue reads just those and the
+    #: header's as plain rows (for an outbox message whose header has them, nothing more at
+    #: all) instead of loading ORM objects.
     columns: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -303,7 +304,7 @@ def _load(
     ids = sorted({h.id for h in headers})
     if columns is None:
         return list(session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)))
-    wanted = ("id", "store_id", *(c for c in columns if c not in ("id", "store_id")))
+    wanted = (*queue.header, *(c for c in columns if c not in queue.header))
     return list(
         session.execute(
             select(*(getattr(model, c) for c in wanted)).where(model.id.in_(ids)).order_by(model.id)
@@ -391,7 +392,7 @@ def _first_pass(
     wanted = _wanted(session, queue, headers, running)
     wanting = [h for h in running if wanted[h.name]]
     rows = _load(session, queue, _any(wanted), _columns(wanting))
-    if (rows or applies) and not _try_batch(session, rows, running, applies):
+    if (rows or applies) and not _try_batch(session, rows, wanted, running, applies):
         log.info("queue batch failed; handling it row by row", extra={"queue": queue.name})
         everyone = _any(_wanted(session, queue, headers, handlers))
         _run_rows(session, queue, _load(session, queue, everyone), handlers, outcomes)
@@ -429,16 +430,20 @@ def _any(wanted: dict[str, list[Any]]) -> list[Any]:
 def _try_batch(
     session: Session,
     rows: list[Any],
+    wanted: dict[str, list[Any]],
     handlers: list[Handler],
     applies: list[tuple[Handler, Any]],
 ) -> bool:
-    """Handle ``rows`` under one savepoint (then every handler's flush, and the plans made
-    ahead applied, in it); False, with the savepoint rolled back, if anything failed."""
+    """Handle ``rows`` (each by the handlers that want it) under one savepoint, then every
+    handler's flush and the plans made ahead applied, in it; False, with the savepoint
+    rolled back, if anything failed."""
+    wanting = [(h, {header.id for header in wanted[h.name]}) for h in handlers if wanted[h.name]]
     try:
         with session.begin_nested():
             for row in rows:
-                for handler in handlers:
-                    handler(session, row)
+                for handler, ids in wanting:
+                    if row.id in ids:
+                        handler.handle(session, row)
             for handler in handlers:
                 handler.finish(session)
             for handler, plan in applies:
@@ -446,6 +451,7 @@ def _try_batch(
                 handler.apply(session, plan)
         return True
     except Exception:
+        log.debug("queue batch failed", exc_info=True)
         _discard(session)  # what the failed batch deferred went with its savepoint
         return False
 
