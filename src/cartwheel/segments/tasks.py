@@ -100,6 +100,11 @@ _KINDS = "cartwheel.segments.kinds"
 class _Kind:
     fixed: list[tuple[Segment, Direction]] = field(default_factory=list)
     varying: list[Segment] = field(default_factory=list)
+    #: What the varying segments read of an event: these properties, and its value.
+    names: tuple[str, ...] = ()
+    uses_value: bool = False
+    #: The varying segments' directions by the values of what they read.
+    moved: dict[tuple[Any, ...], list[tuple[Segment, Direction]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -117,10 +122,8 @@ class Live:
     #: they all surely refuse moves nothing.
     filtered: dict[int, list[EventCondition]] = field(default_factory=dict)
     #: Per varying segment: the event properties its direction depends on (in its ``where``
-    #: and ``sum``), and whether it sums the event's value; with the directions found so
-    #: far per event kind and those properties' values (many events share them).
+    #: and ``sum``), and whether it sums the event's value.
     relevant: dict[int, tuple[tuple[str, ...], bool]] = field(default_factory=dict)
-    _moved: dict[tuple[Any, ...], Direction | None] = field(default_factory=dict)
     #: The segments other segments refer to, and those reading profiles or lists.
     referred: set[int] = field(default_factory=set)
     reading_contacts: list[Segment] = field(default_factory=list)
@@ -166,38 +169,46 @@ class Live:
         found = self._kinds.get(key)
         if found is None:
             found = self._kinds[key] = _Kind()
+            names: set[str] = set()
             for segment in self.counting(event.name, event.category):
                 if segment.id in self.summing or segment.id in self.filtered:
                     found.varying.append(segment)
+                    reads, uses_value = self.relevant[segment.id]
+                    names.update(reads)
+                    found.uses_value = found.uses_value or uses_value
                     continue
                 moves = direction(self.nodes[segment.id], event, properties=False)
                 if moves is not None:
                     found.fixed.append((segment, moves))
+            found.names = tuple(sorted(names))
         return found
 
-    def moves(self, segment: Segment, event: Any) -> Direction | None:
-        """How ``event`` moves one of its kind's ``varying`` segments: a sum by its
-        amount; nothing at all when every ``where`` counting it surely refuses it. The
-        answer depends only on the event's kind and the properties the segment reads, so
-        it is worked out once per distinct kind and values."""
-        names, uses_value = self.relevant[segment.id]
+    def moves(self, kind: _Kind, event: Any) -> list[tuple[Segment, Direction]]:
+        """How ``event`` moves its kind's ``varying`` segments (those it moves at all): a
+        sum by its amount; nothing when every ``where`` counting it surely refuses it. The
+        answer depends only on the event's kind and the properties those segments read, so
+        it is worked out once per kind and distinct values."""
         properties = event.properties or {}
         types = event.property_types or {}
         key = (
-            segment.id,
-            event.name,
-            event.category,
-            event.action,
-            event.value if uses_value else None,
-            *((properties.get(n), types.get(n)) for n in names),
+            event.value if kind.uses_value else None,
+            *((properties.get(n), types.get(n)) for n in kind.names),
         )
         try:
-            return self._moved[key]
+            return kind.moved[key]
         except KeyError:
-            found = self._moved[key] = self._moves(segment, event)
+            found = kind.moved[key] = self._all_moves(kind, event)
             return found
         except TypeError:  # a list or object value: not a key
-            return self._moves(segment, event)
+            return self._all_moves(kind, event)
+
+    def _all_moves(self, kind: _Kind, event: Any) -> list[tuple[Segment, Direction]]:
+        found = []
+        for segment in kind.varying:
+            moves = self._moves(segment, event)
+            if moves is not None:
+                found.append((segment, moves))
+        return found
 
     def _moves(self, segment: Segment, event: Any) -> Direction | None:
         node = self.nodes[segment.id]
@@ -273,10 +284,8 @@ class Segments:
             deferred(session).setdefault(_KINDS, {})[id(kind)] = (found, kind)
         if kind.varying:
             pending: dict[int, _Pending] = deferred(session).setdefault(_PENDING, {})
-            for segment in kind.varying:
-                moves = found.moves(segment, event)
-                if moves is not None:
-                    _pending(pending, found, segment).into(moves).add(contact_id)
+            for segment, moves in found.moves(kind, event):
+                _pending(pending, found, segment).into(moves).add(contact_id)
 
     # -- domain changes ----------------------------------------------------------------------
 

@@ -273,7 +273,7 @@ def _claim(session: Session, db: Database, queue: _Queue, limit: int) -> list[An
 def _wanted(
     session: Session, queue: _Queue, headers: list[Any], handlers: list[Handler]
 ) -> dict[str, list[Any]]:
-    """Per handler, the headers of the rows it wants, in order."""
+    """Per handler, the headers of the rows it wants."""
     found: dict[str, list[Any]] = {h.name: [] for h in handlers}
     if not queue.by_kind:
         for header in headers:
@@ -281,14 +281,13 @@ def _wanted(
                 if handler.wants(session, header):
                     found[handler.name].append(header)
         return found
-    kinds: dict[tuple[Any, ...], list[Handler]] = {}
+    kinds: dict[tuple[Any, ...], list[Any]] = {}
     for header in headers:
-        kind = tuple(header)[1:]
-        wanting = kinds.get(kind)
-        if wanting is None:
-            wanting = kinds[kind] = [h for h in handlers if h.wants(session, header)]
-        for handler in wanting:
-            found[handler.name].append(header)
+        kinds.setdefault(header[1:], []).append(header)
+    for same in kinds.values():
+        for handler in handlers:
+            if handler.wants(session, same[0]):
+                found[handler.name] += same
     return found
 
 
