@@ -1,9 +1,12 @@
 """Segments benchmark (issue 9, "Speed"): what live segments cost ingest, and what building,
 previewing and reading a segment cost over a large history.
 
-For each engine, against ONE server process pinned to core 0 (its in-process worker keeps
-segments up to date; with ``--worker process``, ``cartwheel worker`` runs as a process of
-its own on core 1 instead, for both loads) with wrk pinned to core 1, reusing
+For each engine, against ONE server process pinned to core 0 with wrk pinned to core 1,
+and the worker (which keeps segments up to date) as ``cartwheel worker``, a process of its
+own on core 1 beside wrk (``--worker process``, the default: how a store runs Cartwheel
+when a core is free, docs/architecture.md "Processes"), or as the server's in-process
+thread (``--worker thread``: the embedded setup, where the worker and the API share one
+interpreter lock and one core). Both loads of a run use the same arrangement. It reuses
 bench/ingest.py's machinery:
 
 1. **Bulk ingest without and with 20 live segments, in the same run.** A warm-up load first
@@ -495,9 +498,9 @@ def main() -> None:
     parser.add_argument(
         "--worker",
         choices=["thread", "process"],
-        default="thread",
-        help="the worker in the server's process (on its core), or `cartwheel worker` as a "
-        "process of its own on core 1; both loads use the same arrangement",
+        default="process",
+        help="`cartwheel worker` as a process of its own on core 1 (the default), or the "
+        "worker in the server's process, on its core; both loads use the same arrangement",
     )
     parser.add_argument(
         "--scale", type=float, default=1.0, help="of 100,000 contacts and 1,000,000 events"

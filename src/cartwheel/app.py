@@ -3,7 +3,6 @@ and, unless told otherwise, an in-process worker)."""
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +20,7 @@ from cartwheel.db import Database
 from cartwheel.exceptions import AppError
 from cartwheel.ingest.writer import IngestWriter
 from cartwheel.kit import openapi
+from cartwheel.kit.collector import tune_garbage_collector
 from cartwheel.kit.errors import render_native
 from cartwheel.kit.routing import validation_errors
 from cartwheel.migrate import migrate
@@ -56,16 +56,6 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     )
 
 
-def _tune_garbage_collector() -> None:
-    """Ingest allocates many short-lived objects per event; with the default thresholds the
-    cyclic collector keeps re-scanning every long-lived object (the app, its routes, the
-    ORM's registries). Freezing what start-up built and collecting young objects less often
-    took bulk ingest from 8.9k to 10.8k events/s and p99 latency from 164 to 46 ms
-    (docs/performance.md). Reference counting still frees almost everything at once."""
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -87,7 +77,7 @@ def create_app(
         if start_worker:
             worker.start()
         app.state.runtime = rt
-        _tune_garbage_collector()
+        tune_garbage_collector()
         try:
             yield
         finally:

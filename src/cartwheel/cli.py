@@ -96,11 +96,14 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the background worker loop in the foreground (event processing, webhooks)."""
+    from cartwheel.kit.collector import tune_garbage_collector
     from cartwheel.worker.runner import Worker
 
     logs.configure()
     with _database() as db:
-        Worker(db, get_settings()).run_forever()
+        running = Worker(db, get_settings())
+        tune_garbage_collector()
+        running.run_forever()
 
 
 @stores_app.command("create")
