@@ -176,7 +176,7 @@ def held_pairs(
                 SegmentMembership.contact_id.in_(contacts[start : start + CHUNK]),
             )
         )
-        found.update(rows.all())  # rows compare and hash as the (segment, contact) tuples
+        found.update((segment_id, contact_id) for segment_id, contact_id in rows)
     return found
 
 

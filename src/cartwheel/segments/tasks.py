@@ -86,6 +86,11 @@ EVENT_COLUMNS = (
     "property_types",
 )
 MESSAGE_COLUMNS = ("topic", "payload")
+#: How events move segments' answers (:meth:`Live.moves`), by the segments' ids and versions,
+#: the event's kind and the values the segments read: a pure function of the definitions and
+#: those values, so it is kept across passes (and emptied when it reaches this size).
+_MOVES: dict[tuple[Any, ...], tuple[tuple[int, Direction], ...]] = {}
+MOVES_KEPT = 100_000
 #: Pairs re-checked per sweep pass.
 SWEEP_BATCH = 500
 _CACHE = "cartwheel.segments.live"
@@ -103,8 +108,9 @@ class _Kind:
     #: What the varying segments read of an event: these properties, and its value.
     names: tuple[str, ...] = ()
     uses_value: bool = False
-    #: The varying segments' directions by the values of what they read.
-    moved: dict[tuple[Any, ...], list[tuple[Segment, Direction]]] = field(default_factory=dict)
+    #: The kind and the varying segments' ids and versions (a key of :data:`_MOVES`).
+    signature: tuple[Any, ...] = ()
+    by_id: dict[int, Segment] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -181,6 +187,8 @@ class Live:
                 if moves is not None:
                     found.fixed.append((segment, moves))
             found.names = tuple(sorted(names))
+            found.signature = (key, tuple((s.id, s.version) for s in found.varying))
+            found.by_id = {s.id: s for s in found.varying}
         return found
 
     def moves(self, kind: _Kind, event: Any) -> list[tuple[Segment, Direction]]:
@@ -191,24 +199,27 @@ class Live:
         properties = event.properties or {}
         types = event.property_types or {}
         key = (
+            kind.signature,
             event.value if kind.uses_value else None,
             *((properties.get(n), types.get(n)) for n in kind.names),
         )
         try:
-            return kind.moved[key]
+            moved = _MOVES[key]
         except KeyError:
-            found = kind.moved[key] = self._all_moves(kind, event)
-            return found
+            if len(_MOVES) >= MOVES_KEPT:
+                _MOVES.clear()
+            moved = _MOVES[key] = self._all_moves(kind, event)
         except TypeError:  # a list or object value: not a key
-            return self._all_moves(kind, event)
+            moved = self._all_moves(kind, event)
+        return [(kind.by_id[segment_id], moves) for segment_id, moves in moved]
 
-    def _all_moves(self, kind: _Kind, event: Any) -> list[tuple[Segment, Direction]]:
+    def _all_moves(self, kind: _Kind, event: Any) -> tuple[tuple[int, Direction], ...]:
         found = []
         for segment in kind.varying:
             moves = self._moves(segment, event)
             if moves is not None:
-                found.append((segment, moves))
-        return found
+                found.append((segment.id, moves))
+        return tuple(found)
 
     def _moves(self, segment: Segment, event: Any) -> Direction | None:
         node = self.nodes[segment.id]
