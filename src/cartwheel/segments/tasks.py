@@ -21,6 +21,7 @@ evaluated."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -86,8 +87,8 @@ EVENT_COLUMNS = (
     "property_types",
 )
 MESSAGE_COLUMNS = ("topic", "payload")
-#: How events move segments' answers (:meth:`Live.moves`), by the segments' ids and versions,
-#: the event's kind and the values the segments read: a pure function of the definitions and
+#: How events move segments' answers (:meth:`Live.moves`), by the segments' conditions, the
+#: event's kind and the values the segments read: a pure function of the definitions and
 #: those values, so it is kept across passes (and emptied when it reaches this size).
 _MOVES: dict[tuple[Any, ...], tuple[tuple[int, Direction], ...]] = {}
 MOVES_KEPT = 100_000
@@ -187,7 +188,12 @@ class Live:
                 if moves is not None:
                     found.fixed.append((segment, moves))
             found.names = tuple(sorted(names))
-            found.signature = (key, tuple((s.id, s.version) for s in found.varying))
+            # The conditions themselves, not only ids and versions: SQLite may give a new
+            # segment the id of one deleted with its store.
+            found.signature = (
+                key,
+                tuple((s.id, s.version, _canonical(s.condition)) for s in found.varying),
+            )
             found.by_id = {s.id: s for s in found.varying}
         return found
 
@@ -387,6 +393,10 @@ class Plan:
 
     now: datetime
     decisions: list[membership.Decision]
+
+
+def _canonical(condition: Any) -> str:
+    return json.dumps(condition, sort_keys=True, separators=(",", ":"))
 
 
 def _relevant(leaves: list[EventCondition]) -> tuple[tuple[str, ...], bool]:
