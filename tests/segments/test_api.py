@@ -374,3 +374,27 @@ def test_a_plan_made_before_a_segment_changed_is_not_applied(
     with db.transaction() as session:
         segments.apply(session, plan)
     assert member_ids(client, store, segment["id"]) == set()
+
+
+def test_an_event_bringing_a_date_into_reach_replans_the_check(
+    client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
+) -> None:
+    """A planned check is kept through an event only where time moves the answer one way;
+    a relative date on an event's property may bring the answer forward: an event whose
+    date is an hour ahead makes "twice in the last day" true in an hour, not when the first
+    event's date leaves the day."""
+    now = utcnow()
+    within = {"property": "viewedAt", "op": "within_last", "value": {"days": 1}}
+    twice = create_segment(client, store, {"event": "Viewed", "count": {"gte": 2}, "where": within})
+    ago, ahead = now - timedelta(hours=2), now + timedelta(hours=1)
+    ann = track(
+        runtime, store.store_id, "ahead@x.io", "Viewed", properties={"viewedAt": ago.isoformat()}
+    )
+    worker.drain()
+    track(
+        runtime, store.store_id, "ahead@x.io", "Viewed", properties={"viewedAt": ahead.isoformat()}
+    )
+    worker.drain()
+    assert member_ids(client, store, twice["id"]) == set()
+    assert tasks.sweep(db, now + timedelta(hours=1, minutes=1)) >= 1
+    assert member_ids(client, store, twice["id"]) == {ann}

@@ -41,7 +41,7 @@ from cartwheel.segments.definition import (
     PropertyCondition,
     parse,
 )
-from cartwheel.segments.direction import DOWN, UP, with_time
+from cartwheel.segments.direction import BOTH, DOWN, UP, with_time
 
 #: Contacts re-checked per statement.
 CHUNK = 500
@@ -243,10 +243,15 @@ def decide(
             ctx = context(session, w.segment.store_id, now, per_contact=True)
             # Only where time could change the new answer is a check due (see with_time).
             timed = match if moves == DOWN else (w.contact_ids - match if moves == UP else None)
+            # Where the answer did not change and time moves it one way only, a check
+            # already planned stays right: one more event only puts off that moment (a
+            # count in a window falls below its bound later, never sooner), so the planned
+            # moment is still no later than the real one.
+            keep = set() if moves == BOTH else (w.contact_ids - (match ^ members))
             ids = sorted(w.contact_ids)
             for start in range(0, len(ids), CHUNK):
                 chunk = ids[start : start + CHUNK]
-                _replan_checks(session, sid, w.node, ctx, chunk, timed, stale, fresh)
+                _replan_checks(session, sid, w.node, ctx, chunk, timed, keep, stale, fresh)
         decisions.append(
             Decision(
                 w.segment,
@@ -423,13 +428,15 @@ def _replan_checks(
     ctx: Context,
     contact_ids: list[int],
     timed: Collection[int] | None,
+    keep: Collection[int],
     stale: list[int],
     fresh: list[tuple[int, datetime]],
 ) -> None:
     """Add to ``stale`` and ``fresh`` what brings these contacts' time checks to the moments
     they are due now, only what differs: one more event seldom moves a contact's next
     moment (the oldest counted event is still the oldest), so most re-checks write no check
-    at all. Only the ``timed`` contacts (None: all) get a check; the others' go."""
+    at all. Only the ``timed`` contacts (None: all) get a check; the others' go. A ``keep``
+    contact's check still to come stays as it is."""
     planned = {
         contact_id: at
         for contact_id, at in session.execute(
@@ -438,9 +445,11 @@ def _replan_checks(
             )
         )
     }
-    asked = contact_ids if timed is None else [c for c in contact_ids if c in timed]
+    wanted = contact_ids if timed is None else [c for c in contact_ids if c in timed]
+    kept = {c for c in wanted if c in keep and c in planned and _aware(planned[c]) > ctx.now}
+    asked = [c for c in wanted if c not in kept]
     due = next_moments(session, node, ctx, asked) if asked else {}
-    gone = {c for c, at in planned.items() if due.get(c) != _aware(at)}
+    gone = {c for c, at in planned.items() if c not in kept and due.get(c) != _aware(at)}
     stale += sorted(gone)
     fresh += [(c, at) for c, at in sorted(due.items()) if c not in planned or c in gone]
 
