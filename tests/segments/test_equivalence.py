@@ -418,7 +418,11 @@ def settle(db: Database, clock: Clock) -> None:
         segments.process_event, segments.wants_event, plan=segments.plan, apply=segments.apply
     )
     on_message = Handler(
-        segments.consume_message, segments.wants_message, plan=segments.plan, apply=segments.apply
+        segments.consume_message,
+        segments.wants_message,
+        plan=segments.plan,
+        apply=segments.apply,
+        per_row=True,
     )
     for _ in range(100):
         done = process_events(db, [on_event], 1000, clock=clock)

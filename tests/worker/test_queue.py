@@ -16,13 +16,14 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from cartwheel import outbox
 from cartwheel.db import Database
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, IngestResult
 from cartwheel.ingest.writer import IngestWriter
 from cartwheel.models import Event, QueueFailure
 from cartwheel.models.base import utcnow
 from cartwheel.stores import service as stores
-from cartwheel.worker.queue import Handler, deferred, process_events
+from cartwheel.worker.queue import Handler, deferred, process_events, process_outbox
 
 
 def store_events(db: Database, names: list[str]) -> list[uuid.UUID]:
@@ -254,3 +255,30 @@ def test_plain_rows_for_handlers_that_name_their_columns(
     assert got == [("a", False), ("b", False), ("a", False), ("a", False)]
     assert sorted(asked) == ["a", "b"]
     assert "row by row" not in caplog.text
+
+
+def test_outbox_handlers_are_asked_per_kind_unless_they_read_the_payload(
+    own_db: Database,
+) -> None:
+    """A handler whose ``wants`` reads a message's payload is asked for every message; the
+    others once per store and topic in a batch."""
+    with own_db.transaction() as session:
+        store_id = stores.create_store(session, "outbox kinds").store_id
+        outbox.emit_many(session, [(store_id, "ticked", {"n": n}) for n in range(6)])
+    by_payload: list[int] = []
+    asked: list[str] = []
+
+    def odd(_session: Session, header: Any) -> bool:
+        return bool(header.payload["n"] % 2)
+
+    def any_tick(_session: Session, header: Any) -> bool:
+        asked.append(header.topic)
+        return False
+
+    handlers = [
+        Handler(lambda _s, m: by_payload.append(m.payload["n"]), odd, per_row=True),
+        Handler(lambda _s, _m: None, any_tick, name="ticks"),
+    ]
+    assert process_outbox(own_db, handlers, 100) == 6
+    assert by_payload == [1, 3, 5]
+    assert asked == ["ticked"]

@@ -53,8 +53,10 @@ OutboxConsumer = Callable[[Session, OutboxMessage], None]
 #: Whether a handler has anything to do with a row. It is asked with the row's header (for an
 #: event: ``id``, ``store_id``, ``category``, ``name``, ``silent``; for an outbox message:
 #: ``id``, ``store_id``, ``topic``, ``payload``) before the row is loaded, so rows no handler
-#: wants are marked done without being loaded at all. For events it must depend on those
-#: fields only, not on the id: the queue asks once per kind of event in a batch.
+#: wants are marked done without being loaded at all. It must depend on the row's kind only
+#: (an event's store, category, name and silence; a message's store and topic): the queue
+#: asks once per kind in a batch, unless the handler is ``per_row`` (it reads a message's
+#: payload too).
 RowFilter = Callable[[Session, Any], bool]
 Clock = Callable[[], datetime]
 
@@ -93,6 +95,9 @@ class Handler:
     #: header's as plain rows (for an outbox message whose header has them, nothing more at
     #: all) instead of loading ORM objects.
     columns: tuple[str, ...] | None = None
+    #: Whether ``wants`` reads more than the row's kind (an outbox message's payload), so
+    #: it is asked for every row.
+    per_row: bool = False
 
     def __post_init__(self) -> None:
         if (self.plan is None) != (self.apply is None):
@@ -148,18 +153,26 @@ class _Queue:
     model: Any
     header: tuple[str, ...]
     parse_id: Callable[[str], Any]
-    #: Whether handlers are asked once per kind of row (the header without the id) rather
-    #: than once per row.
-    by_kind: bool
+    #: The part of the header that makes a row's kind: handlers are asked once per kind
+    #: in a batch (unless they read more, :attr:`Handler.per_row`).
+    kind: slice
 
 
 _EVENTS = _Queue(
-    repository.EVENTS, Event, ("id", "store_id", "category", "name", "silent"), uuid.UUID, True
+    repository.EVENTS,
+    Event,
+    ("id", "store_id", "category", "name", "silent"),
+    uuid.UUID,
+    slice(1, None),  # store, category, name, silent
 )
 # An outbox message's payload is small and says whom the change concerns (a segment entry
 # is only wanted where another segment refers to that segment), so it is in the header.
 _OUTBOX = _Queue(
-    repository.OUTBOX, OutboxMessage, ("id", "store_id", "topic", "payload"), int, False
+    repository.OUTBOX,
+    OutboxMessage,
+    ("id", "store_id", "topic", "payload"),
+    int,
+    slice(1, 3),  # store, topic
 )
 
 
@@ -275,18 +288,14 @@ def _wanted(
 ) -> dict[str, list[Any]]:
     """Per handler, the headers of the rows it wants."""
     found: dict[str, list[Any]] = {h.name: [] for h in handlers}
-    if not queue.by_kind:
-        for header in headers:
-            for handler in handlers:
-                if handler.wants(session, header):
-                    found[handler.name].append(header)
-        return found
     kinds: dict[tuple[Any, ...], list[Any]] = {}
     for header in headers:
-        kinds.setdefault(header[1:], []).append(header)
+        kinds.setdefault(header[queue.kind], []).append(header)
     for same in kinds.values():
         for handler in handlers:
-            if handler.wants(session, same[0]):
+            if handler.per_row:
+                found[handler.name] += [h for h in same if handler.wants(session, h)]
+            elif handler.wants(session, same[0]):
                 found[handler.name] += same
     return found
 

@@ -47,6 +47,7 @@ def outbox_consumers(clock: Callable[[], datetime] = utcnow) -> list[Handler]:
             plan=segments.SEGMENTS.plan,
             apply=segments.SEGMENTS.apply,
             columns=segments.MESSAGE_COLUMNS,
+            per_row=True,  # an entry or exit is wanted where a segment refers to its segment
         ),
         Handler(flow_handler.consume_message, flow_handler.wants_message),
         Handler(messages.consume_message, messages.wants_message),
