@@ -148,6 +148,9 @@ class Recheck:
     segment: Segment
     node: Node
     contact_ids: frozenset[int]
+    #: Contacts whose events may have gone (a merge undone, a merge, a deletion): their time
+    #: checks are planned afresh even where their answer did not change.
+    replan: frozenset[int] = frozenset()
 
 
 def recheck(
@@ -244,10 +247,11 @@ def decide(
             # Only where time could change the new answer is a check due (see with_time).
             timed = match if moves == DOWN else (w.contact_ids - match if moves == UP else None)
             # Where the answer did not change and time moves it one way only, a check
-            # already planned stays right: one more event only puts off that moment (a
-            # count in a window falls below its bound later, never sooner), so the planned
-            # moment is still no later than the real one.
-            keep = set() if moves == BOTH else (w.contact_ids - (match ^ members))
+            # already planned stays right: more events only put off that moment (a count
+            # in a window falls below its bound later, never sooner; a composite moving
+            # one way with time is monotone in its counts), so the planned moment is still
+            # no later than the real one. Not where events may have gone (``replan``).
+            keep = set() if moves == BOTH else (w.contact_ids - (match ^ members) - w.replan)
             ids = sorted(w.contact_ids)
             for start in range(0, len(ids), CHUNK):
                 chunk = ids[start : start + CHUNK]

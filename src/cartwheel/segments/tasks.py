@@ -265,6 +265,8 @@ class _Pending:
     always: set[int] = field(default_factory=set)
     if_member: set[int] = field(default_factory=set)
     if_not_member: set[int] = field(default_factory=set)
+    #: Contacts whose events may have gone: their time checks are planned afresh.
+    replan: set[int] = field(default_factory=set)
 
     def into(self, moves: Direction) -> set[int]:
         """Where a contact goes for a change that ``moves`` the answer this way."""
@@ -343,12 +345,12 @@ class Segments:
             # from the contact it was merged into; both are re-checked.
             contact_id = payload.get("contact_id")
             ids = [contact_id, *_undone_targets(session, message.store_id, contact_id)]
-            _note(session, found, segments, ids)
+            _note(session, found, segments, ids, replan=True)
         elif topic == CONTACT_MERGED:
             ids = [payload.get("contact_id"), payload.get("merged_contact_id")]
-            _note(session, found, segments, ids)
+            _note(session, found, segments, ids, replan=True)
         else:  # created or deleted
-            _note(session, found, segments, [payload.get("contact_id")])
+            _note(session, found, segments, [payload.get("contact_id")], replan=True)
 
     # -- once per pass -----------------------------------------------------------------------
 
@@ -378,7 +380,11 @@ class Segments:
                 | {c for c in noted.if_member if (segment_id, c) in held}
                 | {c for c in noted.if_not_member if (segment_id, c) not in held}
             )
-            work.append(membership.Recheck(noted.segment, noted.node, frozenset(ids)))
+            work.append(
+                membership.Recheck(
+                    noted.segment, noted.node, frozenset(ids), frozenset(noted.replan)
+                )
+            )
         return Plan(now, membership.decide(session, work, now, held))
 
     def apply(self, session: Session, plan: Plan | None) -> None:
@@ -422,15 +428,21 @@ def _note(
     segments: list[Segment],
     contact_ids: list[Any],
     moves: Direction = BOTH,
+    *,
+    replan: bool = False,
 ) -> None:
     """Note that these segments must re-check these contacts at the pass's flush (for a
-    change that ``moves`` their answers only one way, only where it could)."""
+    change that ``moves`` their answers only one way, only where it could; with ``replan``,
+    a change that may have taken events away, planning their time checks afresh)."""
     ids = [i for i in contact_ids if isinstance(i, int) and not isinstance(i, bool)]
     if not ids or not segments:
         return
     pending: dict[int, _Pending] = deferred(session).setdefault(_PENDING, {})
     for segment in segments:
-        _pending(pending, found, segment).into(moves).update(ids)
+        noted = _pending(pending, found, segment)
+        noted.into(moves).update(ids)
+        if replan:
+            noted.replan.update(ids)
 
 
 def _pending(pending: dict[int, _Pending], found: Live, segment: Segment) -> _Pending:
