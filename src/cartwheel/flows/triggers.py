@@ -129,9 +129,9 @@ class Flows:
             starts=_last_starts(session, live, contact_ids),
             filters={},
         )
-        by_contact: dict[int, list[FlowRun]] = {}
-        for run in runs:
-            by_contact.setdefault(run.contact_id, []).append(run)
+        by_contact: dict[int, list[engine.Run]] = {}
+        for active_run in runs:
+            by_contact.setdefault(active_run.contact_id, []).append(active_run)
         event_ids = [e.id for e in events]
         for flow in live:
             assert flow.version is not None
@@ -157,7 +157,7 @@ class Flows:
                 continue
             ids = {f.id for f in wanted}
             mine = by_contact.get(event.contact_id, [])
-            if any(run.id is None for run in mine):
+            if any(engine.unsettled(run) for run in mine):
                 engine.settle(session, known, now)  # a run this pass started meets its next event
             for run in mine:
                 if run.flow_id not in ids or run.state != engine.ACTIVE:
