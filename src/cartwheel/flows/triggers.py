@@ -223,16 +223,25 @@ class Flows:
 def _read_exits_ahead(
     session: Session, flows: list[Flow], events: list[Event], now: datetime
 ) -> None:
-    """The exit events a run started by these events will look for, read for all of them
-    at once (merged with what the batch's active runs read ahead)."""
-    first: dict[int, datetime] = {}
-    for event in events:
-        if event.contact_id is not None:
-            moment = min(event.occurred_at, now)
-            first[event.contact_id] = min(first.get(event.contact_id, moment), moment)
+    """The exit events a run started by these events will look for, read at once for the
+    contacts of the events that may start one (merged with what the batch's active runs
+    read ahead). A flow none of the events triggers reads nothing."""
     for flow in flows:
         assert flow.version is not None
-        for wait in engine.definition_of(session, flow.id, flow.version).exit_on:
+        definition = engine.definition_of(session, flow.id, flow.version)
+        if not definition.exit_on:
+            continue
+        kinds = [t.event for t in definition.triggers if t.event is not None]
+        first: dict[int, datetime] = {}
+        for event in events:
+            if event.contact_id is not None and any(
+                kind.matches(event.name, event.category, event.action) for kind in kinds
+            ):
+                moment = min(event.occurred_at, now)
+                first[event.contact_id] = min(first.get(event.contact_id, moment), moment)
+        if not first:
+            continue
+        for wait in definition.exit_on:
             since = dict(first)
             for contact_id, moment in matching.ahead_since(session, flow.store_id, wait).items():
                 since[contact_id] = min(since.get(contact_id, moment), moment)
