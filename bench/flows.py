@@ -13,7 +13,8 @@ For each engine:
    run's timer to the commit of the transaction that advanced it (p50, p99, max).
 2. **Sustained bulk ingest with 5 live flows**, as a ratio to ingest without flows in the
    same run, reusing bench/segments.py's load (``POST /v1/events/batch`` by wrk against one
-   server process with its in-process worker; "sustained" counts events acknowledged AND
+   server process with its in-process worker, or with ``--worker process`` ``cartwheel
+   worker`` as a process of its own on core 1; "sustained" counts events acknowledged AND
    processed, the worker's backlog drained, bounded by ``--drain-limit``). The flows
    react to the load's ``Viewed Product`` events (a browse-abandonment flow keyed by SKU,
    a one-time flow with a ``where`` on the price, a flow whose ``exitOn`` is that event)
@@ -42,7 +43,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, insert, select
 
 from bench.ingest import database, server
-from bench.segments import load, new_store, say
+from bench.segments import load, new_store, say, worker_process
 from cartwheel.db import Database
 from cartwheel.flows import service as flows
 from cartwheel.flows import timers
@@ -267,7 +268,13 @@ def ingest_ratio(engine: str, url: str, db: Database, args: argparse.Namespace) 
         "CW_KEY": key,
         "CARTWHEEL_SECRET_KEYS": Fernet.generate_key().decode(),
     }
-    with server("cartwheel.app:create_app", env, factory=True) as port:
+    serving = env
+    if args.worker == "process":
+        serving = {**env, "CARTWHEEL_RUN_WORKER_IN_PROCESS": "false"}
+    with (
+        server("cartwheel.app:create_app", serving, factory=True) as port,
+        worker_process(env, args.worker),
+    ):
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
             say(f"{engine}: warm-up load")
@@ -297,6 +304,7 @@ def ingest_ratio(engine: str, url: str, db: Database, args: argparse.Namespace) 
         )
     lines += [
         "",
+        f"- worker: {'its own process on core 1' if args.worker == 'process' else 'in the server'}",
         f"- sustained with / without flows: **{ratio:.2f}×** (target ≥ 0.8×); "
         f"{active:,} runs active after the load",
     ]
@@ -329,6 +337,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--drain-limit", type=int, default=300)
     parser.add_argument("--no-ingest", action="store_true", help="only the wake-ups")
+    parser.add_argument(
+        "--worker",
+        choices=["thread", "process"],
+        default="thread",
+        help="for the ingest loads: the worker in the server's process (on its core), or "
+        "`cartwheel worker` as a process of its own on core 1 (as bench/segments.py)",
+    )
     args = parser.parse_args()
     if not args.no_ingest and (not shutil.which("wrk") or not shutil.which("taskset")):
         sys.exit("the ingest part needs wrk and taskset (Debian: apt-get install wrk util-linux)")

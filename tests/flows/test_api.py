@@ -192,7 +192,7 @@ def test_a_paused_flow_starts_nothing_and_holds_its_runs_until_resumed(
     assert late not in by_contact and welcomed(channel, late, "late@flow.io") == []
 
 
-def test_run_state_changes_are_outbox_messages(
+def test_run_state_changes_are_outbox_messages_for_webhooks(
     client: TestClient,
     runtime: Runtime,
     db: Database,
@@ -203,21 +203,41 @@ def test_run_state_changes_are_outbox_messages(
     hello: int,
 ) -> None:
     flow = publish(client, store, welcome(hello))
+
+    def changes() -> list[tuple[str, int, int, str]]:
+        with db.read() as session:
+            found = session.execute(
+                select(OutboxMessage.topic, OutboxMessage.payload)
+                .where(
+                    OutboxMessage.store_id == store.store_id,
+                    OutboxMessage.topic.in_(["flow_run_started", "flow_run_finished"]),
+                )
+                .order_by(OutboxMessage.id)
+            ).all()
+        return [(t, p["run_id"], p["contact_id"], p["state"]) for t, p in found]
+
+    # No webhook subscribes to run changes: none is written (nothing else reads them).
+    signup(runtime, store, "quiet@flow.io", clock)
+    flow_worker.drain()
+    clock.advance(hours=3)
+    flow_worker.drain()
+    assert [run.state for run in runs(db, flow)] == ["done"]
+    assert changes() == []
+    created = client.post(
+        "/v1/webhooks",
+        json={
+            "target": "http://127.0.0.1:9/hooks",
+            "events": ["flow_run_started", "flow_run_finished"],
+        },
+        headers=store.headers,
+    )
+    assert created.status_code == 201, created.text
     ann = signup(runtime, store, "out@flow.io", clock)
     flow_worker.drain()
     clock.advance(hours=3)
     flow_worker.drain()
-    with db.read() as session:
-        found = session.execute(
-            select(OutboxMessage.topic, OutboxMessage.payload)
-            .where(
-                OutboxMessage.store_id == store.store_id,
-                OutboxMessage.topic.in_(["flow_run_started", "flow_run_finished"]),
-            )
-            .order_by(OutboxMessage.id)
-        ).all()
-    [run] = runs(db, flow)
-    assert [(t, p["run_id"], p["contact_id"], p["state"]) for t, p in found] == [
+    [run] = [r for r in runs(db, flow) if r.contact_id == ann]
+    assert changes() == [
         ("flow_run_started", run.id, ann, "active"),
         ("flow_run_finished", run.id, ann, "done"),
     ]

@@ -19,7 +19,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Dialect,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +42,7 @@ from cartwheel.flows.definition import Definition, Step, parse_definition, valid
 from cartwheel.lists import service as lists
 from cartwheel.lists.schemas import SubscriberListContacts
 from cartwheel.models import Contact, Flow, FlowRun, FlowRunStep, FlowVersion
+from cartwheel.models.base import UTCDateTime
 from cartwheel.webhooks import fanout
 from cartwheel.webhooks import repository as webhooks
 from cartwheel.worker.queue import deferred
@@ -69,6 +81,46 @@ class Start:
     trigger: dict[str, Any]
 
 
+@dataclass(slots=True, eq=False)
+class NewRun:
+    """A run a batch starts, as a plain object with :class:`FlowRun`'s columns: its id is
+    drawn when the batch settles it, and it is inserted once, as advancing it left it, by
+    :func:`write_batched` (building the ORM object, inserting it and then updating it was
+    two thirds of a start under the profiler)."""
+
+    store_id: int
+    flow_id: int
+    version: int
+    contact_id: int
+    key: str
+    slot: str | None
+    step: str | None
+    step_at: datetime | None
+    trigger_at: datetime
+    trigger: dict[str, Any]
+    started_at: datetime
+    updated_at: datetime
+    #: 0 until :func:`settle` draws it.
+    id: int = 0
+    state: str = ACTIVE
+    seq: int = 1
+    test: bool = False
+    waiting: dict[str, Any] | None = None
+    deadline: datetime | None = None
+    wake_at: datetime | None = None
+    reason: str | None = None
+    finished_at: datetime | None = None
+
+
+#: A run being started or advanced: a row read as an ORM object, or one a batch starts.
+Run = FlowRun | NewRun
+
+
+def unsettled(run: Run) -> bool:
+    """Whether the run was started in this batch and is not inserted nor advanced yet."""
+    return not run.id
+
+
 @dataclass(slots=True)
 class Known:
     """What a batch (a worker pass) read ahead, so each start need not ask: for the
@@ -76,55 +128,65 @@ class Known:
     key; per flow, which of the batch's contacts pass its entry filter."""
 
     covered: set[tuple[int, int]]
-    runs: dict[tuple[int, int, str], FlowRun]
+    runs: dict[tuple[int, int, str], Run]
     #: The last start by (flow, contact, key), and by (flow, contact, :data:`CONTACT`).
     starts: dict[tuple[int, int, str], datetime]
     filters: dict[int, set[int]]
     #: Per trigger with a ``where`` (by ``id``), the batch's events that pass it.
     wheres: dict[int, set[Any]] = field(default_factory=dict)
     #: Runs started but not yet inserted and advanced (:func:`settle`).
-    pending: list[tuple[FlowRun, Definition]] = field(default_factory=list)
+    pending: list[tuple[Run, Definition]] = field(default_factory=list)
 
 
 def settle(session: Session, known: Known, now: datetime) -> None:
-    """Insert the batch's new runs in one flush, then announce and advance each, in the
-    order they started."""
+    """Give the batch's new runs their ids (or insert them in one flush, outside a batch
+    that gathers its writes), then announce and advance each, in the order they started."""
     if not known.pending:
         return
     pending, known.pending = known.pending, []
-    if batching(session):
-        # One INSERT for them all; the runs stay out of the session (the batch writes what
-        # advancing them changes, :func:`write_batched`).
-        _insert_runs(session, [run for run, _ in pending])
+    writes = _writes(session)
+    if writes is not None:
+        new = [run for run, _ in pending if isinstance(run, NewRun)]
+        for row, run_id in zip(new, _new_ids(session, writes, len(new)), strict=True):
+            row.id = run_id
+            writes.inserted[run_id] = row
     else:
         session.flush()
     for run, definition in pending:
-        _emit(session, run.store_id, outbox.FLOW_RUN_STARTED, _payload(run))
+        _announce(session, run, outbox.FLOW_RUN_STARTED)
         advance(session, run, definition, now)
 
 
-def _insert_runs(session: Session, runs: list[FlowRun]) -> None:
-    """Insert new runs and set their ids. SQLite: one multi-row INSERT … RETURNING.
-    PostgreSQL: the ids drawn from the table's sequence in one query, then the rows sent
-    as one pipelined statement (psycopg parses a multi-row INSERT's text on the client:
-    for thousands of rows of 20 columns that cost more than the rest of the pass)."""
-    rows = [{name: getattr(run, name) for name in _NEW_RUN_COLUMNS} for run in runs]
+def _new_ids(session: Session, writes: Writes, count: int) -> list[int]:
+    """Ids for ``count`` new runs. PostgreSQL: drawn from the table's sequence in one
+    query. SQLite: the ones after the highest, in the transaction that holds the database's
+    only write lock (``BEGIN IMMEDIATE``), counting those this batch drew before."""
+    if not count:
+        return []
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        ids = connection.execute(
-            select(func.nextval(func.pg_get_serial_sequence("flow_runs", "id"))).select_from(
-                func.generate_series(1, len(runs))
-            )
-        ).scalars()
-        for row, run, run_id in zip(rows, runs, ids, strict=True):
-            row["id"] = run.id = run_id
-        connection.execute(insert(_RUNS), rows)
-        return
-    returned = connection.execute(
-        insert(_RUNS).returning(_RUNS.c.id, sort_by_parameter_order=True), rows
+        return list(
+            connection.execute(
+                select(func.nextval(func.pg_get_serial_sequence("flow_runs", "id"))).select_from(
+                    func.generate_series(1, count)
+                )
+            ).scalars()
+        )
+    highest = connection.execute(select(func.max(_RUNS.c.id))).scalar() or 0
+    first = max(highest, writes.last_id) + 1
+    writes.last_id = first + count - 1
+    return list(range(first, first + count))
+
+
+def _insert_runs(connection: Connection, runs: list[NewRun]) -> None:
+    """Insert new runs as advancing them left them, in one statement (many parameter sets:
+    psycopg parses a multi-row INSERT's text on the client, which for thousands of rows of
+    20 columns cost more than the rest of the pass)."""
+    columns = ("id", *_NEW_RUN_COLUMNS)
+    connection.execute(
+        insert(_RUNS).values(_binds(_RUNS, columns)),
+        [{f"v_{c}": getattr(run, c) for c in columns} for run in runs],
     )
-    for run, run_id in zip(runs, returned.scalars(), strict=True):
-        run.id = run_id
 
 
 def definition_of(session: Session, flow_id: int, version: int) -> Definition:
@@ -149,7 +211,7 @@ def definition_of(session: Session, flow_id: int, version: int) -> Definition:
     return found
 
 
-def idempotency_key(run: FlowRun) -> str:
+def idempotency_key(run: Run) -> str:
     """The key of what the run's current step visit queues."""
     return f"flow:{run.flow_id}:run:{run.id}:step:{run.seq}"
 
@@ -167,7 +229,7 @@ def start(
     test: bool = False,
     version: int | None = None,
     known: Known | None = None,
-) -> FlowRun | None:
+) -> Run | None:
     """Start a run if the entry rules let the contact in, and advance it; None if not. A
     trigger for a key that already has an active run (one active run per key) refreshes that
     run's trigger moment instead: ``"since": "trigger"`` then counts from the latest one."""
@@ -223,30 +285,47 @@ def start(
             or (entry.cooldown is not None and _aware(last) > now - entry.cooldown)
         ):
             return None
-    run = FlowRun(
-        store_id=flow.store_id,
-        flow_id=flow.id,
-        version=version,
-        contact_id=begin.contact_id,
-        key=begin.key,
-        slot=slot,
-        state=ACTIVE,
-        step=definition.start,
-        step_at=now,
-        seq=1,
-        trigger_at=begin.at,
-        trigger=begin.trigger,
-        test=test,
-        started_at=now,
-        updated_at=now,
-    )
+    run: Run
+    if known is not None and batching(session):
+        run = NewRun(
+            store_id=flow.store_id,
+            flow_id=flow.id,
+            version=version,
+            contact_id=begin.contact_id,
+            key=begin.key,
+            slot=slot,
+            step=definition.start,
+            step_at=now,
+            trigger_at=begin.at,
+            trigger=begin.trigger,
+            started_at=now,
+            updated_at=now,
+        )
+    else:
+        run = FlowRun(
+            store_id=flow.store_id,
+            flow_id=flow.id,
+            version=version,
+            contact_id=begin.contact_id,
+            key=begin.key,
+            slot=slot,
+            state=ACTIVE,
+            step=definition.start,
+            step_at=now,
+            seq=1,
+            trigger_at=begin.at,
+            trigger=begin.trigger,
+            test=test,
+            started_at=now,
+            updated_at=now,
+        )
     if known is not None:
         # The batch knows every active run of the pair (locked on PostgreSQL): its new runs
         # are inserted together and advanced by :func:`settle`. A run another worker
         # started meanwhile for the same key makes that insert fail: the queue then handles
         # the pass's events one by one, and the one that raced is retried later and finds
         # the other run.
-        if not batching(session):
+        if isinstance(run, FlowRun):
             session.add(run)
         known.pending.append((run, definition))
         known.starts[(*pair, begin.key)] = now
@@ -254,6 +333,7 @@ def start(
         if slot is not None:
             known.runs[(*pair, slot)] = run
         return run
+    assert isinstance(run, FlowRun)
     try:
         with session.begin_nested():
             session.add(run)
@@ -261,7 +341,7 @@ def start(
     except IntegrityError:
         return None  # another worker started this key's run first
     if not test:
-        _emit(session, flow.store_id, outbox.FLOW_RUN_STARTED, _payload(run))
+        _announce(session, run, outbox.FLOW_RUN_STARTED)
     advance(session, run, definition, now, fast=test)
     return run
 
@@ -279,7 +359,7 @@ def _active_run(session: Session, flow_id: int, contact_id: int, slot: str) -> F
 
 
 def advance(
-    session: Session, run: FlowRun, definition: Definition, now: datetime, *, fast: bool = False
+    session: Session, run: Run, definition: Definition, now: datetime, *, fast: bool = False
 ) -> None:
     """Run the run's steps until it waits or ends. ``fast`` (a test run): waits pass at
     once, a wait for an event that has not happened takes its timeout exit."""
@@ -315,7 +395,7 @@ def advance(
 
 def _perform(
     session: Session,
-    run: FlowRun,
+    run: Run,
     definition: Definition,
     step: Step,
     contact: Contact | Who,
@@ -412,7 +492,7 @@ def _perform(
 
 
 def _send(
-    session: Session, run: FlowRun, definition: Definition, step: Step, now: datetime
+    session: Session, run: Run, definition: Definition, step: Step, now: datetime
 ) -> str | None:
     assert step.template is not None
     entry = definition.entry
@@ -452,9 +532,7 @@ def _send(
     return step.next
 
 
-def _webhook(
-    session: Session, run: FlowRun, step: Step, contact: Contact, now: datetime
-) -> str | None:
+def _webhook(session: Session, run: Run, step: Step, contact: Contact, now: datetime) -> str | None:
     assert step.webhook is not None
     subscription = webhooks.get_subscription(session, run.store_id, step.webhook)
     if subscription is None or subscription.status == webhooks.DISABLED:
@@ -479,9 +557,7 @@ def _webhook(
 # -- exits -----------------------------------------------------------------------------------
 
 
-def _exit_event(
-    session: Session, run: FlowRun, definition: Definition, now: datetime
-) -> str | None:
+def _exit_event(session: Session, run: Run, definition: Definition, now: datetime) -> str | None:
     """Why the run must end now (an ``exitOn`` event in the log), or None."""
     for wait in definition.exit_on:
         since = run.trigger_at if wait.since == "trigger" else run.started_at
@@ -493,13 +569,13 @@ def _exit_event(
     return None
 
 
-def end(session: Session, run: FlowRun, state: str, reason: str | None, now: datetime) -> None:
+def end(session: Session, run: Run, state: str, reason: str | None, now: datetime) -> None:
     """End an active run wherever it is (the flow deleted, …)."""
     if run.state == ACTIVE:
         _end(session, run, state, reason, now)
 
 
-def _end(session: Session, run: FlowRun, state: str, reason: str | None, now: datetime) -> None:
+def _end(session: Session, run: Run, state: str, reason: str | None, now: datetime) -> None:
     writes = _writes(session)
     if writes is not None:
         writes.runs[run.id] = run
@@ -524,7 +600,7 @@ def _end(session: Session, run: FlowRun, state: str, reason: str | None, now: da
     run.deadline = None
     run.wake_at = None
     if not run.test:
-        _emit(session, run.store_id, outbox.FLOW_RUN_FINISHED, _payload(run))
+        _announce(session, run, outbox.FLOW_RUN_FINISHED)
 
 
 def batch_messages(session: Session) -> None:
@@ -539,13 +615,19 @@ def emit_batched(session: Session) -> None:
     outbox.emit_many(session.connection(), pending)
 
 
-def _emit(session: Session, store_id: int, topic: str, payload: dict[str, Any]) -> None:
+def _announce(session: Session, run: Run, topic: str) -> None:
+    """The run's state change as an outbox message, if one of the store's webhook
+    subscriptions takes it: nothing else reads these, and writing and then consuming two
+    messages per run for nobody was a sixth of what starting a run cost the worker."""
+    if not any(listener.wants(topic) for listener in fanout.listeners(session, run.store_id)):
+        return
+    payload = _payload(run)
     pending: list[tuple[int, str, dict[str, Any]]] | None = deferred(session).get(_BATCH)
     if pending is not None:
-        pending.append((store_id, topic, payload))
+        pending.append((run.store_id, topic, payload))
     else:
         # On the connection: no flush of the session for one message.
-        outbox.emit(session.connection(), store_id, topic, payload)
+        outbox.emit(session.connection(), run.store_id, topic, payload)
 
 
 #: The run columns a batch writes back (everything starting or advancing a run changes).
@@ -578,6 +660,15 @@ _NEW_RUN_COLUMNS = (
 #: And those of a run whose trigger a later event refreshed.
 _TRIGGER_COLUMNS = (*_RUN_COLUMNS, "trigger_at", "trigger")
 _STEP_CHANGES = ("status", "reason", "detail", "finished_at")
+_STEP_COLUMNS = (
+    "run_id",
+    "seq",
+    "flow_id",
+    "step",
+    "type",
+    "entered_at",
+    *_STEP_CHANGES,
+)
 _STEPS: Table = FlowRunStep.__table__  # type: ignore[assignment]
 _RUNS: Table = FlowRun.__table__  # type: ignore[assignment]
 
@@ -595,7 +686,11 @@ class Writes:
     new: dict[tuple[int, int], None] = field(default_factory=dict)
     changed: set[tuple[int, int]] = field(default_factory=set)
     #: The runs advanced or ended, by id, written back from their attributes.
-    runs: dict[int, FlowRun] = field(default_factory=dict)
+    runs: dict[int, Run] = field(default_factory=dict)
+    #: The batch's new runs, by id, inserted as advancing them left them.
+    inserted: dict[int, NewRun] = field(default_factory=dict)
+    #: The highest id drawn for a new run (SQLite: they are inserted at the end).
+    last_id: int = 0
     #: The runs whose trigger moment a later event moved.
     refreshed: set[int] = field(default_factory=set)
     #: The batch's contacts, read ahead as :class:`Who` (the whole row is loaded only for
@@ -724,41 +819,85 @@ def write_batched(session: Session) -> None:
     if writes is None:
         return
     connection = session.connection()
+    if writes.inserted:
+        _insert_runs(connection, list(writes.inserted.values()))
     if writes.new:
-        connection.execute(insert(_STEPS), [writes.visits[key] for key in writes.new])
+        added = [writes.visits[key] for key in writes.new]
+        connection.execute(
+            insert(_STEPS).values(_binds(_STEPS, _STEP_COLUMNS)),
+            [{f"v_{name}": row[name] for name in _STEP_COLUMNS} for row in added],
+        )
     changed = [writes.visits[key] for key in writes.changed]
     if changed:
         connection.execute(
             update(_STEPS)
             .where(_STEPS.c.run_id == bindparam("k_run"), _STEPS.c.seq == bindparam("k_seq"))
-            .values({name: bindparam(f"v_{name}") for name in _STEP_CHANGES}),
+            .values(_binds(_STEPS, _STEP_CHANGES)),
             [
                 {"k_run": row["run_id"], "k_seq": row["seq"]}
                 | {f"v_{name}": row[name] for name in _STEP_CHANGES}
                 for row in changed
             ],
         )
-    runs = list(writes.runs.values())
+    runs = [run for run in writes.runs.values() if run.id not in writes.inserted]
     for columns, group in (
         (_RUN_COLUMNS, [run for run in runs if run.id not in writes.refreshed]),
         (_TRIGGER_COLUMNS, [run for run in runs if run.id in writes.refreshed]),
     ):
         if group:
             connection.execute(
-                update(_RUNS)
-                .where(_RUNS.c.id == bindparam("k_id"))
-                .values({name: bindparam(f"v_{name}") for name in columns}),
+                update(_RUNS).where(_RUNS.c.id == bindparam("k_id")).values(_binds(_RUNS, columns)),
                 [
                     {"k_id": run.id} | {f"v_{name}": getattr(run, name) for name in columns}
                     for run in group
                 ],
             )
     for run in runs:
-        if run in session:
+        if isinstance(run, FlowRun) and run in session:
             session.expunge(run)
 
 
-def _payload(run: FlowRun) -> dict[str, Any]:
+class _Moment(UTCDateTime):
+    """:class:`UTCDateTime` whose bind value is worked out once per moment in a statement's
+    parameter sets: a batch's rows share ``now``, their timers and their trigger moments,
+    and converting each (to UTC, then to SQLite's text) was a third of writing a row."""
+
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        convert = super().bind_processor(dialect)
+        assert convert is not None
+        seen: dict[datetime, Any] = {}
+
+        def process(value: datetime | None) -> Any:
+            if value is None:
+                return None
+            found = seen.get(value)
+            if found is None:
+                if len(seen) >= 4096:
+                    seen.clear()
+                found = seen[value] = convert(value)
+            return found
+
+        return process
+
+
+_MOMENT = _Moment()
+
+
+def _binds(table: Table, columns: tuple[str, ...]) -> dict[str, BindParameter[Any]]:
+    """The values of a statement with many parameter sets, each column ``c`` from the
+    parameter ``v_c``, its moments converted once each (:class:`_Moment`)."""
+    return {
+        name: bindparam(
+            f"v_{name}",
+            type_=_MOMENT if isinstance(table.c[name].type, UTCDateTime) else table.c[name].type,
+        )
+        for name in columns
+    }
+
+
+def _payload(run: Run) -> dict[str, Any]:
     return {
         "flow_id": run.flow_id,
         "run_id": run.id,
@@ -773,7 +912,7 @@ def _payload(run: FlowRun) -> dict[str, Any]:
 # -- the step log ----------------------------------------------------------------------------
 
 
-def _arrive(run: FlowRun, step_id: str, now: datetime) -> None:
+def _arrive(run: Run, step_id: str, now: datetime) -> None:
     run.step = step_id
     run.step_at = now
     run.seq += 1
@@ -785,7 +924,7 @@ def _arrive(run: FlowRun, step_id: str, now: datetime) -> None:
 
 def _sleep(
     session: Session,
-    run: FlowRun,
+    run: Run,
     step: Step,
     waiting: dict[str, Any],
     deadline: datetime,
@@ -800,7 +939,7 @@ def _sleep(
 
 def _log(
     session: Session,
-    run: FlowRun,
+    run: Run,
     step: Step,
     status: str,
     now: datetime,
@@ -813,7 +952,7 @@ def _log(
 
 def _close(
     session: Session,
-    run: FlowRun,
+    run: Run,
     status: str,
     now: datetime,
     *,
@@ -834,7 +973,7 @@ def _close(
         row.detail = {**(row.detail or {}), **detail}
 
 
-def _step_row(session: Session, run: FlowRun) -> FlowRunStep | None:
+def _step_row(session: Session, run: Run) -> FlowRunStep | None:
     """The step log row of the run's current visit (one added in this session is found
     without a flush)."""
     added: dict[tuple[int, int], FlowRunStep] = deferred(session).get(_ADDED, {})
@@ -844,7 +983,7 @@ def _step_row(session: Session, run: FlowRun) -> FlowRunStep | None:
 
 def _insert(
     session: Session,
-    run: FlowRun,
+    run: Run,
     step_id: str,
     kind: str,
     status: str,

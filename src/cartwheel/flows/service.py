@@ -274,6 +274,7 @@ def test_flow(
     run = engine.start(session, row, definition, begin, now, test=True, version=row.version or 0)
     if run is None:
         raise Conflict("The contact does not pass the flow's entry filter.")
+    assert isinstance(run, FlowRun)  # a test run is an ORM object, flushed at once
     if run.state == engine.ACTIVE:
         engine.end(session, run, engine.EXITED, "A test run stops after 200 steps.", now)
     session.flush()

@@ -34,6 +34,7 @@ Clock = Callable[[], datetime]
 ORDER_CREATED = "order_created"
 TOPICS = frozenset({SEGMENT_ENTERED, SEGMENT_EXITED, ORDER_CREATED})
 _CACHE = "cartwheel.flows.live"
+_KINDS = "cartwheel.flows.kinds"
 #: The key of the pass's noted events in the queue's deferred work.
 _EVENTS = "cartwheel.flows.events"
 
@@ -44,6 +45,24 @@ def flows_of(session: Session, store_id: int) -> list[Flow]:
     if store_id not in cache:
         cache[store_id] = repository.published(session, store_id)
     return cache[store_id]
+
+
+def wanting(
+    session: Session, store_id: int, name: str, category: str | None, action: Any
+) -> list[Flow]:
+    """The store's published flows that mention events like this one (``action`` ``...``:
+    not known yet), worked out once per kind of event in a pass: a pass's events are
+    mostly of a few kinds."""
+    cache: dict[tuple[Any, ...], list[Flow]] = session.info.setdefault(_KINDS, {})
+    key = (store_id, name, category, action)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = [
+            f
+            for f in flows_of(session, store_id)
+            if mentions_event(f.mentions or {}, name, category, action)
+        ]
+    return found
 
 
 def mentions_event(found: dict[str, Any], name: str, category: str | None, action: Any) -> bool:
@@ -82,10 +101,7 @@ class Flows:
     def wants_event(self, session: Session, header: Any) -> bool:
         if header.silent:
             return False
-        return any(
-            mentions_event(f.mentions or {}, header.name, header.category, ...)
-            for f in flows_of(session, header.store_id)
-        )
+        return bool(wanting(session, header.store_id, header.name, header.category, ...))
 
     def process_event(self, session: Session, event: Event) -> None:
         """Note the event; :meth:`flush` handles the pass's events in log order."""
@@ -129,10 +145,9 @@ class Flows:
             starts=_last_starts(session, live, contact_ids),
             filters={},
         )
-        by_contact: dict[int, list[FlowRun]] = {}
-        for run in runs:
-            by_contact.setdefault(run.contact_id, []).append(run)
-        event_ids = [e.id for e in events]
+        by_contact: dict[int, list[engine.Run]] = {}
+        for active_run in runs:
+            by_contact.setdefault(active_run.contact_id, []).append(active_run)
         for flow in live:
             assert flow.version is not None
             definition = engine.definition_of(session, flow.id, flow.version)
@@ -143,43 +158,58 @@ class Flows:
             for trigger in definition.triggers:
                 if trigger.where is not None and trigger.event is not None:
                     known.wheres[id(trigger)] = matching.passing_where(
-                        session, flow.store_id, event_ids, trigger.event, trigger.where, now
+                        session, flow.store_id, events, trigger.event, trigger.where, now
                     )
         engine.batch_messages(session)
+        # What depends only on the kind of event (name, category, action), worked out once
+        # per kind: the live flows that mention it, whether a run's version waits for or
+        # exits on it, the triggers it may match (before their ``where``).
+        by_kind: dict[tuple[str, str | None, str | None], list[tuple[Flow, list[Trigger]]]] = {}
+        advances: dict[tuple[int, int, tuple[str, str | None, str | None]], bool] = {}
         for event in events:
-            assert event.contact_id is not None
-            wanted = [
-                f
-                for f in live
-                if mentions_event(f.mentions or {}, event.name, event.category, event.action)
-            ]
+            contact_id = event.contact_id
+            assert contact_id is not None
+            kind = (event.name, event.category, event.action)
+            wanted = by_kind.get(kind)
+            if wanted is None:
+                wanted = by_kind[kind] = [
+                    (flow, _kind_triggers(session, flow, kind))
+                    for flow in wanting(session, live[0].store_id, *kind)
+                    if flow.state == "live"
+                ]
             if not wanted:
                 continue
-            ids = {f.id for f in wanted}
-            mine = by_contact.get(event.contact_id, [])
-            if any(run.id is None for run in mine):
-                engine.settle(session, known, now)  # a run this pass started meets its next event
-            for run in mine:
-                if run.flow_id not in ids or run.state != engine.ACTIVE:
-                    continue
-                definition = engine.definition_of(session, run.flow_id, run.version)
-                if mentions_event(
-                    mentions(definition).as_json(), event.name, event.category, event.action
-                ):
-                    engine.advance(session, run, definition, now)
+            mine = by_contact.get(contact_id, [])
+            if mine:
+                if any(engine.unsettled(run) for run in mine):
+                    engine.settle(
+                        session, known, now
+                    )  # a run this pass started meets its next event
+                ids = {flow.id for flow, _ in wanted}
+                for run in mine:
+                    if run.flow_id not in ids or run.state != engine.ACTIVE:
+                        continue
+                    definition = engine.definition_of(session, run.flow_id, run.version)
+                    woken = advances.get((run.flow_id, run.version, kind))
+                    if woken is None:
+                        woken = advances[(run.flow_id, run.version, kind)] = mentions_event(
+                            mentions(definition).as_json(), *kind
+                        )
+                    if woken:
+                        engine.advance(session, run, definition, now)
             context: dict[str, Any] | None = None
-            for flow in wanted:
-                assert flow.version is not None
-                definition = engine.definition_of(session, flow.id, flow.version)
-                matched = _matching_trigger(session, definition, event, now, known.wheres)
+            for flow, candidates in wanted:
+                matched = _first_passing(session, candidates, event, now, known.wheres)
                 if matched is None:
                     continue
+                assert flow.version is not None
+                definition = engine.definition_of(session, flow.id, flow.version)
                 context = context or trigger_of(event)
                 key = key_of(matched, {"properties": event.properties}, event.entity, event.entity)
-                begin = engine.Start(event.contact_id, key, event.occurred_at, context)
+                begin = engine.Start(contact_id, key, event.occurred_at, context)
                 started = engine.start(session, flow, definition, begin, now, known=known)
                 if started is not None:
-                    by_contact.setdefault(event.contact_id, []).append(started)
+                    by_contact.setdefault(contact_id, []).append(started)
         engine.settle(session, known, now)
         engine.write_batched(session)
         engine.emit_batched(session)
@@ -223,16 +253,25 @@ class Flows:
 def _read_exits_ahead(
     session: Session, flows: list[Flow], events: list[Event], now: datetime
 ) -> None:
-    """The exit events a run started by these events will look for, read for all of them
-    at once (merged with what the batch's active runs read ahead)."""
-    first: dict[int, datetime] = {}
-    for event in events:
-        if event.contact_id is not None:
-            moment = min(event.occurred_at, now)
-            first[event.contact_id] = min(first.get(event.contact_id, moment), moment)
+    """The exit events a run started by these events will look for, read at once for the
+    contacts of the events that may start one (merged with what the batch's active runs
+    read ahead). A flow none of the events triggers reads nothing."""
     for flow in flows:
         assert flow.version is not None
-        for wait in engine.definition_of(session, flow.id, flow.version).exit_on:
+        definition = engine.definition_of(session, flow.id, flow.version)
+        if not definition.exit_on:
+            continue
+        kinds = [t.event for t in definition.triggers if t.event is not None]
+        first: dict[int, datetime] = {}
+        for event in events:
+            if event.contact_id is not None and any(
+                kind.matches(event.name, event.category, event.action) for kind in kinds
+            ):
+                moment = min(event.occurred_at, now)
+                first[event.contact_id] = min(first.get(event.contact_id, moment), moment)
+        if not first:
+            continue
+        for wait in definition.exit_on:
             since = dict(first)
             for contact_id, moment in matching.ahead_since(session, flow.store_id, wait).items():
                 since[contact_id] = min(since.get(contact_id, moment), moment)
@@ -240,19 +279,23 @@ def _read_exits_ahead(
 
 
 def _active_runs(session: Session, flow_ids: list[int], contact_ids: list[int]) -> list[FlowRun]:
+    """The contacts' active runs of these flows, found through their contacts (an index on
+    (flow, contact)). The state is compared as an expression and test runs (never left
+    active) are left out here, so that no index on (flow, test, state) or (flow, state)
+    qualifies: SQLite's planner took one and read every active run of the flows in each
+    pass (tens of thousands under the flows bench), not the few runs of its contacts."""
     query = (
         select(FlowRun)
         .where(
             FlowRun.flow_id.in_(flow_ids),
             FlowRun.contact_id.in_(contact_ids),
-            FlowRun.state == engine.ACTIVE,
-            FlowRun.test.is_(False),
+            FlowRun.state.concat("") == engine.ACTIVE,
         )
         .order_by(FlowRun.id)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    return list(session.scalars(query))
+    return [run for run in session.scalars(query) if not run.test]
 
 
 def _last_starts(
@@ -305,18 +348,30 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _matching_trigger(
+def _kind_triggers(
+    session: Session, flow: Flow, kind: tuple[str, str | None, str | None]
+) -> list[Trigger]:
+    """The flow's event triggers that events of this kind match (before their ``where``)."""
+    assert flow.version is not None
+    definition = engine.definition_of(session, flow.id, flow.version)
+    return [
+        trigger
+        for trigger in definition.triggers
+        if trigger.kind == "event" and trigger.event is not None and trigger.event.matches(*kind)
+    ]
+
+
+def _first_passing(
     session: Session,
-    definition: Definition,
+    candidates: list[Trigger],
     event: Event,
     now: datetime,
     wheres: dict[int, set[Any]] | None = None,
 ) -> Trigger | None:
-    for trigger in definition.triggers:
-        if trigger.kind != "event" or trigger.event is None:
-            continue
-        if not trigger.event.matches(event.name, event.category, event.action):
-            continue
+    """The first of these triggers (matching the event's kind) whose ``where`` the event
+    passes."""
+    for trigger in candidates:
+        assert trigger.event is not None
         if trigger.where is not None:
             known = (wheres or {}).get(id(trigger))
             if known is not None:
