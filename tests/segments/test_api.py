@@ -398,3 +398,41 @@ def test_an_event_bringing_a_date_into_reach_replans_the_check(
     assert member_ids(client, store, twice["id"]) == set()
     assert tasks.sweep(db, now + timedelta(hours=1, minutes=1)) >= 1
     assert member_ids(client, store, twice["id"]) == {ann}
+
+
+def test_after_an_undone_merge_time_still_moves_the_contact_out(
+    client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
+) -> None:
+    """Events that go back with an undone merge leave the survivor's time check right: here
+    an older visit of her own, recorded after the merge, makes her leave within the hour."""
+    now = utcnow()
+    twice = create_segment(
+        client, store, {"event": "Visited", "count": {"gte": 2}, "within": {"days": 1}}
+    )
+    eve = track(runtime, store.store_id, "undo@x.io", "Visited", at=now - timedelta(hours=3))
+    for hours in (1, 2):
+        track(
+            runtime,
+            store.store_id,
+            None,
+            "Visited",
+            phone="+12025550177",
+            at=now - timedelta(hours=hours),
+        )
+    worker.drain()
+    track(runtime, store.store_id, "undo@x.io", "Linked", phone="+12025550177")
+    worker.drain()
+    # An older visit of Eve's own: four in the day, still a member.
+    track(runtime, store.store_id, "undo@x.io", "Visited", at=now - timedelta(hours=23))
+    worker.drain()
+    assert eve in member_ids(client, store, twice["id"])
+    merges = client.get(
+        "/v1/contact-merges", params={"contactId": eve}, headers=store.headers
+    ).json()["items"]
+    undone = client.post(f"/v1/contact-merges/{merges[0]['id']}/undo", headers=store.headers)
+    assert undone.status_code == 200, undone.text
+    worker.drain()
+    # Two visits left (3 and 23 hours ago): a member until the older one leaves the day.
+    assert eve in member_ids(client, store, twice["id"])
+    tasks.sweep(db, now + timedelta(hours=1, minutes=1))
+    assert eve not in member_ids(client, store, twice["id"])
