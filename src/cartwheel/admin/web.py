@@ -25,6 +25,7 @@ from cartwheel.admin.csrf import Form
 from cartwheel.admin.sessions import SignedIn
 from cartwheel.exceptions import AppError, NotFound, ValidationFailed
 from cartwheel.kit.ids import MAX_ID
+from cartwheel.kit.pagination import PageParams
 from cartwheel.models import Store
 from cartwheel.runtime import Runtime
 from cartwheel.stores import service as stores
@@ -223,6 +224,32 @@ class Scope:
 
     def context(self, **values: Any) -> dict[str, Any]:
         return {"scope": self, "who": self.who, "csrf": self.who.csrf, **values}
+
+
+#: A store's rows for one list page: ``(rows, total)``.
+Lister = Callable[[Any, int, PageParams], tuple[list[Any], int]]
+
+
+def list_page(
+    request: Request,
+    scope: Scope,
+    skip: int,
+    lister: Lister,
+    template: str,
+    *,
+    limit: int,
+    **context: Any,
+) -> HTMLResponse:
+    """A paginated list page: the ``lister``'s page of the store's rows at ``skip`` (kept in
+    range), rendered with ``rows``, ``total``, ``skip`` and ``limit``."""
+    skip = page_skip(skip)
+    with runtime(request).db.read() as session:
+        rows, total = lister(session, scope.store_id, PageParams(limit=limit, skip=skip))
+    return render(
+        request,
+        template,
+        scope.context(rows=rows, total=total, skip=skip, limit=limit, **context),
+    )
 
 
 def store_scope(store_id: str, request: Request, who: Operator) -> Scope:

@@ -5,7 +5,7 @@ of ``segment_memberships`` makes each transition happen once however many worker
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -151,19 +151,6 @@ class Recheck:
     #: Contacts whose events may have gone (a merge undone, a merge, a deletion): their time
     #: checks are planned afresh even where their answer did not change.
     replan: frozenset[int] = frozenset()
-
-
-def recheck(
-    session: Session,
-    segment: Segment,
-    contact_ids: Iterable[int],
-    now: datetime,
-    node: Node | None = None,
-) -> Changes:
-    """Evaluate ``segment`` (whose parsed condition is ``node``, when the caller has it) for
-    these contacts only and apply what changed."""
-    work = Recheck(segment, node or node_of(segment), frozenset(contact_ids))
-    return recheck_many(session, [work], now)[segment.id]
 
 
 def held_pairs(

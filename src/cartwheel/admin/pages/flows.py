@@ -13,6 +13,7 @@ from cartwheel.admin.web import (
     Scoped,
     admin_router,
     confirm_page,
+    list_page,
     page_skip,
     path_id,
     render,
@@ -35,14 +36,7 @@ RUN_STATES = ("active", "done", "exited", "failed")
 
 @router.get("/admin/stores/{store_id}/flows")
 def listing(request: Request, scope: Scoped, skip: int = 0) -> HTMLResponse:
-    skip = page_skip(skip)
-    with runtime(request).db.read() as session:
-        rows, total = flows.list_flows(session, scope.store_id, PageParams(limit=PAGE, skip=skip))
-    return render(
-        request,
-        "flows.html",
-        scope.context(page="flows", rows=rows, total=total, skip=skip, limit=PAGE),
-    )
+    return list_page(request, scope, skip, flows.list_flows, "flows.html", limit=PAGE, page="flows")
 
 
 @router.get("/admin/stores/{store_id}/flows/{flow_id}")

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from cartwheel.admin.web import Scoped, admin_router, page_skip, path_id, render, runtime
+from cartwheel.admin.web import Scoped, admin_router, list_page, page_skip, path_id, render, runtime
 from cartwheel.contacts import service as contacts
 from cartwheel.contacts.schemas import Contact
 from cartwheel.exceptions import NotFound, ValidationFailed
@@ -59,17 +59,15 @@ def message(request: Request, scope: Scoped, message_id: str) -> HTMLResponse:
 
 @router.get("/admin/stores/{store_id}/templates")
 def template_list(request: Request, scope: Scoped, skip: int = 0) -> HTMLResponse:
-    skip = page_skip(skip)
-    with runtime(request).db.read() as session:
-        rows, total = templates.list_templates(
-            session, scope.store_id, PageParams(limit=PAGE, skip=skip)
-        )
-    return render(
+    return list_page(
         request,
+        scope,
+        skip,
+        templates.list_templates,
         "templates.html",
-        scope.context(
-            page="messages", tab="templates", rows=rows, total=total, skip=skip, limit=PAGE
-        ),
+        limit=PAGE,
+        page="messages",
+        tab="templates",
     )
 
 
@@ -129,17 +127,15 @@ def _contact(session: Any, store_id: int, wanted: str) -> Contact | None:
 
 @router.get("/admin/stores/{store_id}/campaigns")
 def campaign_list(request: Request, scope: Scoped, skip: int = 0) -> HTMLResponse:
-    skip = page_skip(skip)
-    with runtime(request).db.read() as session:
-        rows, total = campaigns.list_campaigns(
-            session, scope.store_id, PageParams(limit=PAGE, skip=skip)
-        )
-    return render(
+    return list_page(
         request,
+        scope,
+        skip,
+        campaigns.list_campaigns,
         "campaigns.html",
-        scope.context(
-            page="messages", tab="campaigns", rows=rows, total=total, skip=skip, limit=PAGE
-        ),
+        limit=PAGE,
+        page="messages",
+        tab="campaigns",
     )
 
 

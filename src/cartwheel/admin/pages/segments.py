@@ -17,6 +17,7 @@ from cartwheel.admin.web import (
     Scoped,
     admin_router,
     confirm_page,
+    list_page,
     page_skip,
     path_id,
     render,
@@ -47,15 +48,14 @@ def _messages(exc: AppError) -> list[str]:
 
 @router.get("/admin/stores/{store_id}/segments")
 def listing(request: Request, scope: Scoped, skip: int = 0) -> HTMLResponse:
-    skip = page_skip(skip)
-    with runtime(request).db.read() as session:
-        rows, total = segments.list_segments(
-            session, scope.store_id, PageParams(limit=LIST_PAGE, skip=skip)
-        )
-    return render(
+    return list_page(
         request,
+        scope,
+        skip,
+        segments.list_segments,
         "segments.html",
-        scope.context(page="segments", rows=rows, total=total, skip=skip, limit=LIST_PAGE),
+        limit=LIST_PAGE,
+        page="segments",
     )
 
 
