@@ -81,3 +81,15 @@ def member_ids(client: TestClient, store: StoreFixture, segment_id: int) -> set[
     )
     assert response.status_code == 200, response.text
     return {item["contactId"] for item in response.json()["items"]}
+
+
+def listen(client: TestClient, store: StoreFixture) -> None:
+    """Subscribe a webhook to the store's segment entries and exits: the worker writes a
+    transition to the outbox only where someone reads it. Its receiver (a closed port)
+    never answers; the tests read the outbox, not the deliveries."""
+    response = client.post(
+        "/v1/webhooks",
+        json={"target": "http://127.0.0.1:9/hook", "events": ["segment_entered", "segment_exited"]},
+        headers=store.headers,
+    )
+    assert response.status_code == 201, response.text

@@ -17,7 +17,7 @@ from cartwheel.runtime import Runtime
 from cartwheel.segments import tasks
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
-from tests.segments.helpers import create_contact, create_segment, member_ids, track
+from tests.segments.helpers import create_contact, create_segment, listen, member_ids, track
 
 
 def transitions(db: Database, store: StoreFixture) -> list[tuple[str, dict[str, Any]]]:
@@ -36,6 +36,7 @@ def transitions(db: Database, store: StoreFixture) -> list[tuple[str, dict[str, 
 def test_a_segment_builds_over_history_then_follows_events(
     client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
 ) -> None:
+    listen(client, store)
     ann = track(runtime, store.store_id, "ann@x.io", "Order Placed", properties={"total": 30})
     track(runtime, store.store_id, "ann@x.io", "Order Placed", properties={"total": 25})
     bob = track(runtime, store.store_id, "bob@x.io", "Order Placed", properties={"total": 99})
@@ -62,6 +63,38 @@ def test_a_segment_builds_over_history_then_follows_events(
     assert listed["totalCount"] == 1 and listed["items"][0]["size"] == 2
     mine = client.get(f"/v1/contacts/{bob}/segments", headers=store.headers).json()
     assert [i["segmentId"] for i in mine["items"]] == [segment["id"]]
+
+
+def test_a_transition_is_written_only_where_someone_reads_it(
+    client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
+) -> None:
+    """Nobody reads a segment's entries (no webhook subscription, flow or segment that
+    refers to it): the membership follows the event, no outbox message is written. Then
+    each reader in turn makes the next transitions written: a segment that refers to it
+    (its own transitions still unread), then a webhook subscription."""
+    did_a = create_segment(client, store, {"event": "A"}, name="did A")
+    ann = track(runtime, store.store_id, "ann@x.io", "A")
+    worker.drain()
+    assert member_ids(client, store, did_a["id"]) == {ann}
+    assert transitions(db, store) == []
+
+    user = create_segment(client, store, {"all": [{"segment": did_a["id"]}, {"event": "B"}]})
+    bob = track(runtime, store.store_id, "bob@x.io", "B")
+    track(runtime, store.store_id, "bob@x.io", "A")
+    worker.drain()
+    assert member_ids(client, store, user["id"]) == {bob}  # followed through the message
+    assert transitions(db, store) == [
+        ("segment_entered", {"segment_id": did_a["id"], "contact_id": bob})
+    ]
+
+    listen(client, store)
+    cy = track(runtime, store.store_id, "cy@x.io", "B")
+    track(runtime, store.store_id, "cy@x.io", "A")
+    worker.drain()
+    assert transitions(db, store)[1:] == [
+        ("segment_entered", {"segment_id": did_a["id"], "contact_id": cy}),
+        ("segment_entered", {"segment_id": user["id"], "contact_id": cy}),
+    ]
 
 
 def test_time_alone_moves_a_contact_out_through_the_sweep(
@@ -129,6 +162,7 @@ def test_an_event_processed_live_plans_the_check_time_will_need(
 def test_profile_list_and_segment_changes_are_followed(
     client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
 ) -> None:
+    listen(client, store)
     list_id = client.post(
         "/v1/subscriber-lists", json={"name": "VIP"}, headers=store.headers
     ).json()["id"]
@@ -313,6 +347,7 @@ def test_another_stores_segment_and_contact_are_404_everywhere(
 def test_a_merge_and_its_undo_recheck_both_contacts(
     client: TestClient, runtime: Runtime, worker: Worker, db: Database, store: StoreFixture
 ) -> None:
+    listen(client, store)  # so that "no transition" below is not merely "none written"
     eve = track(runtime, store.store_id, "eve@x.io", "Seen")
     phone_only = track(runtime, store.store_id, None, "A", phone="+12025550143")
     worker.drain()

@@ -5,7 +5,7 @@ of ``segment_memberships`` makes each transition happen once however many worker
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -256,12 +256,29 @@ def decide(
     return decisions
 
 
-def apply(session: Session, decisions: Sequence[Decision], now: datetime) -> dict[int, Changes]:
-    """Write what :func:`decide` decided, in the caller's (write) transaction. A segment
-    changed or deleted since (its version moved) is left alone: its rebuild evaluated every
-    contact over everything committed before it. Only the rows actually inserted or deleted
-    are transitions (another worker may have won a race), so applying twice changes
-    nothing."""
+#: How a worker pass announces its transitions (``session``, the messages): by default
+#: every one goes to the outbox.
+Announce = Callable[[Session, list[tuple[int, str, dict[str, Any]]]], None]
+
+
+def _announce_all(session: Session, messages: list[tuple[int, str, dict[str, Any]]]) -> None:
+    emit_many(session.connection(), messages)
+
+
+def apply(
+    session: Session,
+    decisions: Sequence[Decision],
+    now: datetime,
+    announce: Announce = _announce_all,
+) -> dict[int, Changes]:
+    """Write what :func:`decide` decided, in the caller's (write) transaction, and hand the
+    transitions to ``announce``. A segment changed or deleted since (its version moved) is
+    left alone: its rebuild evaluated every contact over everything committed before it.
+    Only the rows actually inserted or deleted are transitions (another worker may have
+    won a race), so applying twice changes nothing. On PostgreSQL the decided segments'
+    rows are share-locked first, so a change of one of them (or a new segment that refers
+    to one, :func:`service.lock_segments`) waits for this transaction, or this one for it
+    and then sees it."""
     current = _versions(session, [d.segment.id for d in decisions])
     decisions = [d for d in decisions if current.get(d.segment.id) == d.version]
     changes: dict[int, Changes] = {}
@@ -304,20 +321,23 @@ def apply(session: Session, decisions: Sequence[Decision], now: datetime) -> dic
             announced += _messages(d.segment, changes[sid])
             _count_day(session, sid, changes[sid], now, exact=False)
     if announced:
-        emit_many(session.connection(), announced)
+        announce(session, announced)
     return changes
 
 
 def _versions(session: Session, segment_ids: list[int]) -> dict[int, int]:
-    """The current version of each of these segments that still exists."""
+    """The current version of each of these segments that still exists, share-locked on
+    PostgreSQL (in id order, as :func:`service.lock_segments` takes them)."""
     if not segment_ids:
         return {}
-    rows = session.execute(
-        select(Segment.id, Segment.version).where(
-            Segment.id.in_(sorted(set(segment_ids))), Segment.deleted_at.is_(None)
-        )
+    query = (
+        select(Segment.id, Segment.version)
+        .where(Segment.id.in_(sorted(set(segment_ids))), Segment.deleted_at.is_(None))
+        .order_by(Segment.id)
     )
-    return {segment_id: version for segment_id, version in rows}
+    if dialect(session) != "sqlite":
+        query = query.with_for_update(read=True)
+    return {segment_id: version for segment_id, version in session.execute(query)}
 
 
 def _evaluate(

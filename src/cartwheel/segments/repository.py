@@ -32,6 +32,21 @@ def live(session: Session, store_id: int) -> list[Segment]:
     return list(session.scalars(store_segments(store_id).order_by(Segment.id)))
 
 
+def lock(session: Session, store_id: int, segment_ids: set[int]) -> None:
+    """On PostgreSQL, lock these segments' rows for update, in id order (the order in which
+    ``membership.apply`` share-locks them, so the two never wait on each other in a
+    circle); nothing on SQLite, where the write lock serialises writers."""
+    ids = sorted(i for i in segment_ids if is_id(i))
+    if not ids or session.get_bind().dialect.name == "sqlite":
+        return
+    session.execute(
+        select(Segment.id)
+        .where(Segment.store_id == store_id, Segment.id.in_(ids))
+        .order_by(Segment.id)
+        .with_for_update()
+    ).all()
+
+
 def existing(session: Session, store_id: int, segment_ids: set[int]) -> dict[int, Segment]:
     ids = [i for i in segment_ids if is_id(i)]
     if not ids:

@@ -110,6 +110,17 @@ def check_references(
         raise ValidationFailed(errors)
 
 
+def _lock_referred(session: Session, store_id: int, node: Node, own_id: int | None = None) -> None:
+    """Before a build, lock this segment and the segments its condition refers to (on
+    PostgreSQL). A worker pass share-locks the segments whose transitions it writes and
+    then reads which segments refer to them, to announce the transitions only where they
+    are read (``tasks._announce``): with these locks either that pass commits first and
+    the build sees its memberships, or it waits for this transaction and then announces
+    to this segment too."""
+    referred = {n.segment_id for n in walk(node) if isinstance(n, SegmentCondition)}
+    repository.lock(session, store_id, referred | ({own_id} if own_id is not None else set()))
+
+
 def _reaches(session: Session, store_id: int, start: int, target: int) -> bool:
     seen: set[int] = set()
     todo = [start]
@@ -130,6 +141,7 @@ def create_segment(
     session: Session, store_id: int, data: SegmentInput, now: datetime | None = None
 ) -> Segment:
     assert data.node is not None and data.name is not None and data.condition is not None
+    _lock_referred(session, store_id, data.node)
     check_references(session, store_id, data.node)
     now = now or utcnow()
     row = SegmentRow(
@@ -158,6 +170,8 @@ def update_segment(
 ) -> Segment:
     row = get_segment(session, store_id, segment_id)
     now = now or utcnow()
+    if data.node is not None:
+        _lock_referred(session, store_id, data.node, row.id)
     if data.name is not None:
         row.name = data.name
     if data.description_given:

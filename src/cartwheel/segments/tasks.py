@@ -49,6 +49,7 @@ from cartwheel.outbox import (
     CONTACT_UPDATED,
     SEGMENT_ENTERED,
     SEGMENT_EXITED,
+    emit_many,
 )
 from cartwheel.segments import membership, repository
 from cartwheel.segments.definition import (
@@ -59,7 +60,7 @@ from cartwheel.segments.definition import (
     walk,
 )
 from cartwheel.segments.direction import BOTH, DOWN, UP, Direction, direction, refused
-from cartwheel.worker.queue import deferred
+from cartwheel.worker.queue import deferred, taken
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -390,7 +391,7 @@ class Segments:
     def apply(self, session: Session, plan: Plan | None) -> None:
         """The writing half, in the pass's write transaction."""
         if plan is not None:
-            membership.apply(session, plan.decisions, plan.now)
+            membership.apply(session, plan.decisions, plan.now, _announce)
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +400,16 @@ class Plan:
 
     now: datetime
     decisions: list[membership.Decision]
+
+
+def _announce(session: Session, messages: list[tuple[int, str, dict[str, Any]]]) -> None:
+    """Write the transitions someone reads (queue.taken): a webhook subscription, a flow,
+    a segment that refers to the changed one. Which segments refer to which is read afresh,
+    after :func:`membership.apply` has locked the changed segments: a segment created
+    meanwhile that refers to one of them has committed by then, or waits for this
+    transaction and builds over its memberships."""
+    session.info.pop(_CACHE, None)
+    emit_many(session.connection(), taken(session, messages))
 
 
 def _canonical(condition: Any) -> str:

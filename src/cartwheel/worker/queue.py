@@ -64,6 +64,9 @@ Clock = Callable[[], datetime]
 MAX_ERROR = 1000
 #: The ``session.info`` key of the work handlers defer to their flush (:func:`deferred`).
 DEFERRED = "cartwheel.queue.deferred"
+#: The ``session.info`` key of the outbox's consumers, set on a pass's write session
+#: (:func:`taken`).
+READERS = "cartwheel.queue.readers"
 
 
 def _always(_session: Session, _row: Any) -> bool:
@@ -202,11 +205,15 @@ def process_events(
     policy: RetryPolicy | None = None,
     clock: Clock = utcnow,
     retries: bool = True,
+    readers: Sequence[Handler] | None = None,
 ) -> int:
     """Run every processor over up to ``limit`` pending events, then retry up to ``limit``
     due failures (unless ``retries`` is false); returns how many rows and retries were
-    handled."""
-    return _process(db, _EVENTS, processors, limit, policy or RetryPolicy(), clock, retries)
+    handled. ``readers``, the outbox's consumers, tell the pass's handlers which messages
+    anyone reads (:func:`taken`)."""
+    return _process(
+        db, _EVENTS, processors, limit, policy or RetryPolicy(), clock, retries, readers
+    )
 
 
 def process_outbox(
@@ -217,11 +224,36 @@ def process_outbox(
     policy: RetryPolicy | None = None,
     clock: Clock = utcnow,
     retries: bool = True,
+    readers: Sequence[Handler] | None = None,
 ) -> int:
     """Run every consumer over up to ``limit`` pending outbox messages, then retry up to
     ``limit`` due failures (unless ``retries`` is false); returns how many rows and retries
-    were handled."""
-    return _process(db, _OUTBOX, consumers, limit, policy or RetryPolicy(), clock, retries)
+    were handled. ``readers``: as for :func:`process_events`."""
+    return _process(db, _OUTBOX, consumers, limit, policy or RetryPolicy(), clock, retries, readers)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """An outbox message before it is written, as its consumers' ``wants`` are asked."""
+
+    store_id: int
+    topic: str
+    payload: dict[str, Any]
+
+
+def taken(session: Session, messages: list[tuple[int, str, dict[str, Any]]]) -> list[Any]:
+    """The messages some consumer of the outbox would act on, of these ``(store_id, topic,
+    payload)`` about to be emitted in a worker pass's write transaction: a message nobody
+    reads would only be claimed, offered to every consumer and marked done. Each consumer
+    answers as it would when the message is claimed (its ``wants``, asked with the
+    message's header), in the pass's transaction: a consumer that starts reading such
+    messages (a webhook subscription, a flow, a segment that refers to another) sees
+    those emitted after its own commit. Outside a pass that knows its readers, all of
+    them."""
+    readers: Sequence[Handler] | None = session.info.get(READERS)
+    if readers is None:
+        return messages
+    return [m for m in messages if any(reader.wants(session, Message(*m)) for reader in readers)]
 
 
 def _handlers(handlers: Sequence[Callable[[Session, Any], None]]) -> dict[str, Handler]:
@@ -242,12 +274,15 @@ def _process(
     policy: RetryPolicy,
     clock: Clock,
     retries: bool,
+    readers: Sequence[Handler] | None,
 ) -> int:
     named = _handlers(handlers)
     outcomes = _Outcomes()
     with db.worker_lease():
         planned = _read_ahead(db, queue, list(named.values()), limit) if db.is_sqlite else None
         with db.transaction() as session:
+            if readers is not None:
+                session.info[READERS] = readers
             now = clock()
             handled = _first_pass(
                 session, db, queue, list(named.values()), limit, now, outcomes, planned

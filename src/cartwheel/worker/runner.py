@@ -43,11 +43,26 @@ class Worker:
         """One pass over every queue (and, with ``retries``, the failures due for another
         try); returns the number of items handled."""
         limit, policy, clock = self.settings.worker_batch_size, self._policy, self.clock
+        # The outbox's consumers are every pass's readers: a message none of them would act
+        # on is not written (queue.taken).
+        readers = self._outbox_consumers
         done = process_events(
-            self.db, self._event_processors, limit, policy=policy, clock=clock, retries=retries
+            self.db,
+            self._event_processors,
+            limit,
+            policy=policy,
+            clock=clock,
+            retries=retries,
+            readers=readers,
         )
         done += process_outbox(
-            self.db, self._outbox_consumers, limit, policy=policy, clock=clock, retries=retries
+            self.db,
+            self._outbox_consumers,
+            limit,
+            policy=policy,
+            clock=clock,
+            retries=retries,
+            readers=readers,
         )
         for task in self._tasks:
             done += task(self.db)
