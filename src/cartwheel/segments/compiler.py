@@ -8,7 +8,7 @@ conditions are correlated EXISTS / scalar subqueries over that contact's events,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal_column,
     not_,
     or_,
     select,
@@ -73,6 +74,78 @@ class Context:
     now: datetime
     dialect: str  # "sqlite" | "postgresql"
     per_contact: bool = False
+    #: Per contact, where given: the event conditions become columns of the tally's grouped
+    #: passes (:class:`Tally`) instead of a correlated subquery each.
+    tally: Tally | None = None
+
+
+@dataclass(slots=True)
+class _KindTally:
+    """The aggregates over one kind of event (a name, or a lifecycle category and action)."""
+
+    node: EventCondition  # the first condition of the kind: its kind filters
+    alias: str
+    aggregates: list[ColumnElement[Any]] = field(default_factory=list)
+    #: The earliest moment any of the aggregates counts from (None: some count everything).
+    since: datetime | None = None
+    bounded: bool = True
+
+
+@dataclass(slots=True)
+class Tally:
+    """The event conditions of a statement that re-checks many segments for a chunk of
+    known contacts, as one grouped pass per kind of event: ``SELECT contact_id, count(*)
+    FILTER (WHERE <condition 1>), sum(…) FILTER (WHERE <condition 2>), … FROM events WHERE
+    contact_id IN (…) AND name = … GROUP BY contact_id``, outer-joined to the contacts
+    (:meth:`joined`). A correlated subquery per condition read a contact's events once per
+    condition (the per-contact index does not hold the name, so each read fetched every
+    event row of the window); here each is read once for all of them. Answers are the
+    same: a contact without such events has a count and a sum of 0."""
+
+    contact_ids: list[int]
+    kinds: dict[tuple[str | None, ...], _KindTally] = field(default_factory=dict)
+
+    def condition(self, node: EventCondition, ctx: Context) -> ColumnElement[bool]:
+        key = (node.name, node.category, node.action)
+        kind = self.kinds.get(key)
+        if kind is None:
+            kind = self.kinds[key] = _KindTally(node, f"tally_{len(self.kinds)}")
+        counted = _counted_filters(node, ctx)
+        low = node.within.bounds(ctx.now)[0] if node.within is not None else None
+        if low is None:
+            kind.bounded = False
+        elif kind.since is None or low < kind.since:
+            kind.since = low
+        if node.sum is not None:
+            aggregate: Any = func.sum(sum_column(node, ctx))
+            op, target = node.sum_op, node.sum_value
+        else:
+            aggregate, op, target = func.count(), node.count_op, float(node.count)
+        if counted:
+            aggregate = aggregate.filter(and_(*counted))
+        name = f"a{len(kind.aggregates)}"
+        kind.aggregates.append(aggregate.label(name))
+        total: ColumnElement[Any] = func.coalesce(literal_column(f"{kind.alias}.{name}"), 0.0)
+        return _count_compare(op, total, target)
+
+    def joined(self, query: Any, ctx: Context) -> Any:
+        """``query`` (over ``contacts``) outer-joined to each kind's grouped pass."""
+        for kind in self.kinds.values():
+            filters = [
+                Event.store_id == ctx.store_id,
+                Event.contact_id.in_(self.contact_ids),
+                *kind_filters(kind.node, ctx),
+            ]
+            if kind.bounded and kind.since is not None:
+                filters.append(Event.occurred_at >= kind.since)
+            grouped = (
+                select(Event.contact_id.label("contact_id"), *kind.aggregates)
+                .where(*filters)
+                .group_by(Event.contact_id)
+                .subquery(kind.alias)
+            )
+            query = query.outerjoin(grouped, grouped.c.contact_id == Contact.id)
+        return query
 
 
 def active(store_id: int, ctx: Context | None = None) -> ColumnElement[bool]:
@@ -139,7 +212,13 @@ def event_filters(
     filters: list[ColumnElement[bool]] = [Event.store_id == ctx.store_id]
     if correlate:
         filters.append(Event.contact_id == Contact.id)
-    filters += kind_filters(node, ctx)
+    return filters + kind_filters(node, ctx) + _counted_filters(node, ctx)
+
+
+def _counted_filters(node: EventCondition, ctx: Context) -> list[ColumnElement[bool]]:
+    """Among the events of the condition's kind, those it counts: its window, its
+    ``where``."""
+    filters: list[ColumnElement[bool]] = []
     if node.within is not None:
         low, high = node.within.bounds(ctx.now)
         if node.within.seconds is not None and low is not None:
@@ -177,6 +256,8 @@ def kind_filters(node: EventCondition, ctx: Context) -> list[ColumnElement[bool]
 def _event(node: EventCondition, ctx: Context) -> ColumnElement[bool]:
     if not ctx.per_contact:
         return _event_set(node, ctx)
+    if ctx.tally is not None:
+        return ctx.tally.condition(node, ctx)
     filters = event_filters(node, ctx)
     if node.sum is not None:
         total = select(func.coalesce(func.sum(sum_column(node, ctx)), 0.0)).where(*filters)

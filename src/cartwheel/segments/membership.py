@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ from cartwheel.ingest.properties import parse_iso_datetime
 from cartwheel.models import Contact, Event, Segment, SegmentCheck, SegmentDay, SegmentMembership
 from cartwheel.outbox import SEGMENT_ENTERED, SEGMENT_EXITED, emit_many
 from cartwheel.segments import compiler
-from cartwheel.segments.compiler import Context, active, compile_condition
+from cartwheel.segments.compiler import Context, Tally, active, compile_condition
 from cartwheel.segments.definition import (
     RELATIVE_DATE_OPS,
     EventCondition,
@@ -352,18 +352,20 @@ def _evaluate(
         asked = set(chunk)
         columns: list[Any] = []
         present: list[Recheck] = []
+        # The event conditions of every segment, one grouped pass per kind of event.
+        tallied = replace(ctx, tally=Tally(chunk))
         for w in work:
             mine = w.contact_ids & asked
             if not mine:
                 continue
-            condition = compile_condition(w.node, ctx)
+            condition = compile_condition(w.node, tallied)
             if len(mine) < len(asked):
                 condition = and_(Contact.id.in_(sorted(mine)), condition)
             columns.append(case((condition, literal(True)), else_=literal(False)))
             present.append(w)
-        rows = session.execute(
-            select(Contact.id, *columns).where(active(ctx.store_id, ctx), Contact.id.in_(chunk))
-        )
+        assert tallied.tally is not None
+        query = tallied.tally.joined(select(Contact.id, *columns).select_from(Contact), ctx)
+        rows = session.execute(query.where(active(ctx.store_id, ctx), Contact.id.in_(chunk)))
         for row in rows:
             contact_id = row[0]
             for w, matched in zip(present, row[1:], strict=True):
