@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     case,
     exists,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.orm import Session
 
 from cartwheel.models import Contact, Event, SegmentMembership, SubscriberListContact
 from cartwheel.segments.definition import (
@@ -106,46 +108,71 @@ class Tally:
     kinds: dict[tuple[str | None, ...], _KindTally] = field(default_factory=dict)
 
     def condition(self, node: EventCondition, ctx: Context) -> ColumnElement[bool]:
-        key = (node.name, node.category, node.action)
-        kind = self.kinds.get(key)
-        if kind is None:
-            kind = self.kinds[key] = _KindTally(node, f"tally_{len(self.kinds)}")
-        counted = _counted_filters(node, ctx)
-        low = node.within.bounds(ctx.now)[0] if node.within is not None else None
-        if low is None:
-            kind.bounded = False
-        elif kind.since is None or low < kind.since:
-            kind.since = low
+        """The condition, as a comparison of its aggregate column (for :meth:`joined`)."""
         if node.sum is not None:
             aggregate: Any = func.sum(sum_column(node, ctx))
             op, target = node.sum_op, node.sum_value
         else:
             aggregate, op, target = func.count(), node.count_op, float(node.count)
+        kind, name = self._add(node, ctx, aggregate)
+        total: ColumnElement[Any] = func.coalesce(literal_column(f"{kind.alias}.{name}"), 0.0)
+        return _count_compare(op, total, target)
+
+    def oldest(self, node: EventCondition, ctx: Context) -> tuple[str, str]:
+        """A column of :meth:`values`: each contact's oldest event the condition counts."""
+        kind, name = self._add(node, ctx, func.min(Event.occurred_at))
+        return kind.alias, name
+
+    def _add(self, node: EventCondition, ctx: Context, aggregate: Any) -> tuple[_KindTally, str]:
+        key = (node.name, node.category, node.action)
+        kind = self.kinds.get(key)
+        if kind is None:
+            kind = self.kinds[key] = _KindTally(node, f"tally_{len(self.kinds)}")
+        low = node.within.bounds(ctx.now)[0] if node.within is not None else None
+        if low is None:
+            kind.bounded = False
+        elif kind.since is None or low < kind.since:
+            kind.since = low
+        counted = _counted_filters(node, ctx)
         if counted:
             aggregate = aggregate.filter(and_(*counted))
         name = f"a{len(kind.aggregates)}"
         kind.aggregates.append(aggregate.label(name))
-        total: ColumnElement[Any] = func.coalesce(literal_column(f"{kind.alias}.{name}"), 0.0)
-        return _count_compare(op, total, target)
+        return kind, name
+
+    def _grouped(self, kind: _KindTally, ctx: Context) -> Select[Any]:
+        filters = [
+            Event.store_id == ctx.store_id,
+            Event.contact_id.in_(self.contact_ids),
+            *kind_filters(kind.node, ctx),
+        ]
+        if kind.bounded and kind.since is not None:
+            filters.append(Event.occurred_at >= kind.since)
+        return (
+            select(Event.contact_id.label("contact_id"), *kind.aggregates)
+            .where(*filters)
+            .group_by(Event.contact_id)
+        )
 
     def joined(self, query: Any, ctx: Context) -> Any:
         """``query`` (over ``contacts``) outer-joined to each kind's grouped pass."""
         for kind in self.kinds.values():
-            filters = [
-                Event.store_id == ctx.store_id,
-                Event.contact_id.in_(self.contact_ids),
-                *kind_filters(kind.node, ctx),
-            ]
-            if kind.bounded and kind.since is not None:
-                filters.append(Event.occurred_at >= kind.since)
-            grouped = (
-                select(Event.contact_id.label("contact_id"), *kind.aggregates)
-                .where(*filters)
-                .group_by(Event.contact_id)
-                .subquery(kind.alias)
-            )
+            grouped = self._grouped(kind, ctx).subquery(kind.alias)
             query = query.outerjoin(grouped, grouped.c.contact_id == Contact.id)
         return query
+
+    def values(self, session: Session, ctx: Context) -> dict[tuple[str, str], dict[int, Any]]:
+        """Each column's value per contact that has one (run on its own, not joined)."""
+        found: dict[tuple[str, str], dict[int, Any]] = {}
+        for kind in self.kinds.values():
+            names = [f"a{n}" for n in range(len(kind.aggregates))]
+            columns = {name: found.setdefault((kind.alias, name), {}) for name in names}
+            for row in session.execute(self._grouped(kind, ctx)):
+                contact_id = row[0]
+                for name, value in zip(names, row[1:], strict=True):
+                    if value is not None:
+                        columns[name][contact_id] = value
+        return found
 
 
 def active(store_id: int, ctx: Context | None = None) -> ColumnElement[bool]:

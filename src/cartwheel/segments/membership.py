@@ -222,37 +222,29 @@ def decide(
         ctx = context(session, store_id, now, per_contact=True)
         _evaluate(session, store_work, ctx, answers)
     decisions = []
+    timing: dict[int, list[_Timing]] = {}
     for w in work:
         sid = w.segment.id
         match = answers[sid]
         members = {c for c in w.contact_ids if (sid, c) in held}
-        stale: list[int] = []
-        fresh: list[tuple[int, datetime]] = []
-        moves = with_time(w.node)
-        if moves is not None:
-            ctx = context(session, w.segment.store_id, now, per_contact=True)
-            # Only where time could change the new answer is a check due (see with_time).
-            timed = match if moves == DOWN else (w.contact_ids - match if moves == UP else None)
-            # Where the answer did not change and time moves it one way only, a check
-            # already planned stays right: more events only put off that moment (a count
-            # in a window falls below its bound later, never sooner; a composite moving
-            # one way with time is monotone in its counts), so the planned moment is still
-            # no later than the real one. Not where events may have gone (``replan``).
-            keep = set() if moves == BOTH else (w.contact_ids - (match ^ members) - w.replan)
-            ids = sorted(w.contact_ids)
-            for start in range(0, len(ids), CHUNK):
-                chunk = ids[start : start + CHUNK]
-                _replan_checks(session, sid, w.node, ctx, chunk, timed, keep, stale, fresh)
-        decisions.append(
-            Decision(
-                w.segment,
-                w.segment.version,
-                sorted(match - members),
-                sorted(members - match),
-                stale,
-                fresh,
-            )
+        decision = Decision(
+            w.segment, w.segment.version, sorted(match - members), sorted(members - match), [], []
         )
+        decisions.append(decision)
+        moves = with_time(w.node)
+        if moves is None:
+            continue
+        # Only where time could change the new answer is a check due (see with_time).
+        timed = match if moves == DOWN else (w.contact_ids - match if moves == UP else None)
+        # Where the answer did not change and time moves it one way only, a check already
+        # planned stays right: more events only put off that moment (a count in a window
+        # falls below its bound later, never sooner; a composite moving one way with time
+        # is monotone in its counts), so the planned moment is still no later than the real
+        # one. Not where events may have gone (``replan``).
+        keep = set() if moves == BOTH else (w.contact_ids - (match ^ members) - w.replan)
+        timing.setdefault(w.segment.store_id, []).append(_Timing(w, decision, timed, keep))
+    for store_id, store_timing in timing.items():
+        _replan_checks(session, store_timing, context(session, store_id, now, per_contact=True))
     return decisions
 
 
@@ -434,37 +426,89 @@ def _count_day(
 # -- time ----------------------------------------------------------------------------------
 
 
-def _replan_checks(
-    session: Session,
-    segment_id: int,
-    node: Node,
-    ctx: Context,
-    contact_ids: list[int],
-    timed: Collection[int] | None,
-    keep: Collection[int],
-    stale: list[int],
-    fresh: list[tuple[int, datetime]],
-) -> None:
-    """Add to ``stale`` and ``fresh`` what brings these contacts' time checks to the moments
-    they are due now, only what differs: one more event seldom moves a contact's next
-    moment (the oldest counted event is still the oldest), so most re-checks write no check
-    at all. Only the ``timed`` contacts (None: all) get a check; the others' go. A ``keep``
-    contact's check still to come stays as it is."""
-    planned = {
-        contact_id: at
-        for contact_id, at in session.execute(
-            select(SegmentCheck.contact_id, SegmentCheck.due_at).where(
-                SegmentCheck.segment_id == segment_id, SegmentCheck.contact_id.in_(contact_ids)
+@dataclass(slots=True)
+class _Timing:
+    """A re-checked segment whose answer time may change: its contacts that get a check
+    (``timed``; None: all), those whose planned check stays (``keep``), and the decision
+    the checks to replace are added to."""
+
+    work: Recheck
+    decision: Decision
+    timed: Collection[int] | None
+    keep: Collection[int]
+
+
+def _replan_checks(session: Session, timing: list[_Timing], ctx: Context) -> None:
+    """Add to each decision what brings its contacts' time checks to the moments they are
+    due now, only what differs: one more event seldom moves a contact's next moment (the
+    oldest counted event is still the oldest), so most re-checks write no check at all.
+    Only the ``timed`` contacts get a check; the others' go. A ``keep`` contact's check
+    still to come stays as it is. Per chunk of contacts, one statement reads the planned
+    checks of every segment, and one grouped pass per kind of event finds the oldest event
+    each relative window counts (:class:`Tally`)."""
+    ids = sorted({c for t in timing for c in t.work.contact_ids})
+    segment_ids = sorted({t.work.segment.id for t in timing})
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        planned: dict[tuple[int, int], datetime] = {
+            (segment_id, contact_id): _aware(at)
+            for segment_id, contact_id, at in session.execute(
+                select(SegmentCheck.segment_id, SegmentCheck.contact_id, SegmentCheck.due_at).where(
+                    SegmentCheck.segment_id.in_(segment_ids), SegmentCheck.contact_id.in_(chunk)
+                )
             )
-        )
+        }
+        steps = []
+        for t in timing:
+            sid = t.work.segment.id
+            mine = [c for c in chunk if c in t.work.contact_ids]
+            wanted = mine if t.timed is None else [c for c in mine if c in t.timed]
+            kept = {
+                c
+                for c in wanted
+                if c in t.keep and (sid, c) in planned and planned[sid, c] > ctx.now
+            }
+            steps.append((t, mine, kept, [c for c in wanted if c not in kept]))
+        oldest = _oldest(session, [(t.work.node, asked) for t, _, _, asked in steps], ctx)
+        for t, mine, kept, asked in steps:
+            sid = t.work.segment.id
+            due = next_moments(session, t.work.node, ctx, asked, oldest) if asked else {}
+            had = {c: planned[sid, c] for c in mine if (sid, c) in planned}
+            gone = {c for c, at in had.items() if c not in kept and due.get(c) != at}
+            t.decision.stale_checks += sorted(gone)
+            t.decision.fresh_checks += [
+                (c, at) for c, at in sorted(due.items()) if c not in had or c in gone
+            ]
+
+
+#: Per relative-window event condition (by identity), each contact's oldest event it counts.
+Oldest = dict[int, dict[int, datetime]]
+
+
+def _oldest(session: Session, asked: list[tuple[Node, list[int]]], ctx: Context) -> Oldest:
+    """For the relative-window event conditions of these nodes, each asked contact's oldest
+    counted event: one grouped pass per kind of event over all the contacts asked."""
+    contacts = sorted({c for _, ids in asked for c in ids})
+    if not contacts:
+        return {}
+    tally = Tally(contacts)
+    columns: dict[int, tuple[str, str]] = {}
+    for node, ids in asked:
+        if not ids:
+            continue
+        for leaf in _timed_leaves(node):
+            if (
+                isinstance(leaf, EventCondition)
+                and leaf.within is not None
+                and leaf.within.seconds is not None
+                and id(leaf) not in columns
+            ):
+                columns[id(leaf)] = tally.oldest(leaf, ctx)
+    values = tally.values(session, ctx)
+    return {
+        leaf: {c: _aware(moment) for c, moment in values[column].items()}
+        for leaf, column in columns.items()
     }
-    wanted = contact_ids if timed is None else [c for c in contact_ids if c in timed]
-    kept = {c for c in wanted if c in keep and c in planned and _aware(planned[c]) > ctx.now}
-    asked = [c for c in wanted if c not in kept]
-    due = next_moments(session, node, ctx, asked) if asked else {}
-    gone = {c for c, at in planned.items() if c not in kept and due.get(c) != _aware(at)}
-    stale += sorted(gone)
-    fresh += [(c, at) for c, at in sorted(due.items()) if c not in planned or c in gone]
 
 
 def _write_checks(
@@ -503,12 +547,17 @@ def _plan_checks(
 
 
 def next_moments(
-    session: Session, node: Node, ctx: Context, contact_ids: list[int] | None
+    session: Session,
+    node: Node,
+    ctx: Context,
+    contact_ids: list[int] | None,
+    oldest: Oldest | None = None,
 ) -> dict[int, datetime]:
     """For each contact with one, the earliest moment after now at which a leaf of ``node``
-    may change its answer: the oldest counted event leaving a relative window, a date
-    crossing a relative bound. Conservative: a re-check at a moment where nothing changes
-    only costs the re-check."""
+    may change its answer: the oldest counted event leaving a relative window (read, or
+    taken from ``oldest`` where it was read for many segments at once), a date crossing a
+    relative bound. Conservative: a re-check at a moment where nothing changes only costs
+    the re-check."""
     due: dict[int, datetime] = {}
 
     def keep(contact_id: int, moment: datetime) -> None:
@@ -517,7 +566,8 @@ def next_moments(
 
     for leaf in _timed_leaves(node):
         if isinstance(leaf, EventCondition):
-            _event_moments(session, leaf, ctx, contact_ids, keep)
+            known = oldest.get(id(leaf)) if oldest is not None else None
+            _event_moments(session, leaf, ctx, contact_ids, keep, known)
         else:
             _profile_moments(session, leaf, ctx, contact_ids, keep)
     return due
@@ -552,7 +602,12 @@ def _scope(column: Any, contact_ids: list[int] | None) -> ColumnElement[bool]:
 
 
 def _event_moments(
-    session: Session, leaf: EventCondition, ctx: Context, contact_ids: list[int] | None, keep: Any
+    session: Session,
+    leaf: EventCondition,
+    ctx: Context,
+    contact_ids: list[int] | None,
+    keep: Any,
+    known: dict[int, datetime] | None = None,
 ) -> None:
     kind = [
         Event.store_id == ctx.store_id,
@@ -560,16 +615,21 @@ def _event_moments(
         *compiler.kind_filters(leaf, ctx),
     ]
     if leaf.within is not None and leaf.within.seconds is not None:
-        window = leaf.within.seconds
-        filters = compiler.event_filters(leaf, ctx, correlate=False)
-        rows = session.execute(
-            select(Event.contact_id, func.min(Event.occurred_at))
-            .where(*filters, _scope(Event.contact_id, contact_ids))
-            .group_by(Event.contact_id)
-        ).all()
-        for contact_id, oldest in rows:
-            if oldest is not None:
-                keep(contact_id, _aware(oldest) + timedelta(seconds=window))
+        window = timedelta(seconds=leaf.within.seconds)
+        if known is not None and contact_ids is not None:
+            rows: Any = [(c, known[c]) for c in contact_ids if c in known]
+        else:
+            rows = session.execute(
+                select(Event.contact_id, func.min(Event.occurred_at))
+                .where(
+                    *compiler.event_filters(leaf, ctx, correlate=False),
+                    _scope(Event.contact_id, contact_ids),
+                )
+                .group_by(Event.contact_id)
+            ).all()
+        for contact_id, first in rows:
+            if first is not None:
+                keep(contact_id, _aware(first) + window)
     for prop in _relative_properties(leaf.where) if leaf.where is not None else []:
         rows = session.execute(
             select(Event.contact_id, Event.properties[prop.property].as_string()).where(

@@ -253,7 +253,18 @@ def taken(session: Session, messages: list[tuple[int, str, dict[str, Any]]]) -> 
     readers: Sequence[Handler] | None = session.info.get(READERS)
     if readers is None:
         return messages
-    return [m for m in messages if any(reader.wants(session, Message(*m)) for reader in readers)]
+    # As when claiming: a reader that is not ``per_row`` answers once per store and topic.
+    whole: dict[tuple[int, str], bool] = {}
+    per_row = [r for r in readers if r.per_row]
+    found = []
+    for message in messages:
+        header = Message(*message)
+        kind = (header.store_id, header.topic)
+        if kind not in whole:
+            whole[kind] = any(r.wants(session, header) for r in readers if not r.per_row)
+        if whole[kind] or any(r.wants(session, header) for r in per_row):
+            found.append(message)
+    return found
 
 
 def _handlers(handlers: Sequence[Callable[[Session, Any], None]]) -> dict[str, Handler]:
