@@ -1,10 +1,12 @@
 """The one evaluator: a condition compiled to a SQL boolean over ``contacts``.
 
-The same expression builds a segment over all of a store's contacts (INSERT … SELECT),
-counts a preview, and re-checks one contact (the expression AND ``contacts.id = X``): event
-conditions are correlated EXISTS / scalar subqueries over that contact's events, which the
-``(contact_id, name, occurred_at)`` index answers without reading any other contact's log.
-``now`` is a parameter, never the database's clock, so a test can move time."""
+The same expression builds a segment over all of a store's contacts (INSERT … SELECT; an
+event condition is then one grouped pass over the events of its kind), counts a preview,
+explains one contact (correlated subqueries over that contact's events, through the
+per-contact index), and re-checks the worker's chunks of contacts (the event conditions of
+all the segments as columns of one grouped pass per kind of event over those contacts:
+:class:`Tally`). ``now`` is a parameter, never the database's clock, so a test can move
+time."""
 
 from __future__ import annotations
 

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Insert,
-    and_,
     case,
     delete,
     exists,
@@ -336,33 +335,31 @@ def _evaluate(
     session: Session, work: list[Recheck], ctx: Context, answers: dict[int, set[int]]
 ) -> None:
     """Add to ``answers`` the contacts of ``work`` (one store's) that match, chunk by chunk:
-    ``SELECT contacts.id, <segment 1 matches>, <segment 2 matches>, …`` over the chunk, each
-    segment's column asked only for the contacts it re-checks."""
+    ``SELECT contacts.id, <segment 1 matches>, <segment 2 matches>, …`` over the chunk, the
+    event conditions of every segment read in one grouped pass per kind of event
+    (:class:`Tally`). Each segment's column is computed for the whole chunk and kept only
+    for the contacts it re-checks: a column costs a comparison of tallied values (or an
+    index lookup), less than a list of the contacts it asks about would."""
     ids = sorted({c for w in work for c in w.contact_ids})
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         asked = set(chunk)
-        columns: list[Any] = []
-        present: list[Recheck] = []
-        # The event conditions of every segment, one grouped pass per kind of event.
-        tallied = replace(ctx, tally=Tally(chunk))
-        for w in work:
-            mine = w.contact_ids & asked
-            if not mine:
-                continue
-            condition = compile_condition(w.node, tallied)
-            if len(mine) < len(asked):
-                condition = and_(Contact.id.in_(sorted(mine)), condition)
-            columns.append(case((condition, literal(True)), else_=literal(False)))
-            present.append(w)
-        assert tallied.tally is not None
-        query = tallied.tally.joined(select(Contact.id, *columns).select_from(Contact), ctx)
+        present = [w for w in work if not w.contact_ids.isdisjoint(asked)]
+        tally = Tally(chunk)
+        tallied = replace(ctx, tally=tally)
+        columns = [
+            case((compile_condition(w.node, tallied), literal(True)), else_=literal(False))
+            for w in present
+        ]
+        query = tally.joined(select(Contact.id, *columns).select_from(Contact), ctx)
         rows = session.execute(query.where(active(ctx.store_id, ctx), Contact.id.in_(chunk)))
+        found = [answers[w.segment.id] for w in present]
+        rechecked = [w.contact_ids for w in present]
         for row in rows:
             contact_id = row[0]
-            for w, matched in zip(present, row[1:], strict=True):
-                if matched:
-                    answers[w.segment.id].add(contact_id)
+            for matched, into, mine in zip(row[1:], found, rechecked, strict=True):
+                if matched and contact_id in mine:
+                    into.add(contact_id)
 
 
 def _record(
