@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
@@ -53,6 +54,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """Each moment converted once per statement's processor: the rows of a bulk insert
+        share their moments (``now``, a batch's timers), and converting one (to UTC, then
+        to SQLite's text) costs several µs. The memo is small and bounded."""
+        convert = super().bind_processor(dialect)
+        assert convert is not None
+        seen: dict[datetime, Any] = {}
+
+        def process(value: datetime | None) -> Any:
+            if value is None:
+                return None
+            found = seen.get(value)
+            if found is None:
+                if len(seen) >= _MOMENTS_KEPT:
+                    seen.clear()
+                found = seen[value] = convert(value)
+            return found
+
+        return process
+
+
+#: How many converted moments one statement's bind processor keeps (:class:`UTCDateTime`).
+_MOMENTS_KEPT = 4096
 
 
 # JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.

@@ -159,7 +159,9 @@ def held_pairs(
     found: set[tuple[int, int]] = set()
     segments, contacts = sorted(segment_ids), sorted(contact_ids)
     for start in range(0, len(contacts), CHUNK):
-        rows = session.execute(
+        # Plain columns through the connection (no ORM result machinery per row), as every
+        # many-row read of a re-check.
+        rows = session.connection().execute(
             select(SegmentMembership.segment_id, SegmentMembership.contact_id).where(
                 SegmentMembership.segment_id.in_(segments),
                 SegmentMembership.contact_id.in_(contacts[start : start + CHUNK]),
@@ -352,7 +354,9 @@ def _evaluate(
             for w in present
         ]
         query = tally.joined(select(Contact.id, *columns).select_from(Contact), ctx)
-        rows = session.execute(query.where(active(ctx.store_id, ctx), Contact.id.in_(chunk)))
+        rows = session.connection().execute(
+            query.where(active(ctx.store_id, ctx), Contact.id.in_(chunk))
+        )
         found = [answers[w.segment.id] for w in present]
         rechecked = [w.contact_ids for w in present]
         for row in rows:
@@ -449,7 +453,7 @@ def _replan_checks(session: Session, timing: list[_Timing], ctx: Context) -> Non
         chunk = ids[start : start + CHUNK]
         planned: dict[tuple[int, int], datetime] = {
             (segment_id, contact_id): _aware(at)
-            for segment_id, contact_id, at in session.execute(
+            for segment_id, contact_id, at in session.connection().execute(
                 select(SegmentCheck.segment_id, SegmentCheck.contact_id, SegmentCheck.due_at).where(
                     SegmentCheck.segment_id.in_(segment_ids), SegmentCheck.contact_id.in_(chunk)
                 )
@@ -616,14 +620,18 @@ def _event_moments(
         if known is not None and contact_ids is not None:
             rows: Any = [(c, known[c]) for c in contact_ids if c in known]
         else:
-            rows = session.execute(
-                select(Event.contact_id, func.min(Event.occurred_at))
-                .where(
-                    *compiler.event_filters(leaf, ctx, correlate=False),
-                    _scope(Event.contact_id, contact_ids),
+            rows = (
+                session.connection()
+                .execute(
+                    select(Event.contact_id, func.min(Event.occurred_at))
+                    .where(
+                        *compiler.event_filters(leaf, ctx, correlate=False),
+                        _scope(Event.contact_id, contact_ids),
+                    )
+                    .group_by(Event.contact_id)
                 )
-                .group_by(Event.contact_id)
-            ).all()
+                .all()
+            )
         for contact_id, first in rows:
             if first is not None:
                 keep(contact_id, _aware(first) + window)

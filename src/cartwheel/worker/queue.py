@@ -330,7 +330,8 @@ def _claim(
     )
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True)
-    return list(session.execute(query).all())
+    # Columns, not entities: read through the connection, without the ORM's per-row work.
+    return list(session.connection().execute(query).all())
 
 
 def _wanted(
@@ -364,9 +365,11 @@ def _load(
         return list(session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)))
     wanted = (*queue.header, *(c for c in columns if c not in queue.header))
     return list(
-        session.execute(
+        session.connection()
+        .execute(
             select(*(getattr(model, c) for c in wanted)).where(model.id.in_(ids)).order_by(model.id)
-        ).all()
+        )
+        .all()
     )
 
 
