@@ -14,6 +14,7 @@ same, and a wake-up that was missed would only be late, never wrong."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -176,17 +177,6 @@ def _new_ids(session: Session, writes: Writes, count: int) -> list[int]:
     first = max(highest, writes.last_id) + 1
     writes.last_id = first + count - 1
     return list(range(first, first + count))
-
-
-def _insert_runs(connection: Connection, runs: list[NewRun]) -> None:
-    """Insert new runs as advancing them left them, in one statement (many parameter sets:
-    psycopg parses a multi-row INSERT's text on the client, which for thousands of rows of
-    20 columns cost more than the rest of the pass)."""
-    columns = ("id", *_NEW_RUN_COLUMNS)
-    connection.execute(
-        insert(_RUNS).values(_binds(_RUNS, columns)),
-        [{f"v_{c}": getattr(run, c) for c in columns} for run in runs],
-    )
 
 
 def definition_of(session: Session, flow_id: int, version: int) -> Definition:
@@ -815,29 +805,66 @@ def read_visits(session: Session, visits: list[tuple[int, int]]) -> None:
 def write_batched(session: Session) -> None:
     """Write what the batch gathered, then let the session forget the runs it wrote (their
     rows now hold what their attributes do)."""
+    prepared = prepare_batched(session)
+    if prepared is not None:
+        prepared.execute(session.connection())
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    """A batch's writes, ready for the driver: each statement's text and its parameter
+    sets, every value already converted (JSON text, the engine's moments). Executing them
+    is all that is left for the write transaction (:func:`prepare_batched`)."""
+
+    statements: list[tuple[str, list[Any]]]
+
+    def execute(self, connection: Connection) -> None:
+        for text, params in self.statements:
+            connection.exec_driver_sql(text, params)
+
+
+def prepare_batched(session: Session) -> Statements | None:
+    """What the batch gathered (:func:`batch_writes`) as statements for the driver, in
+    three to five statements: the new runs (PostgreSQL: with ids from the sequence), the
+    new step log rows, the visits closed and the runs changed. The session forgets the
+    runs they write (their rows will hold what their attributes do). None if nothing was
+    gathered."""
     writes: Writes | None = deferred(session).pop(_WRITES, None)
     if writes is None:
-        return
-    connection = session.connection()
+        return None
+    dialect = session.get_bind().dialect
+    statements: list[tuple[str, list[Any]]] = []
     if writes.inserted:
-        _insert_runs(connection, list(writes.inserted.values()))
-    if writes.new:
-        added = [writes.visits[key] for key in writes.new]
-        connection.execute(
-            insert(_STEPS).values(_binds(_STEPS, _STEP_COLUMNS)),
-            [{f"v_{name}": row[name] for name in _STEP_COLUMNS} for row in added],
+        # One statement, many parameter sets: psycopg parses a multi-row INSERT's text on
+        # the client, which for thousands of rows of 20 columns cost more than the rest of
+        # the pass.
+        statements.append(
+            _driver(
+                dialect,
+                insert(_RUNS).values(_binds(_RUNS, ("id", *_NEW_RUN_COLUMNS))),
+                list(writes.inserted.values()),
+                getattr,
+            )
         )
-    changed = [writes.visits[key] for key in writes.changed]
-    if changed:
-        connection.execute(
-            update(_STEPS)
-            .where(_STEPS.c.run_id == bindparam("k_run"), _STEPS.c.seq == bindparam("k_seq"))
-            .values(_binds(_STEPS, _STEP_CHANGES)),
-            [
-                {"k_run": row["run_id"], "k_seq": row["seq"]}
-                | {f"v_{name}": row[name] for name in _STEP_CHANGES}
-                for row in changed
-            ],
+    if writes.new:
+        statements.append(
+            _driver(
+                dialect,
+                insert(_STEPS).values(_binds(_STEPS, _STEP_COLUMNS)),
+                [writes.visits[key] for key in writes.new],
+                _item,
+            )
+        )
+    if writes.changed:
+        statements.append(
+            _driver(
+                dialect,
+                update(_STEPS)
+                .where(_STEPS.c.run_id == bindparam("k_run_id"), _STEPS.c.seq == bindparam("k_seq"))
+                .values(_binds(_STEPS, _STEP_CHANGES)),
+                [writes.visits[key] for key in writes.changed],
+                _item,
+            )
         )
     runs = [run for run in writes.runs.values() if run.id not in writes.inserted]
     for columns, group in (
@@ -845,16 +872,59 @@ def write_batched(session: Session) -> None:
         (_TRIGGER_COLUMNS, [run for run in runs if run.id in writes.refreshed]),
     ):
         if group:
-            connection.execute(
-                update(_RUNS).where(_RUNS.c.id == bindparam("k_id")).values(_binds(_RUNS, columns)),
-                [
-                    {"k_id": run.id} | {f"v_{name}": getattr(run, name) for name in columns}
-                    for run in group
-                ],
+            statements.append(
+                _driver(
+                    dialect,
+                    update(_RUNS)
+                    .where(_RUNS.c.id == bindparam("k_id"))
+                    .values(_binds(_RUNS, columns)),
+                    group,
+                    getattr,
+                )
             )
     for run in runs:
         if isinstance(run, FlowRun) and run in session:
             session.expunge(run)
+    return Statements(statements)
+
+
+def _item(row: dict[str, Any], name: str) -> Any:
+    return row[name]
+
+
+def _driver(
+    dialect: Dialect, statement: Any, rows: list[Any], get: Callable[[Any, str], Any]
+) -> tuple[str, list[Any]]:
+    """``statement`` (its parameters named ``v_<column>`` for values and ``k_<column>`` for
+    keys) as the driver's text and one parameter set per row, each value read with ``get``
+    and converted as SQLAlchemy would (the same bind processors): a statement run through
+    SQLAlchemy with thousands of parameter sets spent more in its per-set bookkeeping than
+    in converting the values."""
+    compiled = statement.compile(dialect=dialect)
+    names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
+    steps = []
+    for name in names:
+        if not name.startswith(("v_", "k_")):
+            raise ValueError(f"a batched statement has a parameter {name!r} it does not fill")
+        kind = compiled.binds[name].type
+        steps.append((name, name[2:], kind.dialect_impl(dialect).bind_processor(dialect)))
+    if compiled.positional:
+        params: list[Any] = [
+            tuple(
+                get(row, column) if convert is None else convert(get(row, column))
+                for _, column, convert in steps
+            )
+            for row in rows
+        ]
+    else:
+        params = [
+            {
+                name: get(row, column) if convert is None else convert(get(row, column))
+                for name, column, convert in steps
+            }
+            for row in rows
+        ]
+    return compiled.string, params
 
 
 class _Moment(UTCDateTime):
