@@ -174,6 +174,8 @@ def _new_ids(session: Session, writes: Writes, count: int) -> list[int]:
             ).scalars()
         )
     highest = connection.execute(select(func.max(_RUNS.c.id))).scalar() or 0
+    if writes.highest is None:
+        writes.highest = highest
     first = max(highest, writes.last_id) + 1
     writes.last_id = first + count - 1
     return list(range(first, first + count))
@@ -255,6 +257,10 @@ def start(
                 writes = _writes(session)
                 if writes is not None and current.id is not None:
                     writes.refreshed.add(current.id)
+                    if isinstance(current, FlowRun):
+                        # Written with the batch, not by the session's flush (a plan's
+                        # session may not write, :func:`batch_writes`).
+                        writes.runs[current.id] = current
             return None
     # The last start that counts for re-entry: of this key, or of any key of the contact.
     counted = begin.key if entry.reentry_per == "key" else CONTACT
@@ -394,6 +400,10 @@ def _perform(
 ) -> str | None:
     """Do ``step``; the step to go to next, or None when the run waits or ended."""
     kind = step.type
+    if kind in _WRITING:
+        writes = _writes(session)
+        if writes is not None and writes.read_only:
+            raise Unplannable(kind)
     if kind == "wait":
         if run.waiting is None:
             deadline = now if fast else _wait_until(step, contact, now)
@@ -479,6 +489,12 @@ def _perform(
         return step.next
     _log(session, run, step, "done", now, detail={"list": step.list_id})
     return step.next
+
+
+#: The steps that write more than the run and its step log.
+_WRITING = frozenset(
+    {"send_email", "send_sms", "send_webhook", "update_profile", "add_to_list", "remove_from_list"}
+)
 
 
 def _send(
@@ -601,8 +617,19 @@ def batch_messages(session: Session) -> None:
 
 
 def emit_batched(session: Session) -> None:
+    outbox.emit_many(session.connection(), batched_messages(session))
+
+
+def batched_messages(session: Session) -> list[tuple[int, str, dict[str, Any]]]:
+    """The run messages gathered since :func:`batch_messages`, for the caller to write."""
     pending: list[tuple[int, str, dict[str, Any]]] = deferred(session).pop(_BATCH, [])
-    outbox.emit_many(session.connection(), pending)
+    return pending
+
+
+def discard_batch(session: Session) -> None:
+    """Forget what a batch gathered (its writes and messages), to do it over."""
+    deferred(session).pop(_WRITES, None)
+    deferred(session).pop(_BATCH, None)
 
 
 def _announce(session: Session, run: Run, topic: str) -> None:
@@ -681,6 +708,13 @@ class Writes:
     inserted: dict[int, NewRun] = field(default_factory=dict)
     #: The highest id drawn for a new run (SQLite: they are inserted at the end).
     last_id: int = 0
+    #: SQLite: the highest run id in the table when the batch first drew ids (the ids it
+    #: drew follow it, so a plan's are still free while it is the highest).
+    highest: int | None = None
+    #: Whether the batch is planned where it may not write (SQLite's read transaction,
+    #: ``worker/queue.py``): a step that writes more than the batch's own rows (a send, a
+    #: profile or list change) raises :class:`Unplannable` instead.
+    read_only: bool = False
     #: The runs whose trigger moment a later event moved.
     refreshed: set[int] = field(default_factory=set)
     #: The batch's contacts, read ahead as :class:`Who` (the whole row is loaded only for
@@ -728,11 +762,16 @@ class Writes:
             self.changed.add((run_id, seq))
 
 
-def batch_writes(session: Session) -> Writes:
+class Unplannable(Exception):
+    """A run reached a step that writes more than the batch's rows, in a batch planned
+    where it may not write (:attr:`Writes.read_only`)."""
+
+
+def batch_writes(session: Session, *, read_only: bool = False) -> Writes:
     """Gather the step log and run writes of what follows (a sweep batch, a pass's
     events) for :func:`write_batched`; a rolled-back savepoint drops them with the queue's
     deferred work."""
-    writes = Writes()
+    writes = Writes(read_only=read_only)
     deferred(session)[_WRITES] = writes
     return writes
 
