@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -882,7 +883,7 @@ def prepare_batched(session: Session) -> Statements | None:
                 dialect,
                 insert(_RUNS).values(_binds(_RUNS, ("id", *_NEW_RUN_COLUMNS))),
                 list(writes.inserted.values()),
-                getattr,
+                attrgetter,
             )
         )
     if writes.new:
@@ -891,7 +892,7 @@ def prepare_batched(session: Session) -> Statements | None:
                 dialect,
                 insert(_STEPS).values(_binds(_STEPS, _STEP_COLUMNS)),
                 [writes.visits[key] for key in writes.new],
-                _item,
+                itemgetter,
             )
         )
     if writes.changed:
@@ -902,7 +903,7 @@ def prepare_batched(session: Session) -> Statements | None:
                 .where(_STEPS.c.run_id == bindparam("k_run_id"), _STEPS.c.seq == bindparam("k_seq"))
                 .values(_binds(_STEPS, _STEP_CHANGES)),
                 [writes.visits[key] for key in writes.changed],
-                _item,
+                itemgetter,
             )
         )
     runs = [run for run in writes.runs.values() if run.id not in writes.inserted]
@@ -918,7 +919,7 @@ def prepare_batched(session: Session) -> Statements | None:
                     .where(_RUNS.c.id == bindparam("k_id"))
                     .values(_binds(_RUNS, columns)),
                     group,
-                    getattr,
+                    attrgetter,
                 )
             )
     for run in runs:
@@ -927,43 +928,35 @@ def prepare_batched(session: Session) -> Statements | None:
     return Statements(statements)
 
 
-def _item(row: dict[str, Any], name: str) -> Any:
-    return row[name]
-
-
 def _driver(
-    dialect: Dialect, statement: Any, rows: list[Any], get: Callable[[Any, str], Any]
+    dialect: Dialect, statement: Any, rows: list[Any], read: Callable[..., Any]
 ) -> tuple[str, list[Any]]:
     """``statement`` (its parameters named ``v_<column>`` for values and ``k_<column>`` for
-    keys) as the driver's text and one parameter set per row, each value read with ``get``
-    and converted as SQLAlchemy would (the same bind processors): a statement run through
-    SQLAlchemy with thousands of parameter sets spent more in its per-set bookkeeping than
-    in converting the values."""
+    keys) as the driver's text and one parameter set per row, its values read with ``read``
+    (``attrgetter`` or ``itemgetter``) and converted as SQLAlchemy would (the same bind
+    processors): a statement run through SQLAlchemy with thousands of parameter sets spent
+    more in its per-set bookkeeping than in converting the values."""
     compiled = statement.compile(dialect=dialect)
     names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
-    steps = []
-    for name in names:
+    converts = []
+    for index, name in enumerate(names):
         if not name.startswith(("v_", "k_")):
             raise ValueError(f"a batched statement has a parameter {name!r} it does not fill")
-        kind = compiled.binds[name].type
-        steps.append((name, name[2:], kind.dialect_impl(dialect).bind_processor(dialect)))
-    if compiled.positional:
-        params: list[Any] = [
-            tuple(
-                get(row, column) if convert is None else convert(get(row, column))
-                for _, column, convert in steps
-            )
-            for row in rows
-        ]
-    else:
-        params = [
-            {
-                name: get(row, column) if convert is None else convert(get(row, column))
-                for name, column, convert in steps
-            }
-            for row in rows
-        ]
+        convert = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            converts.append((index, convert))
+    values = read(*(name[2:] for name in names)) if len(names) > 1 else _one(read(names[0][2:]))
+    params: list[Any] = []
+    for row in rows:
+        found = list(values(row))
+        for index, convert in converts:
+            found[index] = convert(found[index])
+        params.append(tuple(found) if compiled.positional else dict(zip(names, found, strict=True)))
     return compiled.string, params
+
+
+def _one(value: Callable[[Any], Any]) -> Callable[[Any], tuple[Any]]:
+    return lambda row: (value(row),)
 
 
 class _Moment(UTCDateTime):
