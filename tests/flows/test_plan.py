@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from cartwheel.db import Database
 from cartwheel.events.schemas import event_view
-from cartwheel.flows import triggers
+from cartwheel.flows import timers, triggers
 from cartwheel.models import Event, FlowRun, FlowRunStep
 from cartwheel.runtime import Runtime
+from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
 from tests.flows.helpers import Clock, publish
 from tests.segments.helpers import track
@@ -179,3 +180,33 @@ def test_the_trigger_keeps_the_api_view_of_its_event(
             assert triggers.event_json(event) == view
             assert triggers.event_json(row) == view
             assert triggers.trigger_of(row)["event"] == view
+
+
+def test_a_run_the_sweep_advanced_between_plan_and_apply_is_not_written_back(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    """The timer sweep takes no worker lease: it may end a run the plan read as active.
+    Written as planned, the plan would put the run back at its wait; handled again, the
+    run stays done and the new view starts a run of its own."""
+    flow = publish(client, store, BROWSE)
+    ann = track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+                properties={"sku": "A"})  # fmt: skip
+    flow_worker.drain()
+    [(first, _, state, _, _)] = _runs(db, flow)
+    assert state == "active"
+    clock.advance(hours=2)
+    track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+          properties={"sku": "A"})  # fmt: skip
+    flows = triggers.Flows(clock)
+    planned = _plan(db, flows, store.store_id)
+    timers.sweep(db, clock.now)  # the wait is over: the run ends
+    assert [(run_id, state) for run_id, _, state, _, _ in _runs(db, flow)] == [(first, "done")]
+    _apply(db, flows, planned)
+    runs = [(run_id, contact, state) for run_id, contact, state, _, _ in _runs(db, flow)]
+    assert runs[0] == (first, ann, "done")
+    assert [(contact, state) for _, contact, state in runs[1:]] == [(ann, "active")]
