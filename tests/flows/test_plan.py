@@ -210,3 +210,34 @@ def test_a_run_the_sweep_advanced_between_plan_and_apply_is_not_written_back(
     runs = [(run_id, contact, state) for run_id, contact, state, _, _ in _runs(db, flow)]
     assert runs[0] == (first, ann, "done")
     assert [(contact, state) for _, contact, state in runs[1:]] == [(ann, "active")]
+
+
+def test_a_pass_over_two_stores_gives_their_new_runs_ids_of_their_own(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    other_store: StoreFixture,
+    clock: Clock,
+) -> None:
+    """Both stores' runs are planned before either is written: the second store's ids
+    follow the first's."""
+    mine = publish(client, store, BROWSE)
+    theirs = publish(client, other_store, BROWSE)
+    for owner in (store, other_store):
+        track(runtime, owner.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+              properties={"sku": "A"})  # fmt: skip
+    flows = triggers.Flows(clock)
+    with db.read() as session:
+        for owner in (store, other_store):
+            for row in _pending_rows(session, owner.store_id):
+                flows.process_event(session, row)
+        planned = flows.plan(session)
+    _apply(db, flows, planned)
+    [(first, *_)] = _runs(db, mine)
+    [(second, *_)] = _runs(db, theirs)
+    assert first != second
+    assert {(run_id, seq) for run_id, seq, *_ in _steps(db, mine) + _steps(db, theirs)} == {
+        (first, 1),
+        (second, 1),
+    }

@@ -227,6 +227,7 @@ class Flows:
         engine.read_contacts(session, contact_ids)
         if planned is not None:
             planned.note(flow_ids, contact_ids, runs, writes)
+            writes.last_id = planned.last_id  # ids drawn for another store's runs, unwritten
         _read_exits_ahead(session, live, events, now)
         known = engine.Known(
             covered={(f, c) for f in flow_ids for c in contact_ids},
@@ -309,8 +310,9 @@ class Flows:
             assert planned.statements is not None
             planned.statements.append(statements)
         planned.messages += engine.batched_messages(session)
-        if writes.highest is not None:
-            planned.highest = writes.highest if planned.highest is None else planned.highest
+        planned.last_id = max(planned.last_id, writes.last_id)
+        if planned.highest is None:
+            planned.highest = writes.highest
 
     # -- domain changes ------------------------------------------------------------------
 
@@ -532,8 +534,10 @@ class Plan:
     #: The contacts read, and those of them already gone (deleted or merged).
     contacts: list[int] = field(default_factory=list)
     gone: set[int] = field(default_factory=set)
-    #: SQLite: the highest run id when the new runs' ids were drawn.
+    #: SQLite: the highest run id when the new runs' ids were first drawn, and the last id
+    #: drawn (a pass's stores draw one after the other before anything is written).
     highest: int | None = None
+    last_id: int = 0
 
     def note(
         self, flow_ids: list[int], contact_ids: list[int], runs: list[FlowRun], writes: Any
