@@ -14,8 +14,10 @@ same, and a wake-up that was missed would only be late, never wrong."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -173,20 +175,11 @@ def _new_ids(session: Session, writes: Writes, count: int) -> list[int]:
             ).scalars()
         )
     highest = connection.execute(select(func.max(_RUNS.c.id))).scalar() or 0
+    if writes.highest is None:
+        writes.highest = highest
     first = max(highest, writes.last_id) + 1
     writes.last_id = first + count - 1
     return list(range(first, first + count))
-
-
-def _insert_runs(connection: Connection, runs: list[NewRun]) -> None:
-    """Insert new runs as advancing them left them, in one statement (many parameter sets:
-    psycopg parses a multi-row INSERT's text on the client, which for thousands of rows of
-    20 columns cost more than the rest of the pass)."""
-    columns = ("id", *_NEW_RUN_COLUMNS)
-    connection.execute(
-        insert(_RUNS).values(_binds(_RUNS, columns)),
-        [{f"v_{c}": getattr(run, c) for c in columns} for run in runs],
-    )
 
 
 def definition_of(session: Session, flow_id: int, version: int) -> Definition:
@@ -265,6 +258,10 @@ def start(
                 writes = _writes(session)
                 if writes is not None and current.id is not None:
                     writes.refreshed.add(current.id)
+                    if isinstance(current, FlowRun):
+                        # Written with the batch, not by the session's flush (a plan's
+                        # session may not write, :func:`batch_writes`).
+                        writes.runs[current.id] = current
             return None
     # The last start that counts for re-entry: of this key, or of any key of the contact.
     counted = begin.key if entry.reentry_per == "key" else CONTACT
@@ -404,6 +401,10 @@ def _perform(
 ) -> str | None:
     """Do ``step``; the step to go to next, or None when the run waits or ended."""
     kind = step.type
+    if kind in _WRITING:
+        writes = _writes(session)
+        if writes is not None and writes.read_only:
+            raise Unplannable(kind)
     if kind == "wait":
         if run.waiting is None:
             deadline = now if fast else _wait_until(step, contact, now)
@@ -489,6 +490,12 @@ def _perform(
         return step.next
     _log(session, run, step, "done", now, detail={"list": step.list_id})
     return step.next
+
+
+#: The steps that write more than the run and its step log.
+_WRITING = frozenset(
+    {"send_email", "send_sms", "send_webhook", "update_profile", "add_to_list", "remove_from_list"}
+)
 
 
 def _send(
@@ -611,8 +618,19 @@ def batch_messages(session: Session) -> None:
 
 
 def emit_batched(session: Session) -> None:
+    outbox.emit_many(session.connection(), batched_messages(session))
+
+
+def batched_messages(session: Session) -> list[tuple[int, str, dict[str, Any]]]:
+    """The run messages gathered since :func:`batch_messages`, for the caller to write."""
     pending: list[tuple[int, str, dict[str, Any]]] = deferred(session).pop(_BATCH, [])
-    outbox.emit_many(session.connection(), pending)
+    return pending
+
+
+def discard_batch(session: Session) -> None:
+    """Forget what a batch gathered (its writes and messages), to do it over."""
+    deferred(session).pop(_WRITES, None)
+    deferred(session).pop(_BATCH, None)
 
 
 def _announce(session: Session, run: Run, topic: str) -> None:
@@ -691,6 +709,13 @@ class Writes:
     inserted: dict[int, NewRun] = field(default_factory=dict)
     #: The highest id drawn for a new run (SQLite: they are inserted at the end).
     last_id: int = 0
+    #: SQLite: the highest run id in the table when the batch first drew ids (the ids it
+    #: drew follow it, so a plan's are still free while it is the highest).
+    highest: int | None = None
+    #: Whether the batch is planned where it may not write (SQLite's read transaction,
+    #: ``worker/queue.py``): a step that writes more than the batch's own rows (a send, a
+    #: profile or list change) raises :class:`Unplannable` instead.
+    read_only: bool = False
     #: The runs whose trigger moment a later event moved.
     refreshed: set[int] = field(default_factory=set)
     #: The batch's contacts, read ahead as :class:`Who` (the whole row is loaded only for
@@ -738,11 +763,16 @@ class Writes:
             self.changed.add((run_id, seq))
 
 
-def batch_writes(session: Session) -> Writes:
+class Unplannable(Exception):
+    """A run reached a step that writes more than the batch's rows, in a batch planned
+    where it may not write (:attr:`Writes.read_only`)."""
+
+
+def batch_writes(session: Session, *, read_only: bool = False) -> Writes:
     """Gather the step log and run writes of what follows (a sweep batch, a pass's
     events) for :func:`write_batched`; a rolled-back savepoint drops them with the queue's
     deferred work."""
-    writes = Writes()
+    writes = Writes(read_only=read_only)
     deferred(session)[_WRITES] = writes
     return writes
 
@@ -815,29 +845,66 @@ def read_visits(session: Session, visits: list[tuple[int, int]]) -> None:
 def write_batched(session: Session) -> None:
     """Write what the batch gathered, then let the session forget the runs it wrote (their
     rows now hold what their attributes do)."""
+    prepared = prepare_batched(session)
+    if prepared is not None:
+        prepared.execute(session.connection())
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    """A batch's writes, ready for the driver: each statement's text and its parameter
+    sets, every value already converted (JSON text, the engine's moments). Executing them
+    is all that is left for the write transaction (:func:`prepare_batched`)."""
+
+    statements: list[tuple[str, list[Any]]]
+
+    def execute(self, connection: Connection) -> None:
+        for text, params in self.statements:
+            connection.exec_driver_sql(text, params)
+
+
+def prepare_batched(session: Session) -> Statements | None:
+    """What the batch gathered (:func:`batch_writes`) as statements for the driver, in
+    three to five statements: the new runs (PostgreSQL: with ids from the sequence), the
+    new step log rows, the visits closed and the runs changed. The session forgets the
+    runs they write (their rows will hold what their attributes do). None if nothing was
+    gathered."""
     writes: Writes | None = deferred(session).pop(_WRITES, None)
     if writes is None:
-        return
-    connection = session.connection()
+        return None
+    dialect = session.get_bind().dialect
+    statements: list[tuple[str, list[Any]]] = []
     if writes.inserted:
-        _insert_runs(connection, list(writes.inserted.values()))
-    if writes.new:
-        added = [writes.visits[key] for key in writes.new]
-        connection.execute(
-            insert(_STEPS).values(_binds(_STEPS, _STEP_COLUMNS)),
-            [{f"v_{name}": row[name] for name in _STEP_COLUMNS} for row in added],
+        # One statement, many parameter sets: psycopg parses a multi-row INSERT's text on
+        # the client, which for thousands of rows of 20 columns cost more than the rest of
+        # the pass.
+        statements.append(
+            _driver(
+                dialect,
+                insert(_RUNS).values(_binds(_RUNS, ("id", *_NEW_RUN_COLUMNS))),
+                list(writes.inserted.values()),
+                attrgetter,
+            )
         )
-    changed = [writes.visits[key] for key in writes.changed]
-    if changed:
-        connection.execute(
-            update(_STEPS)
-            .where(_STEPS.c.run_id == bindparam("k_run"), _STEPS.c.seq == bindparam("k_seq"))
-            .values(_binds(_STEPS, _STEP_CHANGES)),
-            [
-                {"k_run": row["run_id"], "k_seq": row["seq"]}
-                | {f"v_{name}": row[name] for name in _STEP_CHANGES}
-                for row in changed
-            ],
+    if writes.new:
+        statements.append(
+            _driver(
+                dialect,
+                insert(_STEPS).values(_binds(_STEPS, _STEP_COLUMNS)),
+                [writes.visits[key] for key in writes.new],
+                itemgetter,
+            )
+        )
+    if writes.changed:
+        statements.append(
+            _driver(
+                dialect,
+                update(_STEPS)
+                .where(_STEPS.c.run_id == bindparam("k_run_id"), _STEPS.c.seq == bindparam("k_seq"))
+                .values(_binds(_STEPS, _STEP_CHANGES)),
+                [writes.visits[key] for key in writes.changed],
+                itemgetter,
+            )
         )
     runs = [run for run in writes.runs.values() if run.id not in writes.inserted]
     for columns, group in (
@@ -845,16 +912,51 @@ def write_batched(session: Session) -> None:
         (_TRIGGER_COLUMNS, [run for run in runs if run.id in writes.refreshed]),
     ):
         if group:
-            connection.execute(
-                update(_RUNS).where(_RUNS.c.id == bindparam("k_id")).values(_binds(_RUNS, columns)),
-                [
-                    {"k_id": run.id} | {f"v_{name}": getattr(run, name) for name in columns}
-                    for run in group
-                ],
+            statements.append(
+                _driver(
+                    dialect,
+                    update(_RUNS)
+                    .where(_RUNS.c.id == bindparam("k_id"))
+                    .values(_binds(_RUNS, columns)),
+                    group,
+                    attrgetter,
+                )
             )
     for run in runs:
         if isinstance(run, FlowRun) and run in session:
             session.expunge(run)
+    return Statements(statements)
+
+
+def _driver(
+    dialect: Dialect, statement: Any, rows: list[Any], read: Callable[..., Any]
+) -> tuple[str, list[Any]]:
+    """``statement`` (its parameters named ``v_<column>`` for values and ``k_<column>`` for
+    keys) as the driver's text and one parameter set per row, its values read with ``read``
+    (``attrgetter`` or ``itemgetter``) and converted as SQLAlchemy would (the same bind
+    processors): a statement run through SQLAlchemy with thousands of parameter sets spent
+    more in its per-set bookkeeping than in converting the values."""
+    compiled = statement.compile(dialect=dialect)
+    names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
+    converts = []
+    for index, name in enumerate(names):
+        if not name.startswith(("v_", "k_")):
+            raise ValueError(f"a batched statement has a parameter {name!r} it does not fill")
+        convert = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            converts.append((index, convert))
+    values = read(*(name[2:] for name in names)) if len(names) > 1 else _one(read(names[0][2:]))
+    params: list[Any] = []
+    for row in rows:
+        found = list(values(row))
+        for index, convert in converts:
+            found[index] = convert(found[index])
+        params.append(tuple(found) if compiled.positional else dict(zip(names, found, strict=True)))
+    return compiled.string, params
+
+
+def _one(value: Callable[[Any], Any]) -> Callable[[Any], tuple[Any]]:
+    return lambda row: (value(row),)
 
 
 class _Moment(UTCDateTime):

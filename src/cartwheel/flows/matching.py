@@ -186,7 +186,7 @@ def passes_where(
 def passing_where(
     session: Session,
     store_id: int,
-    events: list[Event],
+    events: list[Any],
     match: EventMatch,
     where: Node,
     now: datetime,

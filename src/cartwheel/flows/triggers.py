@@ -15,16 +15,19 @@ A paused flow starts nothing and its runs are not advanced; resuming makes them 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from pydantic_core import to_jsonable_python
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from cartwheel.events.schemas import event_view
+from cartwheel import outbox
 from cartwheel.flows import engine, matching, repository, timers
 from cartwheel.flows.definition import Definition, Trigger, mentions
-from cartwheel.models import Contact, Event, Flow, FlowRun, Order, OutboxMessage
+from cartwheel.ingest.properties import clip_depth
+from cartwheel.models import Contact, Flow, FlowRun, Order, OutboxMessage
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import SEGMENT_ENTERED, SEGMENT_EXITED
 from cartwheel.segments.compiler import Context, active, compile_condition
@@ -78,9 +81,51 @@ def mentions_event(found: dict[str, Any], name: str, category: str | None, actio
     return False
 
 
-def trigger_of(event: Event) -> dict[str, Any]:
-    view = event_view(event).model_dump(mode="json")
-    return {"source": "event", "event": view, "entity": event.entity, "record": None}
+#: The event columns a pass reads for flows besides the queue's header (id, store, name,
+#: category, silence): the trigger's view, its key, its ``where`` and its exits.
+EVENT_COLUMNS = (
+    "contact_id",
+    "action",
+    "occurred_at",
+    "received_at",
+    "source",
+    "properties",
+    "property_types",
+    "extra",
+    "entity",
+    "value",
+    "currency",
+)
+
+
+def trigger_of(event: Any) -> dict[str, Any]:
+    """What a run keeps of the event that started it (an ORM event or a row of
+    :data:`EVENT_COLUMNS`): the API's view of it, as JSON."""
+    return {"source": "event", "event": event_json(event), "entity": event.entity, "record": None}
+
+
+def event_json(event: Any) -> dict[str, Any]:
+    """``event_view(event).model_dump(mode="json")``, built directly: the same fields, each
+    converted as the view converts it (pydantic's own JSON form of the moments), without
+    validating values the event log already holds valid (15–25 µs an event a run starts
+    with, through the model)."""
+    value = event.value
+    return {
+        "id": str(event.id),
+        "contactId": event.contact_id,
+        "name": event.name,
+        "category": event.category,
+        "action": event.action,
+        "occurredAt": to_jsonable_python(event.occurred_at),
+        "receivedAt": to_jsonable_python(event.received_at),
+        "source": event.source,
+        "properties": clip_depth(event.properties or {}),
+        "propertyTypes": event.property_types or {},
+        "extra": clip_depth(event.extra or {}),
+        "entity": clip_depth(event.entity),
+        "value": None if value is None else float(value),
+        "currency": event.currency,
+    }
 
 
 def key_of(trigger: Trigger, event: dict[str, Any] | None, entity: Any, record: Any) -> str:
@@ -103,41 +148,86 @@ class Flows:
             return False
         return bool(wanting(session, header.store_id, header.name, header.category, ...))
 
-    def process_event(self, session: Session, event: Event) -> None:
-        """Note the event; :meth:`flush` handles the pass's events in log order."""
+    def process_event(self, session: Session, event: Any) -> None:
+        """Note the event (an ORM event, or a row of the header and :data:`EVENT_COLUMNS`);
+        :meth:`plan` handles the pass's events in log order."""
         if event.silent or event.contact_id is None:
             return
         deferred(session).setdefault(_EVENTS, []).append(event)
 
-    def flush(self, session: Session) -> None:
-        """Handle the pass's noted events, in log order, after reading ahead in a few
-        queries what they will need: the active runs of their contacts (locked on
-        PostgreSQL), those runs' contacts, step rows and exit events, the last start per
-        key, and who passes each flow's entry filter. The new runs go in with one INSERT,
-        and what starting and advancing runs changes is written in a few statements at
-        the end (:func:`engine.write_batched`)."""
-        events: list[Event] = deferred(session).pop(_EVENTS, [])
+    def plan(self, session: Session) -> Plan | None:
+        """Handle the pass's noted events, in log order, as far as deciding what to write:
+        read ahead in a few queries what they will need (the active runs of their contacts,
+        locked on PostgreSQL; those runs' contacts, step rows and exit events; the last
+        start per key; who passes each flow's entry filter), start and advance the runs, and
+        turn what that changes into statements (:func:`engine.prepare_batched`). On SQLite
+        the queue may call this in a read transaction, before the write transaction that
+        calls :meth:`apply`: there a run that reaches a step writing more than its own rows
+        (a send, a profile or list change) leaves the whole pass to :meth:`apply`."""
+        events: list[Any] = deferred(session).pop(_EVENTS, [])
         if not events:
+            return None
+        now = self.clock()
+        planned = Plan(events, session, now, read_only=matching.dialect(session) == "sqlite")
+        try:
+            with session.no_autoflush:
+                for store_id, store_events in _by_store(events).items():
+                    live = [f for f in flows_of(session, store_id) if f.state == "live"]
+                    planned.flows[store_id] = _flow_states(flows_of(session, store_id))
+                    if live:
+                        self._handle(session, live, store_events, now, planned)
+        except engine.Unplannable:
+            engine.discard_batch(session)
+            for run in planned.read:
+                if run in session:
+                    session.expunge(run)  # its attributes were moved on; the redo reads it again
+            planned.statements = None
+        finally:
+            matching.forget(session)
+        return planned
+
+    def apply(self, session: Session, planned: Plan | None) -> None:
+        """Write what :meth:`plan` decided, if nothing it relied on changed since (with the
+        worker lease held only the API can have: a flow paused, republished or deleted, a
+        contact merged or deleted, a test run started; or the timer sweep advanced a run);
+        otherwise, or if the plan could not be made without writing, handle the pass's
+        events again here, writing as they go."""
+        if planned is None:
+            return
+        if planned.statements is not None and (
+            planned.session is session or _unchanged(session, planned)
+        ):
+            connection = session.connection()
+            for statements in planned.statements:
+                statements.execute(connection)
+            outbox.emit_many(connection, planned.messages)
             return
         now = self.clock()
-        by_store: dict[int, list[Event]] = {}
-        for event in events:
-            by_store.setdefault(event.store_id, []).append(event)
-        for store_id, store_events in by_store.items():
+        for store_id, store_events in _by_store(planned.events).items():
             live = [f for f in flows_of(session, store_id) if f.state == "live"]
             if live:
                 self._handle(session, live, store_events, now)
         matching.forget(session)
 
     def _handle(
-        self, session: Session, live: list[Flow], events: list[Event], now: datetime
+        self,
+        session: Session,
+        live: list[Flow],
+        events: list[Any],
+        now: datetime,
+        planned: Plan | None = None,
     ) -> None:
+        """Start and advance the runs these events (of one store) call for; written at
+        the end, or, with ``planned``, kept in it as statements."""
         contact_ids = sorted({e.contact_id for e in events if e.contact_id is not None})
         flow_ids = [f.id for f in live]
         runs = _active_runs(session, flow_ids, contact_ids)
-        engine.batch_writes(session)
+        writes = engine.batch_writes(session, read_only=planned is not None and planned.read_only)
         timers.read_ahead(session, runs, now)
         engine.read_contacts(session, contact_ids)
+        if planned is not None:
+            planned.note(flow_ids, contact_ids, runs, writes)
+            writes.last_id = planned.last_id  # ids drawn for another store's runs, unwritten
         _read_exits_ahead(session, live, events, now)
         known = engine.Known(
             covered={(f, c) for f in flow_ids for c in contact_ids},
@@ -211,8 +301,18 @@ class Flows:
                 if started is not None:
                     by_contact.setdefault(contact_id, []).append(started)
         engine.settle(session, known, now)
-        engine.write_batched(session)
-        engine.emit_batched(session)
+        if planned is None:
+            engine.write_batched(session)
+            engine.emit_batched(session)
+            return
+        statements = engine.prepare_batched(session)
+        if statements is not None:
+            assert planned.statements is not None
+            planned.statements.append(statements)
+        planned.messages += engine.batched_messages(session)
+        planned.last_id = max(planned.last_id, writes.last_id)
+        if planned.highest is None:
+            planned.highest = writes.highest
 
     # -- domain changes ------------------------------------------------------------------
 
@@ -251,7 +351,7 @@ class Flows:
 
 
 def _read_exits_ahead(
-    session: Session, flows: list[Flow], events: list[Event], now: datetime
+    session: Session, flows: list[Flow], events: list[Any], now: datetime
 ) -> None:
     """The exit events a run started by these events will look for, read at once for the
     contacts of the events that may start one (merged with what the batch's active runs
@@ -284,7 +384,14 @@ def _active_runs(session: Session, flow_ids: list[int], contact_ids: list[int]) 
     active) are left out here, so that no index on (flow, test, state) or (flow, state)
     qualifies: SQLite's planner took one and read every active run of the flows in each
     pass (tens of thousands under the flows bench), not the few runs of its contacts."""
-    query = (
+    query = _active_query(flow_ids, contact_ids)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return [run for run in session.scalars(query) if not run.test]
+
+
+def _active_query(flow_ids: list[int], contact_ids: list[int]) -> Select[Any]:
+    return (
         select(FlowRun)
         .where(
             FlowRun.flow_id.in_(flow_ids),
@@ -293,9 +400,6 @@ def _active_runs(session: Session, flow_ids: list[int], contact_ids: list[int]) 
         )
         .order_by(FlowRun.id)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return [run for run in session.scalars(query) if not run.test]
 
 
 def _last_starts(
@@ -364,7 +468,7 @@ def _kind_triggers(
 def _first_passing(
     session: Session,
     candidates: list[Trigger],
-    event: Event,
+    event: Any,
     now: datetime,
     wheres: dict[int, set[Any]] | None = None,
 ) -> Trigger | None:
@@ -403,6 +507,98 @@ def _order_entity(session: Session, store_id: int, payload: dict[str, Any]) -> d
     if order is None or order.store_id != store_id or order.external_id is None:
         return {}
     return {"id": order.external_id}
+
+
+@dataclass(slots=True)
+class Plan:
+    """What :meth:`Flows.plan` decided for a pass's events, and what it relied on, for
+    :meth:`Flows.apply` to check."""
+
+    events: list[Any]
+    #: The session it was made in: applied in the same one, nothing can have changed.
+    session: Session
+    now: datetime
+    read_only: bool
+    #: The statements to execute, one group per store; None: the pass is handled again in
+    #: the write transaction.
+    statements: list[engine.Statements] | None = field(default_factory=list)
+    messages: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    #: Per store, its published flows as (id, version, state).
+    flows: dict[int, list[tuple[int, int | None, str]]] = field(default_factory=dict)
+    #: The (flows, contacts) whose active runs were read, and those runs as
+    #: :func:`_run_states` shows them.
+    scopes: list[tuple[list[int], list[int]]] = field(default_factory=list)
+    runs: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    #: The ORM runs read, to forget when the plan is abandoned.
+    read: list[FlowRun] = field(default_factory=list)
+    #: The contacts read, and those of them already gone (deleted or merged).
+    contacts: list[int] = field(default_factory=list)
+    gone: set[int] = field(default_factory=set)
+    #: SQLite: the highest run id when the new runs' ids were first drawn, and the last id
+    #: drawn (a pass's stores draw one after the other before anything is written).
+    highest: int | None = None
+    last_id: int = 0
+
+    def note(
+        self, flow_ids: list[int], contact_ids: list[int], runs: list[FlowRun], writes: Any
+    ) -> None:
+        """What a store's part of the pass read, before anything changes it."""
+        self.scopes.append((flow_ids, contact_ids))
+        self.read += runs
+        self.runs.update((run.id, (run.state, run.seq, run.updated_at)) for run in runs)
+        self.contacts += contact_ids
+        self.gone.update(c for c in contact_ids if not _present(writes.contacts.get(c)))
+
+
+def _present(who: Any) -> bool:
+    return who is not None and who.deleted_at is None and who.merged_into_id is None
+
+
+def _by_store(events: list[Any]) -> dict[int, list[Any]]:
+    by_store: dict[int, list[Any]] = {}
+    for event in events:
+        by_store.setdefault(event.store_id, []).append(event)
+    return by_store
+
+
+def _flow_states(flows: list[Flow]) -> list[tuple[int, int | None, str]]:
+    return [(f.id, f.version, f.state) for f in flows]
+
+
+def _unchanged(session: Session, planned: Plan) -> bool:
+    """Whether what ``planned`` relied on still holds: the stores' published flows, the
+    active runs of the pass's (flow, contact) pairs, its contacts' presence, and (SQLite)
+    the highest run id, past which the plan drew its new runs' ids. A few queries, in the
+    write transaction."""
+    for store_id, states in planned.flows.items():
+        if _flow_states(repository.published(session, store_id)) != states:
+            return False
+    now_runs: dict[int, tuple[Any, ...]] = {}
+    for flow_ids, contact_ids in planned.scopes:
+        rows = session.execute(
+            _active_query(flow_ids, contact_ids).with_only_columns(
+                FlowRun.id, FlowRun.state, FlowRun.seq, FlowRun.updated_at, FlowRun.test
+            )
+        )
+        now_runs.update((r[0], (r[1], r[2], r[3])) for r in rows if not r[4])
+    if now_runs != planned.runs:
+        return False
+    if planned.contacts:
+        gone = set(
+            session.scalars(
+                select(Contact.id).where(
+                    Contact.id.in_(sorted(set(planned.contacts))),
+                    or_(Contact.deleted_at.is_not(None), Contact.merged_into_id.is_not(None)),
+                )
+            )
+        )
+        if gone != planned.gone:
+            return False
+    if planned.highest is not None:
+        highest = session.execute(select(func.max(FlowRun.id))).scalar() or 0
+        if highest != planned.highest:
+            return False
+    return True
 
 
 #: The registry's instance (the real clock).

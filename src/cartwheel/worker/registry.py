@@ -32,7 +32,13 @@ def event_processors(clock: Callable[[], datetime] = utcnow) -> list[Handler]:
             apply=segments.SEGMENTS.apply,
             columns=segments.EVENT_COLUMNS,
         ),
-        Handler(flow_handler.process_event, flow_handler.wants_event, flush=flow_handler.flush),
+        Handler(
+            flow_handler.process_event,
+            flow_handler.wants_event,
+            plan=flow_handler.plan,
+            apply=flow_handler.apply,
+            columns=flows.EVENT_COLUMNS,
+        ),
     ]
 
 

@@ -1,0 +1,243 @@
+"""A pass's flows work in two halves: ``plan`` reads and decides (on SQLite in a read
+transaction, without the write lock), ``apply`` writes. Here the halves are called as the
+queue calls them on SQLite, in two transactions, with the API acting in between: a plan
+whose flow, runs or contacts changed meanwhile is not written as planned; the pass's events
+are handled again in the write transaction. On both engines, with the clock injected; and
+the trigger's view of an event, built from the queue's plain rows, is the API's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from cartwheel.db import Database
+from cartwheel.events.schemas import event_view
+from cartwheel.flows import timers, triggers
+from cartwheel.models import Event, FlowRun, FlowRunStep
+from cartwheel.runtime import Runtime
+from cartwheel.worker.runner import Worker
+from tests.conftest import StoreFixture
+from tests.flows.helpers import Clock, publish
+from tests.segments.helpers import track
+
+BROWSE: dict[str, Any] = {
+    "name": "Browse abandonment",
+    "trigger": {"event": "Viewed Product", "key": "properties.sku"},
+    "start": "wait",
+    "steps": {
+        "wait": {"type": "wait", "for": {"hours": 1}, "next": "end"},
+        "end": {"type": "exit"},
+    },
+}
+#: The row the queue hands flows: its header and the columns flows names.
+_ROW = ("id", "store_id", "category", "name", "silent", *triggers.EVENT_COLUMNS)
+
+
+def _pending_rows(session: Any, store_id: int) -> list[Any]:
+    columns = [getattr(Event, c) for c in _ROW]
+    return list(
+        session.execute(
+            select(*columns)
+            .where(Event.store_id == store_id, Event.processed_at.is_(None))
+            .order_by(Event.id)
+        )
+    )
+
+
+def _plan(db: Database, flows: triggers.Flows, store_id: int) -> triggers.Plan | None:
+    """The reading half, in a read transaction (SQLite: no write lock), over every pending
+    event, as the queue runs it."""
+    with db.read() as session:
+        for row in _pending_rows(session, store_id):
+            flows.process_event(session, row)
+        return flows.plan(session)
+
+
+def _apply(db: Database, flows: triggers.Flows, planned: triggers.Plan | None) -> None:
+    with db.transaction() as session:
+        flows.apply(session, planned)
+
+
+def _runs(db: Database, flow_id: int) -> list[tuple[int, int, str, str | None, bool]]:
+    with db.read() as session:
+        return [
+            (r.id, r.contact_id, r.state, r.step, r.test)
+            for r in session.scalars(
+                select(FlowRun).where(FlowRun.flow_id == flow_id).order_by(FlowRun.id)
+            )
+        ]
+
+
+def _steps(db: Database, flow_id: int) -> list[tuple[int, int, str, str]]:
+    with db.read() as session:
+        return [
+            (s.run_id, s.seq, s.step, s.status)
+            for s in session.scalars(
+                select(FlowRunStep)
+                .where(FlowRunStep.flow_id == flow_id)
+                .order_by(FlowRunStep.run_id, FlowRunStep.seq)
+            )
+        ]
+
+
+def test_a_plan_nothing_changed_is_written_as_planned(
+    client: TestClient, runtime: Runtime, db: Database, store: StoreFixture, clock: Clock
+) -> None:
+    flow = publish(client, store, BROWSE)
+    ann = track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+                properties={"sku": "A"})  # fmt: skip
+    flows = triggers.Flows(clock)
+    planned = _plan(db, flows, store.store_id)
+    assert planned is not None and planned.statements  # decided, nothing written yet
+    assert _runs(db, flow) == []
+    _apply(db, flows, planned)
+    [(run_id, contact, state, step, test)] = _runs(db, flow)
+    assert (contact, state, step, test) == (ann, "active", "wait", False)
+    assert _steps(db, flow) == [(run_id, 1, "wait", "waiting")]
+
+
+def test_a_flow_paused_between_plan_and_apply_starts_nothing(
+    client: TestClient, runtime: Runtime, db: Database, store: StoreFixture, clock: Clock
+) -> None:
+    flow = publish(client, store, BROWSE)
+    track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+          properties={"sku": "A"})  # fmt: skip
+    flows = triggers.Flows(clock)
+    planned = _plan(db, flows, store.store_id)
+    assert planned is not None and planned.statements
+    paused = client.post(f"/v1/flows/{flow}/pause", headers=store.headers)
+    assert paused.status_code == 200, paused.text
+    _apply(db, flows, planned)
+    assert _runs(db, flow) == []  # a paused flow starts no runs
+    assert _steps(db, flow) == []
+
+
+def test_a_run_started_between_plan_and_apply_keeps_its_id(
+    client: TestClient, runtime: Runtime, db: Database, store: StoreFixture, clock: Clock
+) -> None:
+    """A test run through the API takes an id meanwhile; the pass's run gets another one
+    (on SQLite the plan drew its ids after the highest it saw, and draws again; on
+    PostgreSQL from the sequence)."""
+    flow = publish(client, store, BROWSE)
+    ann = track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+                properties={"sku": "A"})  # fmt: skip
+    bob = track(runtime, store.store_id, "bob@plan.io", "Signed Up", at=clock.now)
+    flows = triggers.Flows(clock)
+    planned = _plan(db, flows, store.store_id)
+    tested = client.post(f"/v1/flows/{flow}/test", json={"contactId": bob}, headers=store.headers)
+    assert tested.status_code == 200, tested.text
+    _apply(db, flows, planned)
+    runs = {(contact, state, test): run_id for run_id, contact, state, _, test in _runs(db, flow)}
+    assert set(runs) == {(bob, "done", True), (ann, "active", False)}
+    assert len(set(runs.values())) == 2
+    assert (runs[(ann, "active", False)], 1, "wait", "waiting") in _steps(db, flow)
+
+
+def test_a_contact_deleted_between_plan_and_apply_gets_no_run(
+    client: TestClient, runtime: Runtime, db: Database, store: StoreFixture, clock: Clock
+) -> None:
+    flow = publish(client, store, BROWSE)
+    ann = track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+                properties={"sku": "A"})  # fmt: skip
+    flows = triggers.Flows(clock)
+    planned = _plan(db, flows, store.store_id)
+    deleted = client.delete(f"/v1/contacts/{ann}", headers=store.headers)
+    assert deleted.status_code in (200, 204), deleted.text
+    _apply(db, flows, planned)
+    assert _runs(db, flow) == []  # handled again: the contact is gone
+
+
+def test_the_trigger_keeps_the_api_view_of_its_event(
+    runtime: Runtime, db: Database, store: StoreFixture, clock: Clock
+) -> None:
+    """Built from the queue's plain row or from the ORM object, a run's trigger event is
+    what ``GET /v1/events`` shows of it."""
+    track(
+        runtime,
+        store.store_id,
+        "ann@plan.io",
+        "Order Completed",
+        at=clock.now,
+        properties={"sku": "A", "items": [{"sku": "A", "qty": 2}], "when": "2026-04-02"},
+        value=42,
+        category="order",
+        action="completed",
+        entity={"id": "o-1", "lines": [{"sku": "A"}]},
+    )
+    track(runtime, store.store_id, "bob@plan.io", "Viewed Product", at=clock.now)
+    with db.read() as session:
+        events = list(
+            session.scalars(
+                select(Event).where(Event.store_id == store.store_id).order_by(Event.id)
+            )
+        )
+        rows = _pending_rows(session, store.store_id)
+        assert len(events) == len(rows) == 2
+        for event, row in zip(events, rows, strict=True):
+            view = event_view(event).model_dump(mode="json")
+            assert triggers.event_json(event) == view
+            assert triggers.event_json(row) == view
+            assert triggers.trigger_of(row)["event"] == view
+
+
+def test_a_run_the_sweep_advanced_between_plan_and_apply_is_not_written_back(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    """The timer sweep takes no worker lease: it may end a run the plan read as active.
+    Written as planned, the plan would put the run back at its wait; handled again, the
+    run stays done and the new view starts a run of its own."""
+    flow = publish(client, store, BROWSE)
+    ann = track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+                properties={"sku": "A"})  # fmt: skip
+    flow_worker.drain()
+    [(first, _, state, _, _)] = _runs(db, flow)
+    assert state == "active"
+    clock.advance(hours=2)
+    track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+          properties={"sku": "A"})  # fmt: skip
+    flows = triggers.Flows(clock)
+    planned = _plan(db, flows, store.store_id)
+    timers.sweep(db, clock.now)  # the wait is over: the run ends
+    assert [(run_id, state) for run_id, _, state, _, _ in _runs(db, flow)] == [(first, "done")]
+    _apply(db, flows, planned)
+    runs = [(run_id, contact, state) for run_id, contact, state, _, _ in _runs(db, flow)]
+    assert runs[0] == (first, ann, "done")
+    assert [(contact, state) for _, contact, state in runs[1:]] == [(ann, "active")]
+
+
+def test_a_pass_over_two_stores_gives_their_new_runs_ids_of_their_own(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    other_store: StoreFixture,
+    clock: Clock,
+) -> None:
+    """Both stores' runs are planned before either is written: the second store's ids
+    follow the first's."""
+    mine = publish(client, store, BROWSE)
+    theirs = publish(client, other_store, BROWSE)
+    for owner in (store, other_store):
+        track(runtime, owner.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+              properties={"sku": "A"})  # fmt: skip
+    flows = triggers.Flows(clock)
+    with db.read() as session:
+        for owner in (store, other_store):
+            for row in _pending_rows(session, owner.store_id):
+                flows.process_event(session, row)
+        planned = flows.plan(session)
+    _apply(db, flows, planned)
+    [(first, *_)] = _runs(db, mine)
+    [(second, *_)] = _runs(db, theirs)
+    assert first != second
+    assert {(run_id, seq) for run_id, seq, *_ in _steps(db, mine) + _steps(db, theirs)} == {
+        (first, 1),
+        (second, 1),
+    }
