@@ -44,7 +44,6 @@ from cartwheel.flows.definition import Definition, Step, parse_definition, valid
 from cartwheel.lists import service as lists
 from cartwheel.lists.schemas import SubscriberListContacts
 from cartwheel.models import Contact, Flow, FlowRun, FlowRunStep, FlowVersion
-from cartwheel.models.base import UTCDateTime
 from cartwheel.webhooks import fanout
 from cartwheel.webhooks import repository as webhooks
 from cartwheel.worker.queue import deferred
@@ -959,44 +958,11 @@ def _one(value: Callable[[Any], Any]) -> Callable[[Any], tuple[Any]]:
     return lambda row: (value(row),)
 
 
-class _Moment(UTCDateTime):
-    """:class:`UTCDateTime` whose bind value is worked out once per moment in a statement's
-    parameter sets: a batch's rows share ``now``, their timers and their trigger moments,
-    and converting each (to UTC, then to SQLite's text) was a third of writing a row."""
-
-    cache_ok = True
-
-    def bind_processor(self, dialect: Dialect) -> Any:
-        convert = super().bind_processor(dialect)
-        assert convert is not None
-        seen: dict[datetime, Any] = {}
-
-        def process(value: datetime | None) -> Any:
-            if value is None:
-                return None
-            found = seen.get(value)
-            if found is None:
-                if len(seen) >= 4096:
-                    seen.clear()
-                found = seen[value] = convert(value)
-            return found
-
-        return process
-
-
-_MOMENT = _Moment()
-
-
 def _binds(table: Table, columns: tuple[str, ...]) -> dict[str, BindParameter[Any]]:
     """The values of a statement with many parameter sets, each column ``c`` from the
-    parameter ``v_c``, its moments converted once each (:class:`_Moment`)."""
-    return {
-        name: bindparam(
-            f"v_{name}",
-            type_=_MOMENT if isinstance(table.c[name].type, UTCDateTime) else table.c[name].type,
-        )
-        for name in columns
-    }
+    parameter ``v_c`` (a batch's rows share their moments: :class:`UTCDateTime` converts
+    each once per statement)."""
+    return {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}
 
 
 def _payload(run: Run) -> dict[str, Any]:
