@@ -57,9 +57,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def bind_processor(self, dialect: Dialect) -> Any:
         """Each moment converted once per statement's processor: the rows of a bulk insert
-        share their moments (``now``, a batch's timers), and converting one (to UTC, then
-        to SQLite's text) costs several µs. The memo is small and bounded."""
-        convert = super().bind_processor(dialect)
+        share their moments (``now``, a batch's timers). On SQLite straight to the text
+        SQLAlchemy stores (``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC), in one C call."""
+        convert = _sqlite_text if dialect.name == "sqlite" else super().bind_processor(dialect)
         assert convert is not None
         seen: dict[datetime, Any] = {}
 
@@ -74,6 +74,32 @@ class UTCDateTime(TypeDecorator[datetime]):
             return found
 
         return process
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """On SQLite, the stored text parsed in one C call (``datetime.fromisoformat``)
+        instead of SQLAlchemy's parser and then :meth:`process_result_value`: the worker
+        reads many moments per event."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        fallback = super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> datetime | None:
+            if not isinstance(value, str):
+                return fallback(value) if fallback is not None else value
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                return moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC)
+
+        return process
+
+
+def _sqlite_text(value: datetime) -> str:
+    """A moment as SQLite stores it: naive UTC, microseconds always written (the text's
+    order is the moments' order)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
 
 
 #: How many converted moments one statement's bind processor keeps (:class:`UTCDateTime`).

@@ -43,7 +43,7 @@ from cartwheel.segments.definition import (
 from cartwheel.segments.direction import BOTH, DOWN, UP, with_time
 
 #: Contacts re-checked per statement.
-CHUNK = 500
+CHUNK = 2000
 
 
 @dataclass(frozen=True, slots=True)
