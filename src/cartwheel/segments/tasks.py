@@ -483,15 +483,21 @@ def _undone_targets(session: Session, store_id: int, contact_id: Any) -> list[in
 def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
     """Re-check up to ``limit`` due (segment, contact) pairs; returns how many. It holds the
     worker lease, so on SQLite no event pass is between its plan and its apply meanwhile."""
+    query = (
+        select(SegmentCheck.segment_id, SegmentCheck.contact_id)
+        .where(SegmentCheck.due_at <= now)
+        .order_by(SegmentCheck.due_at)
+        .limit(limit)
+    )
+    if db.is_sqlite:
+        # One writer: look in a read transaction first, so an idle sweep never takes the
+        # write lock the ingest writer is waiting for.
+        with db.read() as session:
+            if session.execute(query.limit(1)).first() is None:
+                return 0
+    else:
+        query = query.with_for_update(skip_locked=True)
     with db.worker_lease(), db.transaction() as session:
-        query = (
-            select(SegmentCheck.segment_id, SegmentCheck.contact_id)
-            .where(SegmentCheck.due_at <= now)
-            .order_by(SegmentCheck.due_at)
-            .limit(limit)
-        )
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
         due = session.execute(query).all()
         by_segment: dict[int, list[int]] = defaultdict(list)
         for segment_id, contact_id in due:

@@ -291,6 +291,14 @@ def _process(
     outcomes = _Outcomes()
     with db.worker_lease():
         planned = _read_ahead(db, queue, list(named.values()), limit) if db.is_sqlite else None
+        if (
+            planned is not None
+            and not planned.headers
+            and not (retries and _due(db, queue, named, clock()))
+        ):
+            # Nothing to do: no write transaction, so an idle queue never takes the write
+            # lock the ingest writer is waiting for.
+            return 0
         with db.transaction() as session:
             if readers is not None:
                 session.info[READERS] = readers
@@ -600,6 +608,12 @@ def _failed(
     failure: dict[str, Any], policy: RetryPolicy, now: datetime, outcomes: _Outcomes
 ) -> dict[str, Any]:
     return {**failure, **_after_failure(1, policy, now, outcomes), "created_at": now}
+
+
+def _due(db: Database, queue: _Queue, named: dict[str, Handler], now: datetime) -> bool:
+    """Whether a failure of these handlers is due for a retry (read, not claimed)."""
+    with db.read() as session:
+        return bool(repository.claim_due(session, queue.name, list(named), now, 1, False))
 
 
 def _retry_due(
