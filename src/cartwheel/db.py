@@ -127,26 +127,13 @@ class FairLock:
 class FileLock:
     """An exclusive ``flock`` on a file beside the database, shared by every process that
     opens it through :class:`Database`: a process waiting for it sleeps in the kernel and
-    wakes the moment the holder lets go.
-
-    Taken in turns: ``flock`` alone is not fair, and a process that takes the lock again
-    right after letting it go (the ingest writer, batch after batch) kept a waiting
-    ``cartwheel worker`` out for most of the time it waited (measured: 43 % of a worker's
-    passes under bulk ingest). So a process first takes a turnstile (``<path>-next``),
-    holds it while it waits for the lock, and lets it go once it has the lock: the holder,
-    to take the lock again, must pass the turnstile, which the waiter holds until its
-    turn has come."""
+    wakes the moment the holder lets go."""
 
     def __init__(self, path: str) -> None:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        self._turnstile = os.open(f"{path}-next", os.O_RDWR | os.O_CREAT, 0o600)
 
     def __enter__(self) -> FileLock:
-        fcntl.flock(self._turnstile, fcntl.LOCK_EX)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-        finally:
-            fcntl.flock(self._turnstile, fcntl.LOCK_UN)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -154,7 +141,6 @@ class FileLock:
 
     def close(self) -> None:
         os.close(self._fd)
-        os.close(self._turnstile)
 
 
 def _lock_path(engine: Engine, purpose: str) -> str | None:
