@@ -9,9 +9,9 @@ compiled filter; ``match`` compares a property with the run's key or trigger."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, Select, select
 from sqlalchemy.orm import Session
 
 from cartwheel.flows.definition import EventMatch, EventWait
@@ -28,6 +28,18 @@ _AHEAD = "cartwheel.flows.lookahead"
 
 def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+_Columns = TypeVarTuple("_Columns")
+
+
+def core(session: Session, statement: Select[*_Columns]) -> CursorResult[*_Columns]:
+    """``statement`` (columns, not ORM entities) executed through the session's connection:
+    its rows without the ORM's result machinery (about twice the cost per row), after the
+    flush that ``session.execute`` would do first (none under ``no_autoflush``)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement)
 
 
 def resolve(path: str, event: dict[str, Any] | None, entity: Any, record: Any) -> Any:
@@ -201,11 +213,12 @@ def passing_where(
     ctx = Context(store_id, now, dialect(session))
     moments = [event.occurred_at for event in events]
     return set(
-        session.scalars(
+        core(
+            session,
             select(Event.id).where(
                 *event_filters(condition, ctx, correlate=False),
                 Event.id.in_([event.id for event in events]),
                 Event.occurred_at.between(min(moments), max(moments)),
-            )
-        )
+            ),
+        ).scalars()
     )
