@@ -811,7 +811,7 @@ def read_contacts(session: Session, contact_ids: list[int]) -> None:
             Contact.deleted_at,
             Contact.merged_into_id,
             Contact.timezone,
-        ).where(Contact.id.in_(contact_ids)),
+        ).where(matching.among(matching.dialect(session), Contact.id, contact_ids)),
     )
     writes.contacts.update((row[0], Who(*row)) for row in rows)
 

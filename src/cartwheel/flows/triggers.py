@@ -391,18 +391,18 @@ def _active_runs(session: Session, flow_ids: list[int], contact_ids: list[int]) 
     active) are left out here, so that no index on (flow, test, state) or (flow, state)
     qualifies: SQLite's planner took one and read every active run of the flows in each
     pass (tens of thousands under the flows bench), not the few runs of its contacts."""
-    query = _active_query(flow_ids, contact_ids)
+    query = _active_query(matching.dialect(session), flow_ids, contact_ids)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return [run for run in session.scalars(query) if not run.test]
 
 
-def _active_query(flow_ids: list[int], contact_ids: list[int]) -> Select[Any]:
+def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> Select[Any]:
     return (
         select(FlowRun)
         .where(
             FlowRun.flow_id.in_(flow_ids),
-            FlowRun.contact_id.in_(contact_ids),
+            matching.among(dialect, FlowRun.contact_id, contact_ids),
             FlowRun.state.concat("") == engine.ACTIVE,
         )
         .order_by(FlowRun.id)
@@ -426,7 +426,7 @@ def _last_starts(
         select(FlowRun.flow_id, FlowRun.contact_id, FlowRun.key, func.max(FlowRun.started_at))
         .where(
             FlowRun.flow_id.in_(flow_ids),
-            FlowRun.contact_id.in_(contact_ids),
+            matching.among(matching.dialect(session), FlowRun.contact_id, contact_ids),
             FlowRun.test.is_(False),
         )
         .group_by(FlowRun.flow_id, FlowRun.contact_id, FlowRun.key),
@@ -449,7 +449,7 @@ def _passing(
         matching.core(
             session,
             select(Contact.id).where(
-                Contact.id.in_(contact_ids),
+                matching.among(ctx.dialect, Contact.id, contact_ids),
                 active(store_id),
                 compile_condition(definition.entry.filter, ctx),
             ),
@@ -586,7 +586,7 @@ def _unchanged(session: Session, planned: Plan) -> bool:
     for flow_ids, contact_ids in planned.scopes:
         rows = matching.core(
             session,
-            _active_query(flow_ids, contact_ids).with_only_columns(
+            _active_query(matching.dialect(session), flow_ids, contact_ids).with_only_columns(
                 FlowRun.id, FlowRun.state, FlowRun.seq, FlowRun.updated_at, FlowRun.test
             ),
         )
@@ -598,7 +598,9 @@ def _unchanged(session: Session, planned: Plan) -> bool:
             matching.core(
                 session,
                 select(Contact.id).where(
-                    Contact.id.in_(sorted(set(planned.contacts))),
+                    matching.among(
+                        matching.dialect(session), Contact.id, sorted(set(planned.contacts))
+                    ),
                     or_(Contact.deleted_at.is_not(None), Contact.merged_into_id.is_not(None)),
                 ),
             ).scalars()
