@@ -22,7 +22,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    JSON,
     BindParameter,
     Connection,
     Dialect,
@@ -948,10 +947,9 @@ def _driver(
     for index, name in enumerate(names):
         if not name.startswith(("v_", "k_")):
             raise ValueError(f"a batched statement has a parameter {name!r} it does not fill")
-        kind = compiled.binds[name].type
-        convert = kind.dialect_impl(dialect).bind_processor(dialect)
+        convert = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
         if convert is not None:
-            converts.append((index, _shared(convert) if isinstance(kind, JSON) else convert))
+            converts.append((index, convert))
     values = read(*(name[2:] for name in names)) if len(names) > 1 else _one(read(names[0][2:]))
     params: list[Any] = []
     for row in rows:
@@ -960,24 +958,6 @@ def _driver(
             found[index] = convert(found[index])
         params.append(tuple(found) if compiled.positional else dict(zip(names, found, strict=True)))
     return compiled.string, params
-
-
-def _shared(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``convert`` for a JSON column, each document serialised once per statement: a pass's
-    two runs of one event share their trigger (the same dict). Keyed by identity, which is
-    sound only while every value is alive: the rows being prepared hold them until the
-    statement's parameter sets are built, and the memo goes with them."""
-    done: dict[int, Any] = {}
-
-    def process(value: Any) -> Any:
-        if not isinstance(value, dict | list):
-            return convert(value)
-        found = done.get(id(value))
-        if found is None:
-            found = done[id(value)] = convert(value)
-        return found
-
-    return process
 
 
 def _one(value: Callable[[Any], Any]) -> Callable[[Any], tuple[Any]]:
