@@ -125,10 +125,13 @@ def unsettled(run: Run) -> bool:
 @dataclass(slots=True)
 class Known:
     """What a batch (a worker pass) read ahead, so each start need not ask: for the
-    (flow, contact) pairs in ``covered``, their active runs by slot and their last start by
-    key; per flow, which of the batch's contacts pass its entry filter."""
+    (flow, contact) pairs of ``flows`` × ``contacts``, their active runs by slot and their
+    last start by key; per flow, which of the batch's contacts pass its entry filter."""
 
-    covered: set[tuple[int, int]]
+    #: The pairs read ahead: every one of these flows with every one of these contacts
+    #: (two sets, not their product: a pass's 5 flows × 4,000 contacts were 20,000 tuples).
+    flows: set[int]
+    contacts: set[int]
     runs: dict[tuple[int, int, str], Run]
     #: The last start by (flow, contact, key), and by (flow, contact, :data:`CONTACT`).
     starts: dict[tuple[int, int, str], datetime]
@@ -232,7 +235,9 @@ def start(
         return None
     entry = definition.entry
     pair = (flow.id, begin.contact_id)
-    if known is not None and (test or pair not in known.covered):
+    if known is not None and (
+        test or flow.id not in known.flows or begin.contact_id not in known.contacts
+    ):
         known = None
     if entry.filter is not None:
         if known is not None and flow.id in known.filters:
@@ -797,14 +802,15 @@ def read_contacts(session: Session, contact_ids: list[int]) -> None:
     """Read what the batch's starts and advances need of these contacts, in one query."""
     writes = _writes(session)
     assert writes is not None
-    rows = session.execute(
+    rows = matching.core(
+        session,
         select(
             Contact.id,
             Contact.store_id,
             Contact.deleted_at,
             Contact.merged_into_id,
             Contact.timezone,
-        ).where(Contact.id.in_(contact_ids))
+        ).where(matching.among(matching.dialect(session), Contact.id, contact_ids)),
     )
     writes.contacts.update((row[0], Who(*row)) for row in rows)
 

@@ -230,7 +230,8 @@ class Flows:
             writes.last_id = planned.last_id  # ids drawn for another store's runs, unwritten
         _read_exits_ahead(session, live, events, now)
         known = engine.Known(
-            covered={(f, c) for f in flow_ids for c in contact_ids},
+            flows=set(flow_ids),
+            contacts=set(contact_ids),
             runs={(r.flow_id, r.contact_id, r.slot): r for r in runs if r.slot is not None},
             starts=_last_starts(session, live, contact_ids),
             filters={},
@@ -362,11 +363,17 @@ def _read_exits_ahead(
         if not definition.exit_on:
             continue
         kinds = [t.event for t in definition.triggers if t.event is not None]
+        # Whether a kind of event (name, category, action) may start a run: once per kind.
+        starts: dict[tuple[str, str | None, str | None], bool] = {}
         first: dict[int, datetime] = {}
         for event in events:
-            if event.contact_id is not None and any(
-                kind.matches(event.name, event.category, event.action) for kind in kinds
-            ):
+            if event.contact_id is None:
+                continue
+            kind = (event.name, event.category, event.action)
+            starting = starts.get(kind)
+            if starting is None:
+                starting = starts[kind] = any(k.matches(*kind) for k in kinds)
+            if starting:
                 moment = min(event.occurred_at, now)
                 first[event.contact_id] = min(first.get(event.contact_id, moment), moment)
         if not first:
@@ -384,18 +391,18 @@ def _active_runs(session: Session, flow_ids: list[int], contact_ids: list[int]) 
     active) are left out here, so that no index on (flow, test, state) or (flow, state)
     qualifies: SQLite's planner took one and read every active run of the flows in each
     pass (tens of thousands under the flows bench), not the few runs of its contacts."""
-    query = _active_query(flow_ids, contact_ids)
+    query = _active_query(matching.dialect(session), flow_ids, contact_ids)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return [run for run in session.scalars(query) if not run.test]
 
 
-def _active_query(flow_ids: list[int], contact_ids: list[int]) -> Select[Any]:
+def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> Select[Any]:
     return (
         select(FlowRun)
         .where(
             FlowRun.flow_id.in_(flow_ids),
-            FlowRun.contact_id.in_(contact_ids),
+            matching.among(dialect, FlowRun.contact_id, contact_ids),
             FlowRun.state.concat("") == engine.ACTIVE,
         )
         .order_by(FlowRun.id)
@@ -414,14 +421,15 @@ def _last_starts(
             flow_ids.append(flow.id)
     if not flow_ids:
         return {}
-    rows = session.execute(
+    rows = matching.core(
+        session,
         select(FlowRun.flow_id, FlowRun.contact_id, FlowRun.key, func.max(FlowRun.started_at))
         .where(
             FlowRun.flow_id.in_(flow_ids),
-            FlowRun.contact_id.in_(contact_ids),
+            matching.among(matching.dialect(session), FlowRun.contact_id, contact_ids),
             FlowRun.test.is_(False),
         )
-        .group_by(FlowRun.flow_id, FlowRun.contact_id, FlowRun.key)
+        .group_by(FlowRun.flow_id, FlowRun.contact_id, FlowRun.key),
     ).all()
     starts: dict[tuple[int, int, str], datetime] = {}
     for f, c, k, at in rows:
@@ -438,13 +446,14 @@ def _passing(
     assert definition.entry.filter is not None
     ctx = Context(store_id, now, matching.dialect(session))
     return set(
-        session.scalars(
+        matching.core(
+            session,
             select(Contact.id).where(
-                Contact.id.in_(contact_ids),
+                matching.among(ctx.dialect, Contact.id, contact_ids),
                 active(store_id),
                 compile_condition(definition.entry.filter, ctx),
-            )
-        )
+            ),
+        ).scalars()
     )
 
 
@@ -575,22 +584,26 @@ def _unchanged(session: Session, planned: Plan) -> bool:
             return False
     now_runs: dict[int, tuple[Any, ...]] = {}
     for flow_ids, contact_ids in planned.scopes:
-        rows = session.execute(
-            _active_query(flow_ids, contact_ids).with_only_columns(
+        rows = matching.core(
+            session,
+            _active_query(matching.dialect(session), flow_ids, contact_ids).with_only_columns(
                 FlowRun.id, FlowRun.state, FlowRun.seq, FlowRun.updated_at, FlowRun.test
-            )
+            ),
         )
         now_runs.update((r[0], (r[1], r[2], r[3])) for r in rows if not r[4])
     if now_runs != planned.runs:
         return False
     if planned.contacts:
         gone = set(
-            session.scalars(
+            matching.core(
+                session,
                 select(Contact.id).where(
-                    Contact.id.in_(sorted(set(planned.contacts))),
+                    matching.among(
+                        matching.dialect(session), Contact.id, sorted(set(planned.contacts))
+                    ),
                     or_(Contact.deleted_at.is_not(None), Contact.merged_into_id.is_not(None)),
-                )
-            )
+                ),
+            ).scalars()
         )
         if gone != planned.gone:
             return False
