@@ -148,7 +148,11 @@ class Tally:
             Event.contact_id.in_(self.contact_ids),
             *kind_filters(kind.node, ctx),
         ]
-        if kind.bounded and kind.since is not None:
+        if kind.bounded and kind.since is not None and ctx.dialect == "sqlite":
+            # Not on PostgreSQL: given a bound on the moment, its planner may read every
+            # event of the store in the window through the (store, moment) index instead of
+            # these contacts' slices (bench.segments --scale 0.1: a 5 s load's backlog
+            # drained in 38.5 s with the bound, 5.0 s without).
             filters.append(Event.occurred_at >= kind.since)
         return (
             select(Event.contact_id.label("contact_id"), *kind.aggregates)
