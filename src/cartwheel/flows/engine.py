@@ -41,6 +41,7 @@ from cartwheel.contacts import service as contacts
 from cartwheel.exceptions import NotFound
 from cartwheel.flows import matching, sending
 from cartwheel.flows.definition import Definition, Step, parse_definition, valid_zone
+from cartwheel.kit.sql import among
 from cartwheel.lists import service as lists
 from cartwheel.lists.schemas import SubscriberListContacts
 from cartwheel.models import Contact, Flow, FlowRun, FlowRunStep, FlowVersion
@@ -810,7 +811,7 @@ def read_contacts(session: Session, contact_ids: list[int]) -> None:
             Contact.deleted_at,
             Contact.merged_into_id,
             Contact.timezone,
-        ).where(matching.among(matching.dialect(session), Contact.id, contact_ids)),
+        ).where(among(matching.dialect(session), Contact.id, contact_ids)),
     )
     writes.contacts.update((row[0], Who(*row)) for row in rows)
 

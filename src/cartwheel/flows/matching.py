@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, CursorResult, Select, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import CursorResult, Select, select
 from sqlalchemy.orm import Session
 
 from cartwheel.flows.definition import EventMatch, EventWait
+from cartwheel.kit.sql import among
 from cartwheel.models import Contact, Event
 from cartwheel.segments.compiler import Context, active, compile_condition, event_filters
 from cartwheel.segments.definition import EventCondition, Node
@@ -41,21 +41,6 @@ def core(session: Session, statement: Select[*_Columns]) -> CursorResult[*_Colum
     if session.autoflush:
         session.flush()
     return session.connection().execute(statement)
-
-
-def among(dialect_name: str, column: Any, values: list[Any]) -> ColumnElement[bool]:
-    """``column IN (values)``; on PostgreSQL ``column = ANY(:values)``, one array parameter:
-    an IN list of a pass's thousands of contacts or events was that many placeholders, each
-    rendered with its cast, and a statement text too long for psycopg's cache, parsed again
-    on every execution (about a tenth of a drain's CPU in its profile, half of it flows'
-    queries). SQLite keeps the IN list (its planner's index choices were checked with it)."""
-    condition: ColumnElement[bool]
-    if dialect_name == "postgresql":
-        array = bindparam(None, list(values), type_=ARRAY(column.type), unique=True)
-        condition = column == any_(array)
-    else:
-        condition = column.in_(values)
-    return condition
 
 
 def resolve(path: str, event: dict[str, Any] | None, entity: Any, record: Any) -> Any:

@@ -27,6 +27,7 @@ from cartwheel import outbox
 from cartwheel.flows import engine, matching, repository, timers
 from cartwheel.flows.definition import Definition, Trigger, mentions
 from cartwheel.ingest.properties import clip_depth
+from cartwheel.kit.sql import among
 from cartwheel.models import Contact, Flow, FlowRun, Order, OutboxMessage
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import SEGMENT_ENTERED, SEGMENT_EXITED
@@ -402,7 +403,7 @@ def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> 
         select(FlowRun)
         .where(
             FlowRun.flow_id.in_(flow_ids),
-            matching.among(dialect, FlowRun.contact_id, contact_ids),
+            among(dialect, FlowRun.contact_id, contact_ids),
             FlowRun.state.concat("") == engine.ACTIVE,
         )
         .order_by(FlowRun.id)
@@ -426,7 +427,7 @@ def _last_starts(
         select(FlowRun.flow_id, FlowRun.contact_id, FlowRun.key, func.max(FlowRun.started_at))
         .where(
             FlowRun.flow_id.in_(flow_ids),
-            matching.among(matching.dialect(session), FlowRun.contact_id, contact_ids),
+            among(matching.dialect(session), FlowRun.contact_id, contact_ids),
             FlowRun.test.is_(False),
         )
         .group_by(FlowRun.flow_id, FlowRun.contact_id, FlowRun.key),
@@ -449,7 +450,7 @@ def _passing(
         matching.core(
             session,
             select(Contact.id).where(
-                matching.among(ctx.dialect, Contact.id, contact_ids),
+                among(ctx.dialect, Contact.id, contact_ids),
                 active(store_id),
                 compile_condition(definition.entry.filter, ctx),
             ),
@@ -598,9 +599,7 @@ def _unchanged(session: Session, planned: Plan) -> bool:
             matching.core(
                 session,
                 select(Contact.id).where(
-                    matching.among(
-                        matching.dialect(session), Contact.id, sorted(set(planned.contacts))
-                    ),
+                    among(matching.dialect(session), Contact.id, sorted(set(planned.contacts))),
                     or_(Contact.deleted_at.is_not(None), Contact.merged_into_id.is_not(None)),
                 ),
             ).scalars()

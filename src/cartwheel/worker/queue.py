@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
+from cartwheel.kit.sql import among
 from cartwheel.models import Event, OutboxMessage
 from cartwheel.models.base import utcnow
 from cartwheel.worker import metrics, repository
@@ -369,16 +370,16 @@ def _load(
     if columns is not None and set(columns) <= set(headers[0]._fields):
         return headers
     ids = sorted({h.id for h in headers})
+    chosen = among(_dialect(session), model.id, ids)
     if columns is None:
-        return list(session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)))
+        return list(session.scalars(select(model).where(chosen).order_by(model.id)))
     wanted = (*queue.header, *(c for c in columns if c not in queue.header))
-    return list(
-        session.connection()
-        .execute(
-            select(*(getattr(model, c) for c in wanted)).where(model.id.in_(ids)).order_by(model.id)
-        )
-        .all()
-    )
+    query = select(*(getattr(model, c) for c in wanted)).where(chosen).order_by(model.id)
+    return list(session.connection().execute(query).all())
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _columns(handlers: list[Handler]) -> tuple[str, ...] | None:
@@ -453,7 +454,10 @@ def _first_pass(
         else:
             nested.rollback()
     if not headers:
-        headers = _claim(session, db, queue, limit)
+        # As the read-ahead claims (PostgreSQL claims here): with the planning handlers'
+        # columns, so their rows need no second read.
+        planning = [h for h in handlers if h.planned]
+        headers = _claim(session, db, queue, limit, _columns(planning) or ())
         if not headers:
             return 0
         _mark(session, queue, headers, now)
@@ -480,7 +484,7 @@ def _mark(
 ) -> int:
     """Mark these rows processed (in the pass's transaction); how many were marked."""
     model = queue.model
-    query = update(model).where(model.id.in_([h.id for h in headers]))
+    query = update(model).where(among(_dialect(session), model.id, [h.id for h in headers]))
     if pending_only:
         query = query.where(model.processed_at.is_(None))
     result = session.execute(
