@@ -333,7 +333,7 @@ def test_an_operator_works_through_the_back_office(
     page.get_by_label("Search by email, phone, external id or name").fill("carla")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="carla.diaz@example.com").click()
-    assert page.get_by_role("heading", name="Carla Diaz").is_visible()
+    expect(page.get_by_role("heading", name="Carla Diaz")).to_be_visible()
     assert page.locator("#timeline li.event").count() == 8  # with "Signed Up"
     expect(page.locator("#flow-runs")).to_contain_text("Welcome flow")
     expect(page.locator("#contact-messages")).to_contain_text("Spring sale")
@@ -386,7 +386,8 @@ def test_an_operator_works_through_the_back_office(
     page.goto(f"{base}/webhooks/{data.webhook_id}")
     shots.take(page, "webhook")
     page.locator("#deliveries").get_by_role("button", name="Replay…").last.click()
-    assert page.get_by_role("heading", name=f"Replay delivery {data.delivery_id}?").is_visible()
+    # The click navigates to the confirmation page: wait for it (is_visible does not wait).
+    expect(page.get_by_role("heading", name=f"Replay delivery {data.delivery_id}?")).to_be_visible()
     page.get_by_role("button", name="Replay it").click()
     page.wait_for_url(f"{base}/webhooks/{data.webhook_id}")
     assert page.get_by_text(f"replays {data.delivery_id}").is_visible()
@@ -466,7 +467,7 @@ def test_an_operator_works_through_the_back_office(
     )
     page.get_by_label("New key's name").fill("sneaky")
     page.get_by_role("button", name="Create a key").click()
-    assert page.get_by_role("heading", name="403 · Forbidden").is_visible()
+    expect(page.get_by_role("heading", name="403 · Forbidden")).to_be_visible()
     refused = context.request.post(f"{base}/settings/rate-limit", form={"rate_limit": "1"})
     assert refused.status == 403
     page.goto(f"{base}/settings")
