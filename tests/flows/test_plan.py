@@ -82,12 +82,19 @@ def _steps(db: Database, flow_id: int) -> list[tuple[int, int, str, str]]:
         ]
 
 
+def _ann_views(runtime: Runtime, store: StoreFixture, clock: Clock) -> int:
+    """Ann views product A now (every flow of these tests starts on it); her contact id."""
+    return track(
+        runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+        properties={"sku": "A"},
+    )  # fmt: skip
+
+
 def test_a_plan_nothing_changed_is_written_as_planned(
     client: TestClient, runtime: Runtime, db: Database, store: StoreFixture, clock: Clock
 ) -> None:
     flow = publish(client, store, BROWSE)
-    ann = track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
-                properties={"sku": "A"})  # fmt: skip
+    ann = _ann_views(runtime, store, clock)
     flows = triggers.Flows(clock)
     planned = _plan(db, flows, store.store_id)
     assert planned is not None and planned.statements  # decided, nothing written yet
@@ -102,8 +109,7 @@ def test_a_flow_paused_between_plan_and_apply_starts_nothing(
     client: TestClient, runtime: Runtime, db: Database, store: StoreFixture, clock: Clock
 ) -> None:
     flow = publish(client, store, BROWSE)
-    track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
-          properties={"sku": "A"})  # fmt: skip
+    _ann_views(runtime, store, clock)
     flows = triggers.Flows(clock)
     planned = _plan(db, flows, store.store_id)
     assert planned is not None and planned.statements
@@ -121,8 +127,7 @@ def test_a_run_started_between_plan_and_apply_keeps_its_id(
     (on SQLite the plan drew its ids after the highest it saw, and draws again; on
     PostgreSQL from the sequence)."""
     flow = publish(client, store, BROWSE)
-    ann = track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
-                properties={"sku": "A"})  # fmt: skip
+    ann = _ann_views(runtime, store, clock)
     bob = track(runtime, store.store_id, "bob@plan.io", "Signed Up", at=clock.now)
     flows = triggers.Flows(clock)
     planned = _plan(db, flows, store.store_id)
@@ -139,8 +144,7 @@ def test_a_contact_deleted_between_plan_and_apply_gets_no_run(
     client: TestClient, runtime: Runtime, db: Database, store: StoreFixture, clock: Clock
 ) -> None:
     flow = publish(client, store, BROWSE)
-    ann = track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
-                properties={"sku": "A"})  # fmt: skip
+    ann = _ann_views(runtime, store, clock)
     flows = triggers.Flows(clock)
     planned = _plan(db, flows, store.store_id)
     deleted = client.delete(f"/v1/contacts/{ann}", headers=store.headers)
@@ -194,14 +198,12 @@ def test_a_run_the_sweep_advanced_between_plan_and_apply_is_not_written_back(
     Written as planned, the plan would put the run back at its wait; handled again, the
     run stays done and the new view starts a run of its own."""
     flow = publish(client, store, BROWSE)
-    ann = track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
-                properties={"sku": "A"})  # fmt: skip
+    ann = _ann_views(runtime, store, clock)
     flow_worker.drain()
     [(first, _, state, _, _)] = _runs(db, flow)
     assert state == "active"
     clock.advance(hours=2)
-    track(runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
-          properties={"sku": "A"})  # fmt: skip
+    _ann_views(runtime, store, clock)
     flows = triggers.Flows(clock)
     planned = _plan(db, flows, store.store_id)
     timers.sweep(db, clock.now)  # the wait is over: the run ends
@@ -225,8 +227,7 @@ def test_a_pass_over_two_stores_gives_their_new_runs_ids_of_their_own(
     mine = publish(client, store, BROWSE)
     theirs = publish(client, other_store, BROWSE)
     for owner in (store, other_store):
-        track(runtime, owner.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
-              properties={"sku": "A"})  # fmt: skip
+        _ann_views(runtime, owner, clock)
     flows = triggers.Flows(clock)
     with db.read() as session:
         for owner in (store, other_store):

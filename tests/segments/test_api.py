@@ -359,11 +359,7 @@ def test_a_merge_and_its_undo_recheck_both_contacts(
     assert member_ids(client, store, did_a["id"]) == {eve}
     # The membership moved with the person: no new entry is announced.
     assert transitions(db, store) == []
-    merges = client.get(
-        "/v1/contact-merges", params={"contactId": eve}, headers=store.headers
-    ).json()["items"]
-    undone = client.post(f"/v1/contact-merges/{merges[0]['id']}/undo", headers=store.headers)
-    assert undone.status_code == 200, undone.text
+    undo_merge(client, store, eve)
     worker.drain()
     assert member_ids(client, store, did_a["id"]) == {phone_only}
 
@@ -461,13 +457,18 @@ def test_after_an_undone_merge_time_still_moves_the_contact_out(
     track(runtime, store.store_id, "undo@x.io", "Visited", at=now - timedelta(hours=23))
     worker.drain()
     assert eve in member_ids(client, store, twice["id"])
-    merges = client.get(
-        "/v1/contact-merges", params={"contactId": eve}, headers=store.headers
-    ).json()["items"]
-    undone = client.post(f"/v1/contact-merges/{merges[0]['id']}/undo", headers=store.headers)
-    assert undone.status_code == 200, undone.text
+    undo_merge(client, store, eve)
     worker.drain()
     # Two visits left (3 and 23 hours ago): a member until the older one leaves the day.
     assert eve in member_ids(client, store, twice["id"])
     tasks.sweep(db, now + timedelta(hours=1, minutes=1))
     assert eve not in member_ids(client, store, twice["id"])
+
+
+def undo_merge(client: TestClient, store: StoreFixture, contact_id: int) -> None:
+    """Undo the merge into ``contact_id`` through the API."""
+    merges = client.get(
+        "/v1/contact-merges", params={"contactId": contact_id}, headers=store.headers
+    ).json()["items"]
+    undone = client.post(f"/v1/contact-merges/{merges[0]['id']}/undo", headers=store.headers)
+    assert undone.status_code == 200, undone.text

@@ -104,7 +104,8 @@ class Tally:
     (:meth:`joined`). A correlated subquery per condition read a contact's events once per
     condition (the per-contact index does not hold the name, so each read fetched every
     event row of the window); here each is read once for all of them. Answers are the
-    same: a contact without such events has a count and a sum of 0."""
+    same: a contact without such events has a count and a sum of 0. Built on SQLite only
+    (`membership._tally` says why not on PostgreSQL)."""
 
     contact_ids: list[int]
     kinds: dict[tuple[str | None, ...], _KindTally] = field(default_factory=dict)
@@ -148,11 +149,7 @@ class Tally:
             Event.contact_id.in_(self.contact_ids),
             *kind_filters(kind.node, ctx),
         ]
-        if kind.bounded and kind.since is not None and ctx.dialect == "sqlite":
-            # Not on PostgreSQL: given a bound on the moment, its planner may read every
-            # event of the store in the window through the (store, moment) index instead of
-            # these contacts' slices (bench.segments --scale 0.1: a 5 s load's backlog
-            # drained in 38.5 s with the bound, 5.0 s without).
+        if kind.bounded and kind.since is not None:
             filters.append(Event.occurred_at >= kind.since)
         return (
             select(Event.contact_id.label("contact_id"), *kind.aggregates)
