@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam
+from sqlalchemy import ColumnElement, Subquery, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 
@@ -21,3 +21,18 @@ def among(dialect_name: str, column: Any, values: list[Any]) -> ColumnElement[bo
     else:
         condition = column.in_(values)
     return condition
+
+
+def unnested(columns: dict[str, tuple[Any, list[Any]]]) -> Subquery:
+    """PostgreSQL: ``(SELECT unnest(:a) AS a, unnest(:b) AS b, …)``, rows given as one array
+    parameter per column (``name: (column type, values)``, the lists of equal length), for
+    ``INSERT … SELECT``. A many-row insert whose rows must come back (``RETURNING``) is
+    otherwise sent as VALUES lists of a thousand rows, three placeholders each, every one
+    rendered with its cast and the text parsed again by psycopg: in a segments drain those
+    inserts took a fifth of the time."""
+    return select(
+        *(
+            func.unnest(bindparam(None, values, type_=ARRAY(kind), unique=True)).label(name)
+            for name, (kind, values) in columns.items()
+        )
+    ).subquery()

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Insert,
+    Integer,
     and_,
     case,
     delete,
@@ -28,8 +29,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cartwheel.ingest.properties import parse_iso_datetime
-from cartwheel.kit.sql import among
+from cartwheel.kit.sql import among, unnested
 from cartwheel.models import Contact, Event, Segment, SegmentCheck, SegmentDay, SegmentMembership
+from cartwheel.models.base import UTCDateTime
 from cartwheel.outbox import SEGMENT_ENTERED, SEGMENT_EXITED, emit_many
 from cartwheel.segments import compiler
 from cartwheel.segments.compiler import Context, Tally, active, compile_condition
@@ -160,13 +162,14 @@ def held_pairs(
     """Which of these (segment, contact) pairs are memberships now."""
     found: set[tuple[int, int]] = set()
     segments, contacts = sorted(segment_ids), sorted(contact_ids)
+    kind = dialect(session)
     for start in range(0, len(contacts), CHUNK):
         # Plain columns through the connection (no ORM result machinery per row), as every
         # many-row read of a re-check.
         rows = session.connection().execute(
             select(SegmentMembership.segment_id, SegmentMembership.contact_id).where(
-                SegmentMembership.segment_id.in_(segments),
-                SegmentMembership.contact_id.in_(contacts[start : start + CHUNK]),
+                among(kind, SegmentMembership.segment_id, segments),
+                among(kind, SegmentMembership.contact_id, contacts[start : start + CHUNK]),
             )
         )
         found.update((segment_id, contact_id) for segment_id, contact_id in rows)
@@ -277,10 +280,10 @@ def apply(
     current = _versions(session, [d.segment.id for d in decisions])
     decisions = [d for d in decisions if current.get(d.segment.id) == d.version]
     changes: dict[int, Changes] = {}
-    entering: list[dict[str, Any]] = []
+    entering: list[tuple[int, int]] = []
     for d in decisions:
         sid = d.segment.id
-        entering += [{"segment_id": sid, "contact_id": c, "entered_at": now} for c in d.entering]
+        entering += [(sid, c) for c in d.entering]
         gone: list[int] = []
         if d.leaving:
             gone = list(
@@ -288,7 +291,7 @@ def apply(
                     delete(SegmentMembership)
                     .where(
                         SegmentMembership.segment_id == sid,
-                        SegmentMembership.contact_id.in_(d.leaving),
+                        among(dialect(session), SegmentMembership.contact_id, d.leaving),
                     )
                     .returning(SegmentMembership.contact_id),
                     execution_options={"synchronize_session": False},
@@ -296,17 +299,8 @@ def apply(
             )
         changes[sid] = Changes([], sorted(gone))
     came: dict[int, list[int]] = {d.segment.id: [] for d in decisions}
-    if entering:
-        rows = session.connection().execute(
-            # No sort_by_parameter_order: the rows name their pair, and asking for the
-            # order makes SQLAlchemy send an ON CONFLICT insert one row per round trip.
-            _insert(session)(SegmentMembership)
-            .on_conflict_do_nothing()
-            .returning(SegmentMembership.segment_id, SegmentMembership.contact_id),
-            entering,
-        )
-        for segment_id, contact_id in rows:
-            came[segment_id].append(contact_id)
+    for segment_id, contact_id in _enter(session, entering, now):
+        came[segment_id].append(contact_id)
     announced: list[tuple[int, str, dict[str, Any]]] = []
     for d in decisions:
         sid = d.segment.id
@@ -318,6 +312,37 @@ def apply(
     if announced:
         announce(session, announced)
     return changes
+
+
+def _enter(session: Session, pairs: list[tuple[int, int]], now: datetime) -> list[tuple[int, int]]:
+    """Insert these (segment, contact) memberships, entered ``now``; the pairs that were not
+    members already come back."""
+    if not pairs:
+        return []
+    returned = (SegmentMembership.segment_id, SegmentMembership.contact_id)
+    if dialect(session) == "postgresql":
+        segment_ids, contact_ids = (list(column) for column in zip(*pairs, strict=True))
+        rows = unnested(
+            {"segment_id": (Integer, segment_ids), "contact_id": (Integer, contact_ids)}
+        )
+        statement: Any = (
+            postgresql.insert(SegmentMembership)
+            .from_select(
+                ["segment_id", "contact_id", "entered_at"],
+                select(rows.c.segment_id, rows.c.contact_id, literal(now, UTCDateTime())),
+            )
+            .on_conflict_do_nothing()
+            .returning(*returned)
+        )
+        found = session.connection().execute(statement)
+    else:
+        # No sort_by_parameter_order: the rows name their pair, and asking for the order
+        # makes SQLAlchemy send an ON CONFLICT insert one row per round trip.
+        found = session.connection().execute(
+            sqlite.insert(SegmentMembership).on_conflict_do_nothing().returning(*returned),
+            [{"segment_id": s, "contact_id": c, "entered_at": now} for s, c in pairs],
+        )
+    return [(segment_id, contact_id) for segment_id, contact_id in found]
 
 
 def _versions(session: Session, segment_ids: list[int]) -> dict[int, int]:
@@ -363,7 +388,7 @@ def _evaluate(
         if tally is not None:
             query = tally.joined(query, ctx)
         rows = session.connection().execute(
-            query.where(active(ctx.store_id, ctx), Contact.id.in_(chunk))
+            query.where(active(ctx.store_id, ctx), among(ctx.dialect, Contact.id, chunk))
         )
         found = [answers[w.segment.id] for w in present]
         rechecked = [w.contact_ids for w in present]
@@ -472,7 +497,8 @@ def _replan_checks(session: Session, timing: list[_Timing], ctx: Context) -> Non
             (segment_id, contact_id): _aware(at)
             for segment_id, contact_id, at in session.connection().execute(
                 select(SegmentCheck.segment_id, SegmentCheck.contact_id, SegmentCheck.due_at).where(
-                    SegmentCheck.segment_id.in_(segment_ids), SegmentCheck.contact_id.in_(chunk)
+                    among(ctx.dialect, SegmentCheck.segment_id, segment_ids),
+                    among(ctx.dialect, SegmentCheck.contact_id, chunk),
                 )
             )
         }
@@ -536,7 +562,7 @@ def _write_checks(
         session.execute(
             delete(SegmentCheck).where(
                 SegmentCheck.segment_id == segment_id,
-                SegmentCheck.contact_id.in_(stale[start : start + CHUNK]),
+                among(dialect(session), SegmentCheck.contact_id, stale[start : start + CHUNK]),
             )
         )
     if fresh:
@@ -613,10 +639,10 @@ def _relative_properties(node: Node) -> list[PropertyCondition]:
     return []
 
 
-def _scope(column: Any, contact_ids: list[int] | None) -> ColumnElement[bool]:
+def _scope(column: Any, contact_ids: list[int] | None, ctx: Context) -> ColumnElement[bool]:
     if contact_ids is None:
         return column.is_not(None)  # type: ignore[no-any-return]
-    return column.in_(contact_ids)  # type: ignore[no-any-return]
+    return among(ctx.dialect, column, contact_ids)
 
 
 def _event_moments(
@@ -629,7 +655,7 @@ def _event_moments(
 ) -> None:
     kind = [
         Event.store_id == ctx.store_id,
-        _scope(Event.contact_id, contact_ids),
+        _scope(Event.contact_id, contact_ids, ctx),
         *compiler.kind_filters(leaf, ctx),
     ]
     if leaf.within is not None and leaf.within.seconds is not None:
@@ -643,7 +669,7 @@ def _event_moments(
                     select(Event.contact_id, func.min(Event.occurred_at))
                     .where(
                         *compiler.event_filters(leaf, ctx, correlate=False),
-                        _scope(Event.contact_id, contact_ids),
+                        _scope(Event.contact_id, contact_ids, ctx),
                     )
                     .group_by(Event.contact_id)
                 )
@@ -672,7 +698,7 @@ def _profile_moments(
         value = Contact.custom_fields[leaf.custom].as_string()
     rows = session.execute(
         select(Contact.id, value).where(
-            active(ctx.store_id, ctx), _scope(Contact.id, contact_ids), value.is_not(None)
+            active(ctx.store_id, ctx), _scope(Contact.id, contact_ids, ctx), value.is_not(None)
         )
     ).all()
     for contact_id, raw in rows:
