@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from cartwheel.kit.sql import among
 from cartwheel.models import Contact, Event, SegmentMembership, SubscriberListContact
 from cartwheel.segments.definition import (
     Compare,
@@ -101,11 +102,11 @@ class Tally:
     known contacts, as one grouped pass per kind of event: ``SELECT contact_id, count(*)
     FILTER (WHERE <condition 1>), sum(…) FILTER (WHERE <condition 2>), … FROM events WHERE
     contact_id IN (…) AND name = … GROUP BY contact_id``, outer-joined to the contacts
-    (:meth:`joined`). A correlated subquery per condition read a contact's events once per
-    condition (the per-contact index does not hold the name, so each read fetched every
-    event row of the window); here each is read once for all of them. Answers are the
-    same: a contact without such events has a count and a sum of 0. Built on SQLite only
-    (`membership._tally` says why not on PostgreSQL)."""
+    (:meth:`joined`; on PostgreSQL the same aggregates per contact, joined laterally). A
+    correlated subquery per condition read a contact's events once per condition (the
+    per-contact index does not hold the name, so each read fetched every event row of the
+    window); here each is read once for all of them. Answers are the same: a contact
+    without such events has a count and a sum of 0."""
 
     contact_ids: list[int]
     kinds: dict[tuple[str | None, ...], _KindTally] = field(default_factory=dict)
@@ -144,22 +145,37 @@ class Tally:
         return kind, name
 
     def _grouped(self, kind: _KindTally, ctx: Context) -> Select[Any]:
-        filters = [
-            Event.store_id == ctx.store_id,
-            Event.contact_id.in_(self.contact_ids),
-            *kind_filters(kind.node, ctx),
-        ]
+        return self._filtered(
+            select(Event.contact_id.label("contact_id"), *kind.aggregates),
+            kind,
+            among(ctx.dialect, Event.contact_id, self.contact_ids),
+            ctx,
+        ).group_by(Event.contact_id)
+
+    def _filtered(
+        self, query: Select[Any], kind: _KindTally, contacts: ColumnElement[bool], ctx: Context
+    ) -> Select[Any]:
+        """``query`` over the events of the kind, of ``contacts``, in the widest window."""
+        filters = [Event.store_id == ctx.store_id, contacts, *kind_filters(kind.node, ctx)]
         if kind.bounded and kind.since is not None:
             filters.append(Event.occurred_at >= kind.since)
-        return (
-            select(Event.contact_id.label("contact_id"), *kind.aggregates)
-            .where(*filters)
-            .group_by(Event.contact_id)
-        )
+        return query.where(*filters)
 
     def joined(self, query: Any, ctx: Context) -> Any:
-        """``query`` (over ``contacts``) outer-joined to each kind's grouped pass."""
+        """``query`` (over ``contacts``) outer-joined to each kind's grouped pass; on
+        PostgreSQL joined laterally: each contact's events of the kind aggregated through
+        the per-contact index. A join to the grouped pass is planned from the tables'
+        statistics, and while they still describe a near-empty table (a new store, before
+        autovacuum's ANALYZE) the planner chose a nested loop that grouped the chunk's
+        events again for every contact: 2.5 s a chunk of 2,000 instead of 40 ms. The
+        lateral pass has one plan whatever the statistics say."""
         for kind in self.kinds.values():
+            if ctx.dialect == "postgresql":
+                per_contact = self._filtered(
+                    select(*kind.aggregates), kind, Event.contact_id == Contact.id, ctx
+                )
+                query = query.join(per_contact.lateral(kind.alias), true())
+                continue
             grouped = self._grouped(kind, ctx).subquery(kind.alias)
             query = query.outerjoin(grouped, grouped.c.contact_id == Contact.id)
         return query

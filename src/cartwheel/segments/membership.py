@@ -15,7 +15,6 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     Integer,
-    and_,
     case,
     delete,
     exists,
@@ -374,19 +373,13 @@ def _evaluate(
         chunk = ids[start : start + CHUNK]
         asked = set(chunk)
         present = [w for w in work if not w.contact_ids.isdisjoint(asked)]
-        tally = _tally(chunk, ctx)
+        tally = Tally(chunk)
         tallied = replace(ctx, tally=tally)
         columns = []
         for w in present:
             condition = compile_condition(w.node, tallied)
-            mine = w.contact_ids & asked
-            if tally is None and len(mine) < len(asked):
-                # Correlated subqueries: asked only for the contacts this segment re-checks.
-                condition = and_(among(ctx.dialect, Contact.id, sorted(mine)), condition)
             columns.append(case((condition, literal(True)), else_=literal(False)))
-        query = select(Contact.id, *columns).select_from(Contact)
-        if tally is not None:
-            query = tally.joined(query, ctx)
+        query = tally.joined(select(Contact.id, *columns).select_from(Contact), ctx)
         rows = session.connection().execute(
             query.where(active(ctx.store_id, ctx), among(ctx.dialect, Contact.id, chunk))
         )
@@ -397,15 +390,6 @@ def _evaluate(
             for matched, into, mine in zip(row[1:], found, rechecked, strict=True):
                 if matched and contact_id in mine:
                     into.add(contact_id)
-
-
-def _tally(contact_ids: list[int], ctx: Context) -> Tally | None:
-    """The grouped passes over these contacts' events, on SQLite. Not on PostgreSQL: there
-    the tally's statement took ~400 ms per chunk of 2,000 contacts in about half of the
-    bench's runs (a plan that flips with the table's statistics, not diagnosed yet; the
-    drain of a 5 s load 36–38 s instead of 5), so its re-checks keep the correlated
-    subqueries, which its planner handles steadily."""
-    return Tally(contact_ids) if ctx.dialect == "sqlite" else None
 
 
 def _record(
@@ -533,9 +517,9 @@ def _oldest(session: Session, asked: list[tuple[Node, list[int]]], ctx: Context)
     """For the relative-window event conditions of these nodes, each asked contact's oldest
     counted event: one grouped pass per kind of event over all the contacts asked."""
     contacts = sorted({c for _, ids in asked for c in ids})
-    tally = _tally(contacts, ctx) if contacts else None
-    if tally is None:
-        return {}  # next_moments reads each condition's oldest events itself
+    if not contacts:
+        return {}
+    tally = Tally(contacts)
     columns: dict[int, tuple[str, str]] = {}
     for node, ids in asked:
         if not ids:
