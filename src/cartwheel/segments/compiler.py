@@ -186,7 +186,7 @@ class Tally:
         for kind in self.kinds.values():
             names = [f"a{n}" for n in range(len(kind.aggregates))]
             columns = {name: found.setdefault((kind.alias, name), {}) for name in names}
-            for row in session.connection().execute(self._grouped(kind, ctx)):
+            for row in session.connection().execute(self._grouped(kind, ctx)).all():
                 contact_id = row[0]
                 for name, value in zip(names, row[1:], strict=True):
                     if value is not None:

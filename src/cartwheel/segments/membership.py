@@ -163,13 +163,18 @@ def held_pairs(
     segments, contacts = sorted(segment_ids), sorted(contact_ids)
     kind = dialect(session)
     for start in range(0, len(contacts), CHUNK):
-        # Plain columns through the connection (no ORM result machinery per row), as every
-        # many-row read of a re-check.
-        rows = session.connection().execute(
-            select(SegmentMembership.segment_id, SegmentMembership.contact_id).where(
-                among(kind, SegmentMembership.segment_id, segments),
-                among(kind, SegmentMembership.contact_id, contacts[start : start + CHUNK]),
+        # Plain columns through the connection (no ORM result machinery per row), fetched
+        # all at once (iterating a result fetches row by row), as every many-row read of a
+        # re-check.
+        rows = (
+            session.connection()
+            .execute(
+                select(SegmentMembership.segment_id, SegmentMembership.contact_id).where(
+                    among(kind, SegmentMembership.segment_id, segments),
+                    among(kind, SegmentMembership.contact_id, contacts[start : start + CHUNK]),
+                )
             )
+            .all()
         )
         found.update((segment_id, contact_id) for segment_id, contact_id in rows)
     return found
@@ -341,7 +346,7 @@ def _enter(session: Session, pairs: list[tuple[int, int]], now: datetime) -> lis
             sqlite.insert(SegmentMembership).on_conflict_do_nothing().returning(*returned),
             [{"segment_id": s, "contact_id": c, "entered_at": now} for s, c in pairs],
         )
-    return [(segment_id, contact_id) for segment_id, contact_id in found]
+    return [(segment_id, contact_id) for segment_id, contact_id in found.all()]
 
 
 def _versions(session: Session, segment_ids: list[int]) -> dict[int, int]:
@@ -380,8 +385,10 @@ def _evaluate(
             condition = compile_condition(w.node, tallied)
             columns.append(case((condition, literal(True)), else_=literal(False)))
         query = tally.joined(select(Contact.id, *columns).select_from(Contact), ctx)
-        rows = session.connection().execute(
-            query.where(active(ctx.store_id, ctx), among(ctx.dialect, Contact.id, chunk))
+        rows = (
+            session.connection()
+            .execute(query.where(active(ctx.store_id, ctx), among(ctx.dialect, Contact.id, chunk)))
+            .all()
         )
         found = [answers[w.segment.id] for w in present]
         rechecked = [w.contact_ids for w in present]
@@ -479,12 +486,14 @@ def _replan_checks(session: Session, timing: list[_Timing], ctx: Context) -> Non
         chunk = ids[start : start + CHUNK]
         planned: dict[tuple[int, int], datetime] = {
             (segment_id, contact_id): _aware(at)
-            for segment_id, contact_id, at in session.connection().execute(
+            for segment_id, contact_id, at in session.connection()
+            .execute(
                 select(SegmentCheck.segment_id, SegmentCheck.contact_id, SegmentCheck.due_at).where(
                     among(ctx.dialect, SegmentCheck.segment_id, segment_ids),
                     among(ctx.dialect, SegmentCheck.contact_id, chunk),
                 )
             )
+            .all()
         }
         steps = []
         for t in timing:
