@@ -28,7 +28,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session
 
 from cartwheel.kit.sql import among
 from cartwheel.models import Contact, Event, SegmentMembership, SubscriberListContact
@@ -122,10 +121,11 @@ class Tally:
         total: ColumnElement[Any] = func.coalesce(literal_column(f"{kind.alias}.{name}"), 0.0)
         return _count_compare(op, total, target)
 
-    def oldest(self, node: EventCondition, ctx: Context) -> tuple[str, str]:
-        """A column of :meth:`values`: each contact's oldest event the condition counts."""
+    def oldest(self, node: EventCondition, ctx: Context) -> ColumnElement[Any]:
+        """A column (for :meth:`joined`): each contact's oldest event the condition counts,
+        NULL for a contact without one."""
         kind, name = self._add(node, ctx, func.min(Event.occurred_at))
-        return kind.alias, name
+        return literal_column(f"{kind.alias}.{name}", type_=Event.occurred_at.type)
 
     def _add(self, node: EventCondition, ctx: Context, aggregate: Any) -> tuple[_KindTally, str]:
         key = (node.name, node.category, node.action)
@@ -179,19 +179,6 @@ class Tally:
             grouped = self._grouped(kind, ctx).subquery(kind.alias)
             query = query.outerjoin(grouped, grouped.c.contact_id == Contact.id)
         return query
-
-    def values(self, session: Session, ctx: Context) -> dict[tuple[str, str], dict[int, Any]]:
-        """Each column's value per contact that has one (run on its own, not joined)."""
-        found: dict[tuple[str, str], dict[int, Any]] = {}
-        for kind in self.kinds.values():
-            names = [f"a{n}" for n in range(len(kind.aggregates))]
-            columns = {name: found.setdefault((kind.alias, name), {}) for name in names}
-            for row in session.connection().execute(self._grouped(kind, ctx)).all():
-                contact_id = row[0]
-                for name, value in zip(names, row[1:], strict=True):
-                    if value is not None:
-                        columns[name][contact_id] = value
-        return found
 
 
 def active(store_id: int, ctx: Context | None = None) -> ColumnElement[bool]:

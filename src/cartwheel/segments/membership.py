@@ -228,9 +228,10 @@ def decide(
     by_store: dict[int, list[Recheck]] = {}
     for w in work:
         by_store.setdefault(w.segment.store_id, []).append(w)
+    oldest: dict[int, Oldest] = {}
     for store_id, store_work in by_store.items():
         ctx = context(session, store_id, now, per_contact=True)
-        _evaluate(session, store_work, ctx, answers)
+        oldest[store_id] = _evaluate(session, store_work, ctx, answers)
     decisions = []
     timing: dict[int, list[_Timing]] = {}
     for w in work:
@@ -254,7 +255,8 @@ def decide(
         keep = set() if moves == BOTH else (w.contact_ids - (match ^ members) - w.replan)
         timing.setdefault(w.segment.store_id, []).append(_Timing(w, decision, timed, keep))
     for store_id, store_timing in timing.items():
-        _replan_checks(session, store_timing, context(session, store_id, now, per_contact=True))
+        ctx = context(session, store_id, now, per_contact=True)
+        _replan_checks(session, store_timing, ctx, oldest[store_id])
     return decisions
 
 
@@ -366,14 +368,17 @@ def _versions(session: Session, segment_ids: list[int]) -> dict[int, int]:
 
 def _evaluate(
     session: Session, work: list[Recheck], ctx: Context, answers: dict[int, set[int]]
-) -> None:
+) -> Oldest:
     """Add to ``answers`` the contacts of ``work`` (one store's) that match, chunk by chunk:
     ``SELECT contacts.id, <segment 1 matches>, <segment 2 matches>, …`` over the chunk, the
     event conditions of every segment read in one grouped pass per kind of event
     (:class:`Tally`). Each segment's column is computed for the whole chunk and kept only
     for the contacts it re-checks: a column costs a comparison of tallied values (or an
-    index lookup), less than a list of the contacts it asks about would."""
+    index lookup), less than a list of the contacts it asks about would. The same
+    statement reads, for the time checks, each relative window's oldest counted event per
+    contact (returned): the rows are being read anyway."""
     ids = sorted({c for w in work for c in w.contact_ids})
+    oldest: Oldest = {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         asked = set(chunk)
@@ -384,19 +389,43 @@ def _evaluate(
         for w in present:
             condition = compile_condition(w.node, tallied)
             columns.append(case((condition, literal(True)), else_=literal(False)))
-        query = tally.joined(select(Contact.id, *columns).select_from(Contact), ctx)
+        windows = {id(leaf): leaf for w in present for leaf in _windowed(w.node)}
+        firsts = [
+            (oldest.setdefault(key, {}), tally.oldest(leaf, ctx)) for key, leaf in windows.items()
+        ]
+        query = select(Contact.id, *columns, *(column for _, column in firsts))
         rows = (
             session.connection()
-            .execute(query.where(active(ctx.store_id, ctx), among(ctx.dialect, Contact.id, chunk)))
+            .execute(
+                tally.joined(query.select_from(Contact), ctx).where(
+                    active(ctx.store_id, ctx), among(ctx.dialect, Contact.id, chunk)
+                )
+            )
             .all()
         )
         found = [answers[w.segment.id] for w in present]
         rechecked = [w.contact_ids for w in present]
+        split = 1 + len(present)
         for row in rows:
             contact_id = row[0]
-            for matched, into, mine in zip(row[1:], found, rechecked, strict=True):
+            for matched, into, mine in zip(row[1:split], found, rechecked, strict=True):
                 if matched and contact_id in mine:
                     into.add(contact_id)
+            for (first, _), moment in zip(firsts, row[split:], strict=True):
+                if moment is not None:
+                    first[contact_id] = _aware(moment)
+    return oldest
+
+
+def _windowed(node: Node) -> list[EventCondition]:
+    """The event conditions of ``node`` with a relative window (``within`` a duration)."""
+    return [
+        leaf
+        for leaf in _timed_leaves(node)
+        if isinstance(leaf, EventCondition)
+        and leaf.within is not None
+        and leaf.within.seconds is not None
+    ]
 
 
 def _record(
@@ -472,14 +501,14 @@ class _Timing:
     keep: Collection[int]
 
 
-def _replan_checks(session: Session, timing: list[_Timing], ctx: Context) -> None:
+def _replan_checks(session: Session, timing: list[_Timing], ctx: Context, oldest: Oldest) -> None:
     """Add to each decision what brings its contacts' time checks to the moments they are
     due now, only what differs: one more event seldom moves a contact's next moment (the
     oldest counted event is still the oldest), so most re-checks write no check at all.
     Only the ``timed`` contacts get a check; the others' go. A ``keep`` contact's check
     still to come stays as it is. Per chunk of contacts, one statement reads the planned
-    checks of every segment, and one grouped pass per kind of event finds the oldest event
-    each relative window counts (:class:`Tally`)."""
+    checks of every segment; each relative window's oldest counted event per contact is
+    ``oldest``, read with the evaluation (:func:`_evaluate`)."""
     ids = sorted({c for t in timing for c in t.work.contact_ids})
     segment_ids = sorted({t.work.segment.id for t in timing})
     for start in range(0, len(ids), CHUNK):
@@ -506,7 +535,6 @@ def _replan_checks(session: Session, timing: list[_Timing], ctx: Context) -> Non
                 if c in t.keep and (sid, c) in planned and planned[sid, c] > ctx.now
             }
             steps.append((t, mine, kept, [c for c in wanted if c not in kept]))
-        oldest = _oldest(session, [(t.work.node, asked) for t, _, _, asked in steps], ctx)
         for t, mine, kept, asked in steps:
             sid = t.work.segment.id
             due = next_moments(session, t.work.node, ctx, asked, oldest) if asked else {}
@@ -520,32 +548,6 @@ def _replan_checks(session: Session, timing: list[_Timing], ctx: Context) -> Non
 
 #: Per relative-window event condition (by identity), each contact's oldest event it counts.
 Oldest = dict[int, dict[int, datetime]]
-
-
-def _oldest(session: Session, asked: list[tuple[Node, list[int]]], ctx: Context) -> Oldest:
-    """For the relative-window event conditions of these nodes, each asked contact's oldest
-    counted event: one grouped pass per kind of event over all the contacts asked."""
-    contacts = sorted({c for _, ids in asked for c in ids})
-    if not contacts:
-        return {}
-    tally = Tally(contacts)
-    columns: dict[int, tuple[str, str]] = {}
-    for node, ids in asked:
-        if not ids:
-            continue
-        for leaf in _timed_leaves(node):
-            if (
-                isinstance(leaf, EventCondition)
-                and leaf.within is not None
-                and leaf.within.seconds is not None
-                and id(leaf) not in columns
-            ):
-                columns[id(leaf)] = tally.oldest(leaf, ctx)
-    values = tally.values(session, ctx)
-    return {
-        leaf: {c: _aware(moment) for c, moment in values[column].items()}
-        for leaf, column in columns.items()
-    }
 
 
 def _write_checks(
