@@ -307,11 +307,15 @@ def apply(
     came: dict[int, list[int]] = {d.segment.id: [] for d in decisions}
     for segment_id, contact_id in _enter(session, entering, now):
         came[segment_id].append(contact_id)
+    _write_checks(
+        session,
+        [(d.segment.id, c) for d in decisions for c in d.stale_checks],
+        [(d.segment.id, c, at) for d in decisions for c, at in d.fresh_checks],
+    )
     announced: list[tuple[int, str, dict[str, Any]]] = []
     for d in decisions:
         sid = d.segment.id
         changes[sid] = Changes(sorted(came[sid]), changes[sid].exited)
-        _write_checks(session, sid, d.stale_checks, d.fresh_checks)
         if changes[sid].entered or changes[sid].exited:
             announced += _messages(d.segment, changes[sid])
             _count_day(session, sid, changes[sid], now, exact=False)
@@ -551,19 +555,44 @@ Oldest = dict[int, dict[int, datetime]]
 
 
 def _write_checks(
-    session: Session, segment_id: int, stale: list[int], fresh: list[tuple[int, datetime]]
+    session: Session, stale: list[tuple[int, int]], fresh: list[tuple[int, int, datetime]]
 ) -> None:
-    for start in range(0, len(stale), CHUNK):
-        session.execute(
-            delete(SegmentCheck).where(
-                SegmentCheck.segment_id == segment_id,
-                among(dialect(session), SegmentCheck.contact_id, stale[start : start + CHUNK]),
+    """Delete the ``stale`` (segment, contact) checks and write the ``fresh`` ones (segment,
+    contact, moment) of every segment a pass decided. The deletes go per segment, through
+    the primary key whatever the planner knows of the table; on PostgreSQL the new checks
+    are one insert from arrays (one statement per segment, a row each, before)."""
+    by_segment: dict[int, list[int]] = {}
+    for sid, c in stale:
+        by_segment.setdefault(sid, []).append(c)
+    for sid, contacts in by_segment.items():
+        for start in range(0, len(contacts), CHUNK):
+            session.connection().execute(
+                delete(SegmentCheck).where(
+                    SegmentCheck.segment_id == sid,
+                    among(
+                        dialect(session), SegmentCheck.contact_id, contacts[start : start + CHUNK]
+                    ),
+                )
             )
+    if not fresh:
+        return
+    if dialect(session) == "postgresql":
+        rows = unnested(
+            {
+                "segment_id": (Integer, [sid for sid, _, _ in fresh]),
+                "contact_id": (Integer, [c for _, c, _ in fresh]),
+                "due_at": (UTCDateTime(), [at for _, _, at in fresh]),
+            }
         )
-    if fresh:
         session.connection().execute(
-            _insert(session)(SegmentCheck).on_conflict_do_nothing(),
-            [{"segment_id": segment_id, "contact_id": c, "due_at": at} for c, at in fresh],
+            postgresql.insert(SegmentCheck)
+            .from_select(["segment_id", "contact_id", "due_at"], select(rows))
+            .on_conflict_do_nothing()
+        )
+    else:
+        session.connection().execute(
+            sqlite.insert(SegmentCheck).on_conflict_do_nothing(),
+            [{"segment_id": sid, "contact_id": c, "due_at": at} for sid, c, at in fresh],
         )
 
 

@@ -32,6 +32,17 @@ def live(session: Session, store_id: int) -> list[Segment]:
     return list(session.scalars(store_segments(store_id).order_by(Segment.id)))
 
 
+def referred(session: Session, store_id: int) -> set[int]:
+    """The segments that the store's segments refer to (``{"segment": id}`` conditions)."""
+    found: set[int] = set()
+    query = select(Segment.mentions).where(
+        Segment.store_id == store_id, Segment.deleted_at.is_(None)
+    )
+    for mentions in session.scalars(query):
+        found.update((mentions or {}).get("segments", ()))
+    return found
+
+
 def lock(session: Session, store_id: int, segment_ids: set[int]) -> None:
     """On PostgreSQL, lock these segments' rows for update, in id order (the order in which
     ``membership.apply`` share-locks them, so the two never wait on each other in a

@@ -407,8 +407,10 @@ def _announce(session: Session, messages: list[tuple[int, str, dict[str, Any]]])
     a segment that refers to the changed one. Which segments refer to which is read afresh,
     after :func:`membership.apply` has locked the changed segments: a segment created
     meanwhile that refers to one of them has committed by then, or waits for this
-    transaction and builds over its memberships."""
-    session.info.pop(_CACHE, None)
+    transaction and builds over its memberships. (Only that is read again: the rest of the
+    pass's view of the segments is not what decides who reads a transition.)"""
+    for store_id, found in session.info.get(_CACHE, {}).items():
+        found.referred = repository.referred(session, store_id)
     emit_many(session.connection(), taken(session, messages))
 
 
