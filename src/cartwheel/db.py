@@ -58,6 +58,10 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
     else:
+        # The session's time zone named "UTC": moments come back in UTC whatever the
+        # server's default (date arithmetic in SQL too), and psycopg then gives them
+        # datetime.timezone.utc, which UTCDateTime passes through without converting.
+        kwargs.setdefault("connect_args", {"options": "-c TimeZone=UTC"})
         engine = create_engine(normalized, pool_size=10, max_overflow=20, **kwargs)
     return engine
 
