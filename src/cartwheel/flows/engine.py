@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -857,6 +857,16 @@ def write_batched(session: Session) -> None:
         prepared.execute(session.connection())
 
 
+class Insert(NamedTuple):
+    """New rows for :meth:`BulkInsert.insert`: on PostgreSQL with the columns' types, so
+    that it copies them in binary."""
+
+    table: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    types: tuple[str, ...] | None
+
+
 @dataclass(frozen=True, slots=True)
 class Statements:
     """A batch's writes, ready for the driver, every value already converted (JSON, the
@@ -865,13 +875,13 @@ class Statements:
     Executing them is all that is left for the write transaction
     (:func:`prepare_batched`)."""
 
-    inserts: list[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]
+    inserts: list[Insert]
     statements: list[tuple[str, list[Any]]]
 
     def execute(self, connection: Connection) -> None:
         bulk = BulkInsert(connection)
-        for table, columns, rows in self.inserts:
-            bulk.insert(table, columns, rows)
+        for table, columns, rows, types in self.inserts:
+            bulk.insert(table, columns, rows, types)
         for text, params in self.statements:
             connection.exec_driver_sql(text, params)
 
@@ -889,25 +899,13 @@ def prepare_batched(session: Session) -> Statements | None:
     # New rows through BulkInsert: on PostgreSQL a COPY, where a pipelined executemany
     # (a statement execution per row on the server) was half of a pass's wall time with
     # live flows; a multi-row INSERT's text, parsed by psycopg, cost more still.
-    inserts: list[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]] = []
+    inserts: list[Insert] = []
     if writes.inserted:
         started = list(writes.inserted.values())
-        inserts.append(
-            (
-                _RUNS.name,
-                _NEW_RUN_ROW,
-                _converted(dialect, _RUNS, _NEW_RUN_ROW, started, attrgetter),
-            )
-        )
+        inserts.append(_insert_rows(dialect, _RUNS, _NEW_RUN_ROW, started, attrgetter))
     if writes.new:
         new = [writes.visits[key] for key in writes.new]
-        inserts.append(
-            (
-                _STEPS.name,
-                _STEP_COLUMNS,
-                _converted(dialect, _STEPS, _STEP_COLUMNS, new, itemgetter),
-            )
-        )
+        inserts.append(_insert_rows(dialect, _STEPS, _STEP_COLUMNS, new, itemgetter))
     statements: list[tuple[str, list[Any]]] = []
     if writes.changed:
         statements.append(
@@ -969,15 +967,23 @@ def _driver(
     return compiled.string, params
 
 
-def _converted(
+def _insert_rows(
     dialect: Dialect,
     table: Table,
     columns: tuple[str, ...],
     rows: list[Any],
     read: Callable[..., Any],
-) -> list[tuple[Any, ...]]:
+) -> Insert:
     """``rows``' values of ``columns`` (read with ``read``), each converted by its column's
-    bind processor, as tuples for :class:`BulkInsert`."""
+    bind processor, as tuples for :class:`BulkInsert`, with the columns' types on
+    PostgreSQL."""
+    types = None
+    if dialect.name == "postgresql":
+        compiler = dialect.type_compiler_instance
+        types = tuple(
+            compiler.process(table.c[name].type.dialect_impl(dialect)).split("(")[0].lower()
+            for name in columns
+        )
     converts = []
     for index, name in enumerate(columns):
         convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
@@ -990,7 +996,7 @@ def _converted(
         for index, convert in converts:
             found[index] = convert(found[index])
         converted.append(tuple(found))
-    return converted
+    return Insert(table.name, columns, converted, types)
 
 
 def _one(value: Callable[[Any], Any]) -> Callable[[Any], tuple[Any]]:
