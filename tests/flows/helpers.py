@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
+from cartwheel.flows import triggers
 from cartwheel.messages.sending import SendTask
-from cartwheel.models import FlowRun, Message
+from cartwheel.models import Event, FlowRun, Message
 from cartwheel.runtime import Runtime
 from tests.conftest import StoreFixture
 from tests.messages.conftest import Received, SmtpServer, mail_settings
@@ -219,3 +220,19 @@ def runs(db: Database, flow_id: int) -> list[FlowRun]:
         )
         session.expunge_all()
     return found
+
+
+#: The row the queue hands flows: its header and the columns flows names.
+_ROW = ("id", "store_id", "category", "name", "silent", *triggers.EVENT_COLUMNS)
+
+
+def pending_rows(session: Any, store_id: int) -> list[Any]:
+    """The store's unprocessed events as the queue hands them to flows (plain rows)."""
+    columns = [getattr(Event, c) for c in _ROW]
+    return list(
+        session.execute(
+            select(*columns)
+            .where(Event.store_id == store_id, Event.processed_at.is_(None))
+            .order_by(Event.id)
+        )
+    )

@@ -19,7 +19,7 @@ from cartwheel.models import Event, FlowRun, FlowRunStep
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
-from tests.flows.helpers import Clock, publish
+from tests.flows.helpers import Clock, pending_rows, publish
 from tests.segments.helpers import track
 
 BROWSE: dict[str, Any] = {
@@ -31,26 +31,13 @@ BROWSE: dict[str, Any] = {
         "end": {"type": "exit"},
     },
 }
-#: The row the queue hands flows: its header and the columns flows names.
-_ROW = ("id", "store_id", "category", "name", "silent", *triggers.EVENT_COLUMNS)
-
-
-def _pending_rows(session: Any, store_id: int) -> list[Any]:
-    columns = [getattr(Event, c) for c in _ROW]
-    return list(
-        session.execute(
-            select(*columns)
-            .where(Event.store_id == store_id, Event.processed_at.is_(None))
-            .order_by(Event.id)
-        )
-    )
 
 
 def _plan(db: Database, flows: triggers.Flows, store_id: int) -> triggers.Plan | None:
     """The reading half, in a read transaction (SQLite: no write lock), over every pending
     event, as the queue runs it."""
     with db.read() as session:
-        for row in _pending_rows(session, store_id):
+        for row in pending_rows(session, store_id):
             flows.process_event(session, row)
         return flows.plan(session)
 
@@ -177,7 +164,7 @@ def test_the_trigger_keeps_the_api_view_of_its_event(
                 select(Event).where(Event.store_id == store.store_id).order_by(Event.id)
             )
         )
-        rows = _pending_rows(session, store.store_id)
+        rows = pending_rows(session, store.store_id)
         assert len(events) == len(rows) == 2
         for event, row in zip(events, rows, strict=True):
             view = event_view(event).model_dump(mode="json")
@@ -231,7 +218,7 @@ def test_a_pass_over_two_stores_gives_their_new_runs_ids_of_their_own(
     flows = triggers.Flows(clock)
     with db.read() as session:
         for owner in (store, other_store):
-            for row in _pending_rows(session, owner.store_id):
+            for row in pending_rows(session, owner.store_id):
                 flows.process_event(session, row)
         planned = flows.plan(session)
     _apply(db, flows, planned)

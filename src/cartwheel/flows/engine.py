@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -28,7 +28,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
-    insert,
     select,
     tuple_,
     update,
@@ -41,6 +40,7 @@ from cartwheel.contacts import service as contacts
 from cartwheel.exceptions import NotFound
 from cartwheel.flows import matching, sending
 from cartwheel.flows.definition import Definition, Step, parse_definition, valid_zone
+from cartwheel.ingest.bulk import BulkInsert
 from cartwheel.kit.sql import among
 from cartwheel.lists import service as lists
 from cartwheel.lists.schemas import SubscriberListContacts
@@ -680,6 +680,7 @@ _NEW_RUN_COLUMNS = (
     "test",
     "started_at",
 )
+_NEW_RUN_ROW = ("id", *_NEW_RUN_COLUMNS)
 #: And those of a run whose trigger a later event refreshed.
 _TRIGGER_COLUMNS = (*_RUN_COLUMNS, "trigger_at", "trigger")
 _STEP_CHANGES = ("status", "reason", "detail", "finished_at")
@@ -856,15 +857,31 @@ def write_batched(session: Session) -> None:
         prepared.execute(session.connection())
 
 
+class Insert(NamedTuple):
+    """New rows for :meth:`BulkInsert.insert`: on PostgreSQL with the columns' types, so
+    that it copies them in binary."""
+
+    table: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    types: tuple[str, ...] | None
+
+
 @dataclass(frozen=True, slots=True)
 class Statements:
-    """A batch's writes, ready for the driver: each statement's text and its parameter
-    sets, every value already converted (JSON text, the engine's moments). Executing them
-    is all that is left for the write transaction (:func:`prepare_batched`)."""
+    """A batch's writes, ready for the driver, every value already converted (JSON, the
+    engine's moments): the new rows as (table, columns, rows) for :class:`BulkInsert`
+    (PostgreSQL: ``COPY``), the changes as each statement's text and its parameter sets.
+    Executing them is all that is left for the write transaction
+    (:func:`prepare_batched`)."""
 
+    inserts: list[Insert]
     statements: list[tuple[str, list[Any]]]
 
     def execute(self, connection: Connection) -> None:
+        bulk = BulkInsert(connection)
+        for table, columns, rows, types in self.inserts:
+            bulk.insert(table, columns, rows, types)
         for text, params in self.statements:
             connection.exec_driver_sql(text, params)
 
@@ -879,28 +896,17 @@ def prepare_batched(session: Session) -> Statements | None:
     if writes is None:
         return None
     dialect = session.get_bind().dialect
-    statements: list[tuple[str, list[Any]]] = []
+    # New rows through BulkInsert: on PostgreSQL a COPY, where a pipelined executemany
+    # (a statement execution per row on the server) was half of a pass's wall time with
+    # live flows; a multi-row INSERT's text, parsed by psycopg, cost more still.
+    inserts: list[Insert] = []
     if writes.inserted:
-        # One statement, many parameter sets: psycopg parses a multi-row INSERT's text on
-        # the client, which for thousands of rows of 20 columns cost more than the rest of
-        # the pass.
-        statements.append(
-            _driver(
-                dialect,
-                insert(_RUNS).values(_binds(_RUNS, ("id", *_NEW_RUN_COLUMNS))),
-                list(writes.inserted.values()),
-                attrgetter,
-            )
-        )
+        started = list(writes.inserted.values())
+        inserts.append(_insert_rows(dialect, _RUNS, _NEW_RUN_ROW, started, attrgetter))
     if writes.new:
-        statements.append(
-            _driver(
-                dialect,
-                insert(_STEPS).values(_binds(_STEPS, _STEP_COLUMNS)),
-                [writes.visits[key] for key in writes.new],
-                itemgetter,
-            )
-        )
+        new = [writes.visits[key] for key in writes.new]
+        inserts.append(_insert_rows(dialect, _STEPS, _STEP_COLUMNS, new, itemgetter))
+    statements: list[tuple[str, list[Any]]] = []
     if writes.changed:
         statements.append(
             _driver(
@@ -931,7 +937,7 @@ def prepare_batched(session: Session) -> Statements | None:
     for run in runs:
         if isinstance(run, FlowRun) and run in session:
             session.expunge(run)
-    return Statements(statements)
+    return Statements(inserts, statements)
 
 
 def _driver(
@@ -959,6 +965,38 @@ def _driver(
             found[index] = convert(found[index])
         params.append(tuple(found) if compiled.positional else dict(zip(names, found, strict=True)))
     return compiled.string, params
+
+
+def _insert_rows(
+    dialect: Dialect,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: list[Any],
+    read: Callable[..., Any],
+) -> Insert:
+    """``rows``' values of ``columns`` (read with ``read``), each converted by its column's
+    bind processor, as tuples for :class:`BulkInsert`, with the columns' types on
+    PostgreSQL."""
+    types = None
+    if dialect.name == "postgresql":
+        compiler = dialect.type_compiler_instance
+        types = tuple(
+            compiler.process(table.c[name].type.dialect_impl(dialect)).split("(")[0].lower()
+            for name in columns
+        )
+    converts = []
+    for index, name in enumerate(columns):
+        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            converts.append((index, convert))
+    values = read(*columns)
+    converted: list[tuple[Any, ...]] = []
+    for row in rows:
+        found = list(values(row))
+        for index, convert in converts:
+            found[index] = convert(found[index])
+        converted.append(tuple(found))
+    return Insert(table.name, columns, converted, types)
 
 
 def _one(value: Callable[[Any], Any]) -> Callable[[Any], tuple[Any]]:

@@ -58,25 +58,39 @@ class BulkInsert:
         table: str,
         columns: Sequence[str],
         rows: Sequence[tuple[Any, ...]],
+        types: Sequence[str] | None = None,
     ) -> None:
-        """Insert ``rows`` (tuples in ``columns`` order, values already converted)."""
+        """Insert ``rows`` (tuples in ``columns`` order, values already converted). With
+        ``types`` (the columns' PostgreSQL type names), PostgreSQL copies in binary and the
+        values are the driver's own (datetimes, ``Jsonb``), not their text."""
         if not rows:
             return
         if not self.sqlite:
-            self._copy(table, columns, rows)
+            self._copy(table, columns, rows, types)
             return
         marks = ", ".join(["?"] * len(columns))
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         self.conn.exec_driver_sql(sql, list(rows))
 
-    def _copy(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    def _copy(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+        types: Sequence[str] | None = None,
+    ) -> None:
         # PostgreSQL: COPY is about twice as fast as a pipelined executemany (each row of
         # which is its own statement execution). JSON columns arrive as text and are parsed
-        # by the server. Same connection, same transaction as the rest of the batch.
+        # by the server. Same connection, same transaction as the rest of the batch. In
+        # binary, the driver's C dumpers skip formatting each moment as text (a quarter of
+        # the client's CPU for flows' rows).
         driver_connection: Any = self.conn.connection.dbapi_connection
+        binary = " (FORMAT BINARY)" if types else ""
         with (
             driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN{binary}") as copy,
         ):
+            if types:
+                copy.set_types(list(types))
             for row in rows:
                 copy.write_row(row)

@@ -1,0 +1,126 @@
+"""A pass's new runs and their step rows go to the database in bulk (on PostgreSQL a binary
+``COPY``, on SQLite one INSERT with many parameter sets), not through the ORM: what the ORM
+and the API read back is what the engine decided, every moment in UTC and every JSON
+document whole; and a bulk write the database refuses leaves nothing of the batch behind,
+on both engines."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from cartwheel.db import Database
+from cartwheel.flows import triggers
+from cartwheel.models import FlowRun, FlowRunStep
+from cartwheel.runtime import Runtime
+from cartwheel.worker.runner import Worker
+from tests.conftest import StoreFixture
+from tests.flows.helpers import Clock, pending_rows, publish
+from tests.segments.helpers import track
+
+BROWSE: dict[str, Any] = {
+    "name": "Browse abandonment",
+    "trigger": {"event": "Viewed Product", "key": "properties.sku"},
+    "start": "wait",
+    "steps": {
+        "wait": {"type": "wait", "for": {"hours": 1}, "next": "end"},
+        "end": {"type": "exit"},
+    },
+}
+
+
+#: The other worker's run's id: past the ids the plan drew (on SQLite, after the highest).
+_FAR = 1_000_000
+
+
+def _view(runtime: Runtime, store: StoreFixture, clock: Clock) -> int:
+    """Ann views product A now; her contact id."""
+    return track(
+        runtime, store.store_id, "ann@rows.io", "Viewed Product", at=clock.now,
+        properties={"sku": "A", "price": 29.99, "viewedAt": "2026-04-02T12:00:00Z"},
+    )  # fmt: skip
+
+
+def test_a_new_run_and_its_visit_read_back_as_the_engine_left_them(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    flow = publish(client, store, BROWSE)
+    ann = _view(runtime, store, clock)
+    flow_worker.drain()
+    with db.read() as session:
+        [run] = session.scalars(select(FlowRun).where(FlowRun.flow_id == flow)).all()
+        [visit] = session.scalars(select(FlowRunStep).where(FlowRunStep.run_id == run.id)).all()
+        [event] = client.get("/v1/events", headers=store.headers).json()["items"]
+        deadline = clock.now + timedelta(hours=1)
+        assert (run.store_id, run.contact_id, run.version, run.test) == (
+            store.store_id, ann, 1, False,
+        )  # fmt: skip
+        assert (run.key, run.slot, run.state, run.step, run.seq) == ("A", "A", "active", "wait", 1)
+        assert run.waiting == {"kind": "timer"}
+        assert (run.deadline, run.wake_at) == (deadline, deadline)
+        assert (run.started_at, run.updated_at, run.step_at) == (clock.now,) * 3
+        assert run.trigger_at == clock.now and run.finished_at is None and run.reason is None
+        assert run.trigger["event"] == event  # the API's view of the event, whole
+        assert run.trigger["event"]["properties"]["price"] == 29.99
+        assert (visit.seq, visit.flow_id, visit.step, visit.type, visit.status) == (
+            1, flow, "wait", "wait", "waiting",
+        )  # fmt: skip
+        assert visit.detail == {"until": deadline.isoformat()}
+        assert (visit.entered_at, visit.finished_at, visit.reason) == (clock.now, None, None)
+    page = client.get(f"/v1/flow-runs/{run.id}", headers=store.headers)
+    assert page.status_code == 200, page.text
+    [step] = page.json()["steps"]
+    assert (step["step"], step["status"]) == ("wait", "waiting")
+
+
+def test_a_bulk_write_the_database_refuses_leaves_nothing_of_its_batch(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+) -> None:
+    """Another worker's run for the same key, inserted after the pass read: the pass's
+    insert of its own run fails on the one-active-run index, and with the savepoint the
+    queue puts around a batch rolled back, neither its run nor its visit is left and the
+    transaction goes on."""
+    flow = publish(client, store, BROWSE)
+    ann = _view(runtime, store, clock)
+    flows = triggers.Flows(clock)
+    with db.read() as session:
+        for row in pending_rows(session, store.store_id):
+            flows.process_event(session, row)
+        planned = flows.plan(session)
+    assert planned is not None and planned.statements
+    with db.transaction() as session:
+        other = FlowRun(
+            id=_FAR, store_id=store.store_id, flow_id=flow, version=1, contact_id=ann, key="A",
+            slot="A", state="active", step="wait", seq=1, trigger_at=clock.now, trigger={},
+            test=False, started_at=clock.now, updated_at=clock.now,
+        )  # fmt: skip
+        session.add(other)
+    with db.transaction() as session:
+        refused = pytest.raises(Exception, match=r"uq_flow_runs_slot|flow_runs\.slot")
+        with refused, session.begin_nested():
+            for statements in planned.statements:
+                statements.execute(session.connection())
+        print(
+            session.execute(
+                select(FlowRun.id, FlowRun.flow_id, FlowRun.slot, FlowRun.state, FlowRun.test)
+            ).all()
+        )
+        assert session.scalar(select(func.count()).where(FlowRun.flow_id == flow)) == 1
+    with db.read() as session:
+        assert session.scalars(select(FlowRun.id).where(FlowRun.flow_id == flow)).all() == [
+            other.id
+        ]
+        assert session.scalar(select(func.count()).where(FlowRunStep.flow_id == flow)) == 0
