@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+import psycopg
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 
 class BulkInsert:
@@ -86,11 +88,15 @@ class BulkInsert:
         # the client's CPU for flows' rows).
         driver_connection: Any = self.conn.connection.dbapi_connection
         binary = " (FORMAT BINARY)" if types else ""
-        with (
-            driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN{binary}") as copy,
-        ):
-            if types:
-                copy.set_types(list(types))
-            for row in rows:
-                copy.write_row(row)
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN{binary}"
+        try:
+            with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+                if types:
+                    copy.set_types(list(types))
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            # As SQLAlchemy raises what the driver raises for its own statements: callers
+            # tell a race (IntegrityError: another writer stored the same key first) from
+            # a failure by SQLAlchemy's exceptions, not psycopg's.
+            raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
