@@ -257,6 +257,41 @@ def test_plain_rows_for_handlers_that_name_their_columns(
     assert "row by row" not in caplog.text
 
 
+def test_a_handler_idle_last_pass_gets_its_columns_when_it_wants_rows(
+    own_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A claim reads only the columns of the planning handlers that wanted rows in the
+    queue's last pass; one that wanted none then and wants rows now still gets a plain row
+    with its columns (read by id), the first time round: no failed plan, no row-by-row."""
+    got: list[tuple[str, Any, bool]] = []
+
+    def handle(session: Session, event: Any) -> None:
+        seen = deferred(session).setdefault("seen", [])
+        seen.append((event.name, event.occurred_at, isinstance(event, Event)))
+
+    def plan(session: Session) -> list[tuple[str, Any, bool]]:
+        seen: list[tuple[str, Any, bool]] = deferred(session).pop("seen", [])
+        return seen
+
+    handler = Handler(
+        handle,
+        lambda _session, header: header.name == "wanted",
+        plan=plan,
+        apply=lambda _session, seen: got.extend(seen),
+        columns=("occurred_at",),
+        name="reads-moments",
+    )
+    store_events(own_db, ["ignored"])
+    assert process_events(own_db, [handler], 100) == 1
+    assert got == []
+    store_events(own_db, ["wanted"])
+    with caplog.at_level(logging.INFO, logger="cartwheel.worker.queue"):
+        assert process_events(own_db, [handler], 100) == 1
+    assert [(name, plain) for name, _, plain in got] == [("wanted", False)]
+    assert got[0][1] is not None
+    assert "plan failed" not in caplog.text and "row by row" not in caplog.text
+
+
 def test_outbox_handlers_are_asked_per_kind_unless_they_read_the_payload(
     own_db: Database,
 ) -> None:
