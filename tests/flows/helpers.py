@@ -204,6 +204,18 @@ def order(
     )
 
 
+#: A browse-abandonment flow: a run per product viewed, waiting an hour.
+BROWSE: dict[str, Any] = {
+    "name": "Browse abandonment",
+    "trigger": {"event": "Viewed Product", "key": "properties.sku"},
+    "start": "wait",
+    "steps": {
+        "wait": {"type": "wait", "for": {"hours": 1}, "next": "end"},
+        "end": {"type": "exit"},
+    },
+}
+
+
 def publish(client: TestClient, store: StoreFixture, definition: dict[str, Any]) -> int:
     created = client.post("/v1/flows", json=definition, headers=store.headers)
     assert created.status_code == 201, created.text

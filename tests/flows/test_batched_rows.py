@@ -7,7 +7,6 @@ on both engines."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,19 +18,8 @@ from cartwheel.models import FlowRun, FlowRunStep
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
-from tests.flows.helpers import Clock, pending_rows, publish
+from tests.flows.helpers import BROWSE, Clock, pending_rows, publish
 from tests.segments.helpers import track
-
-BROWSE: dict[str, Any] = {
-    "name": "Browse abandonment",
-    "trigger": {"event": "Viewed Product", "key": "properties.sku"},
-    "start": "wait",
-    "steps": {
-        "wait": {"type": "wait", "for": {"hours": 1}, "next": "end"},
-        "end": {"type": "exit"},
-    },
-}
-
 
 #: The other worker's run's id: past the ids the plan drew (on SQLite, after the highest).
 _FAR = 1_000_000

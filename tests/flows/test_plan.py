@@ -7,8 +7,6 @@ the trigger's view of an event, built from the queue's plain rows, is the API's.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -19,18 +17,8 @@ from cartwheel.models import Event, FlowRun, FlowRunStep
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
-from tests.flows.helpers import Clock, pending_rows, publish
+from tests.flows.helpers import BROWSE, Clock, pending_rows, publish
 from tests.segments.helpers import track
-
-BROWSE: dict[str, Any] = {
-    "name": "Browse abandonment",
-    "trigger": {"event": "Viewed Product", "key": "properties.sku"},
-    "start": "wait",
-    "steps": {
-        "wait": {"type": "wait", "for": {"hours": 1}, "next": "end"},
-        "end": {"type": "exit"},
-    },
-}
 
 
 def _plan(db: Database, flows: triggers.Flows, store_id: int) -> triggers.Plan | None:
