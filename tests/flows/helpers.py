@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
-from cartwheel.flows import triggers
+from cartwheel.flows import engine, triggers
 from cartwheel.messages.sending import SendTask
-from cartwheel.models import Event, FlowRun, Message
+from cartwheel.models import Event, FlowRun, FlowRunStep, Message
 from cartwheel.runtime import Runtime
 from tests.conftest import StoreFixture
 from tests.messages.conftest import Received, SmtpServer, mail_settings
@@ -232,6 +232,22 @@ def runs(db: Database, flow_id: int) -> list[FlowRun]:
         )
         session.expunge_all()
     return found
+
+
+def step_log(db: Database, flow_id: int) -> list[tuple[int, int, str, str]]:
+    """The flow's visits as the API shows them, (run, seq, step, status) in run and visit
+    order: the step log's rows and the visits active runs wait in (which have no row
+    until they end)."""
+    with db.read() as session:
+        visits = [
+            (s.run_id, s.seq, s.step, s.status)
+            for s in session.scalars(select(FlowRunStep).where(FlowRunStep.flow_id == flow_id))
+        ]
+        for run in session.scalars(select(FlowRun).where(FlowRun.flow_id == flow_id)):
+            waiting = engine.waiting_visit(run)
+            if waiting is not None:
+                visits.append((run.id, run.seq, waiting["step"], waiting["status"]))
+    return sorted(visits)
 
 
 #: The row the queue hands flows: its header and the columns flows names.

@@ -260,6 +260,10 @@ def test_stats_count_each_step_and_the_goal(
     flow_worker.drain()
     track(runtime, store.store_id, "s2@flow.io", "Unsubscribed", at=clock.now)
     flow_worker.drain()
+    # Two runs wait in the pause (their visits have no row yet), one left it.
+    stats = client.get(f"/v1/flows/{flow}/stats", headers=store.headers).json()
+    pause = {s["step"]: s for s in stats["steps"]}["pause"]
+    assert (pause["entered"], pause["waiting"], pause["exited"], pause["done"]) == (3, 2, 1, 0)
     clock.advance(hours=2)
     track(runtime, store.store_id, "s1@flow.io", "Order Placed", at=clock.now)
     flow_worker.drain()

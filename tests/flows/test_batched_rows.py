@@ -1,4 +1,4 @@
-"""A pass's new runs and their step rows go to the database in bulk (on PostgreSQL a binary
+"""A pass's new runs and step rows go to the database in bulk (on PostgreSQL a binary
 ``COPY``, on SQLite one INSERT with many parameter sets), not through the ORM: what the ORM
 and the API read back is what the engine decided, every moment in UTC and every JSON
 document whole; and a bulk write the database refuses leaves nothing of the batch behind,
@@ -6,7 +6,7 @@ on both engines."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,33 +41,63 @@ def test_a_new_run_and_its_visit_read_back_as_the_engine_left_them(
     clock: Clock,
     flow_worker: Worker,
 ) -> None:
+    """The run is written alone (the visit it waits in has no row until it ends) and the
+    API shows that visit from the run; when the timer ends it, the visit's row is written
+    once, from the moment the run reached the step, with the batched step rows after it."""
     flow = publish(client, store, BROWSE)
     ann = _view(runtime, store, clock)
+    started = clock.now
     flow_worker.drain()
+    deadline = started + timedelta(hours=1)
     with db.read() as session:
         [run] = session.scalars(select(FlowRun).where(FlowRun.flow_id == flow)).all()
-        [visit] = session.scalars(select(FlowRunStep).where(FlowRunStep.run_id == run.id)).all()
+        assert session.scalar(select(func.count()).where(FlowRunStep.run_id == run.id)) == 0
         [event] = client.get("/v1/events", headers=store.headers).json()["items"]
-        deadline = clock.now + timedelta(hours=1)
         assert (run.store_id, run.contact_id, run.version, run.test) == (
             store.store_id, ann, 1, False,
         )  # fmt: skip
         assert (run.key, run.slot, run.state, run.step, run.seq) == ("A", "A", "active", "wait", 1)
         assert run.waiting == {"kind": "timer"}
         assert (run.deadline, run.wake_at) == (deadline, deadline)
-        assert (run.started_at, run.updated_at, run.step_at) == (clock.now,) * 3
-        assert run.trigger_at == clock.now and run.finished_at is None and run.reason is None
+        assert (run.started_at, run.updated_at, run.step_at) == (started,) * 3
+        assert run.trigger_at == started and run.finished_at is None and run.reason is None
         assert run.trigger["event"] == event  # the API's view of the event, whole
         assert run.trigger["event"]["properties"]["price"] == 29.99
-        assert (visit.seq, visit.flow_id, visit.step, visit.type, visit.status) == (
-            1, flow, "wait", "wait", "waiting",
-        )  # fmt: skip
-        assert visit.detail == {"until": deadline.isoformat()}
-        assert (visit.entered_at, visit.finished_at, visit.reason) == (clock.now, None, None)
     page = client.get(f"/v1/flow-runs/{run.id}", headers=store.headers)
     assert page.status_code == 200, page.text
     [step] = page.json()["steps"]
-    assert (step["step"], step["status"]) == ("wait", "waiting")
+    assert (step["seq"], step["step"], step["type"], step["status"]) == (
+        1,
+        "wait",
+        "wait",
+        "waiting",
+    )
+    assert step["detail"] == {"until": deadline.isoformat()}
+    assert (step["reason"], step["finishedAt"]) == (None, None)
+    assert _moment(step["enteredAt"]) == started
+
+    woke = clock.advance(hours=1, seconds=5)
+    flow_worker.drain()
+    with db.read() as session:
+        visits = session.scalars(
+            select(FlowRunStep).where(FlowRunStep.run_id == run.id).order_by(FlowRunStep.seq)
+        ).all()
+        assert [(v.seq, v.step, v.type, v.status) for v in visits] == [
+            (1, "wait", "wait", "done"), (2, "end", "exit", "done"),
+        ]  # fmt: skip
+        assert visits[0].flow_id == flow and visits[0].reason is None
+        assert visits[0].detail == {"until": deadline.isoformat()}
+        assert (visits[0].entered_at, visits[0].finished_at) == (started, woke)
+        assert (visits[1].entered_at, visits[1].finished_at) == (woke, woke)
+    page = client.get(f"/v1/flow-runs/{run.id}", headers=store.headers)
+    assert page.json()["state"] == "done"
+    assert [(s["step"], s["status"]) for s in page.json()["steps"]] == [
+        ("wait", "done"), ("end", "done"),
+    ]  # fmt: skip
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def test_a_bulk_write_the_database_refuses_leaves_nothing_of_its_batch(

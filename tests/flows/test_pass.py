@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cartwheel.db import Database
-from cartwheel.models import FlowRun, FlowRunStep, QueueFailure
+from cartwheel.models import FlowRun, QueueFailure
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
-from tests.flows.helpers import Clock, publish
+from tests.flows.helpers import Clock, publish, step_log
 from tests.segments.helpers import track
 
 BROWSE: dict[str, Any] = {
@@ -65,14 +65,6 @@ def test_a_pass_inserts_its_new_runs_once_each_with_their_own_ids(
                 .order_by(FlowRun.id)
             )
         )
-        steps = {
-            (run_id, seq): status
-            for run_id, seq, status in session.execute(
-                select(FlowRunStep.run_id, FlowRunStep.seq, FlowRunStep.status).where(
-                    FlowRunStep.flow_id == flow
-                )
-            )
-        }
         failures = session.scalars(
             select(QueueFailure).where(QueueFailure.store_id == store.store_id)
         ).all()
@@ -86,7 +78,8 @@ def test_a_pass_inserts_its_new_runs_once_each_with_their_own_ids(
     ]
     assert all(r.id > old.id for r in new)
     assert len({r.id for r in runs}) == len(runs)
-    # Each run has its one step row, in the state the pass left it.
+    # Each run has its one visit, in the state the pass left it.
+    steps = {(run_id, seq): status for run_id, seq, _, status in step_log(db, flow)}
     assert steps == {
         (old.id, 1): "waiting",
         **{(r.id, 1): "waiting" if r.state == "active" else "exited" for r in new},

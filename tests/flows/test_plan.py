@@ -13,11 +13,11 @@ from sqlalchemy import select
 from cartwheel.db import Database
 from cartwheel.events.schemas import event_view
 from cartwheel.flows import timers, triggers
-from cartwheel.models import Event, FlowRun, FlowRunStep
+from cartwheel.models import Event, FlowRun
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
-from tests.flows.helpers import BROWSE, Clock, pending_rows, publish
+from tests.flows.helpers import BROWSE, Clock, pending_rows, publish, step_log
 from tests.segments.helpers import track
 
 
@@ -45,18 +45,6 @@ def _runs(db: Database, flow_id: int) -> list[tuple[int, int, str, str | None, b
         ]
 
 
-def _steps(db: Database, flow_id: int) -> list[tuple[int, int, str, str]]:
-    with db.read() as session:
-        return [
-            (s.run_id, s.seq, s.step, s.status)
-            for s in session.scalars(
-                select(FlowRunStep)
-                .where(FlowRunStep.flow_id == flow_id)
-                .order_by(FlowRunStep.run_id, FlowRunStep.seq)
-            )
-        ]
-
-
 def _ann_views(runtime: Runtime, store: StoreFixture, clock: Clock) -> int:
     """Ann views product A now (every flow of these tests starts on it); her contact id."""
     return track(
@@ -77,7 +65,7 @@ def test_a_plan_nothing_changed_is_written_as_planned(
     _apply(db, flows, planned)
     [(run_id, contact, state, step, test)] = _runs(db, flow)
     assert (contact, state, step, test) == (ann, "active", "wait", False)
-    assert _steps(db, flow) == [(run_id, 1, "wait", "waiting")]
+    assert step_log(db, flow) == [(run_id, 1, "wait", "waiting")]
 
 
 def test_a_flow_paused_between_plan_and_apply_starts_nothing(
@@ -92,7 +80,7 @@ def test_a_flow_paused_between_plan_and_apply_starts_nothing(
     assert paused.status_code == 200, paused.text
     _apply(db, flows, planned)
     assert _runs(db, flow) == []  # a paused flow starts no runs
-    assert _steps(db, flow) == []
+    assert step_log(db, flow) == []
 
 
 def test_a_run_started_between_plan_and_apply_keeps_its_id(
@@ -112,7 +100,7 @@ def test_a_run_started_between_plan_and_apply_keeps_its_id(
     runs = {(contact, state, test): run_id for run_id, contact, state, _, test in _runs(db, flow)}
     assert set(runs) == {(bob, "done", True), (ann, "active", False)}
     assert len(set(runs.values())) == 2
-    assert (runs[(ann, "active", False)], 1, "wait", "waiting") in _steps(db, flow)
+    assert (runs[(ann, "active", False)], 1, "wait", "waiting") in step_log(db, flow)
 
 
 def test_a_contact_deleted_between_plan_and_apply_gets_no_run(
@@ -213,7 +201,7 @@ def test_a_pass_over_two_stores_gives_their_new_runs_ids_of_their_own(
     [(first, *_)] = _runs(db, mine)
     [(second, *_)] = _runs(db, theirs)
     assert first != second
-    assert {(run_id, seq) for run_id, seq, *_ in _steps(db, mine) + _steps(db, theirs)} == {
+    assert {(run_id, seq) for run_id, seq, *_ in step_log(db, mine) + step_log(db, theirs)} == {
         (first, 1),
         (second, 1),
     }

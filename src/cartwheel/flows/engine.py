@@ -29,7 +29,6 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -63,9 +62,6 @@ ACTIVE, DONE, EXITED, FAILED = "active", "done", "exited", "failed"
 #: The key under which :class:`Known` keeps a contact's last start of any key (a run key
 #: is at most 300 characters of text and never this).
 CONTACT = "\x00contact"
-#: Where the step log rows added in this transaction are kept (in the queue's deferred work,
-#: which a rolled-back savepoint drops).
-_ADDED = "cartwheel.flows.added"
 _BATCH = "cartwheel.flows.messages"
 _WRITES = "cartwheel.flows.writes"
 #: The versions this session parsed or found, by (flow, version): the session's database.
@@ -591,17 +587,12 @@ def _end(session: Session, run: Run, state: str, reason: str | None, now: dateti
     writes = _writes(session)
     if writes is not None:
         writes.runs[run.id] = run
-    if state != DONE and writes is not None:
-        visit = writes.visit(session, run.id, run.seq)
-        if visit is not None and visit["status"] == "waiting":
-            writes.close(session, run.id, run.seq, state, reason, now, None)
-        elif visit is None and run.step is not None:
-            _insert(session, run, run.step, "exit", state, now, reason, {})
-    elif state != DONE:
-        step = _step_row(session, run)
-        if step is not None and step.status == "waiting":
-            step.status, step.reason, step.finished_at = state, reason, now
-        elif step is None and run.step is not None:
+    if state != DONE:
+        # Where the run stood: the visit it waited in, ended so; or, at a step it had not
+        # done yet, a visit of its own (an exit before the step).
+        if run.waiting is not None:
+            _close(session, run, state, now, reason=reason)
+        elif run.step is not None:
             _insert(session, run, run.step, "exit", state, now, reason, {})
     run.state = state
     run.reason = reason
@@ -683,7 +674,6 @@ _NEW_RUN_COLUMNS = (
 _NEW_RUN_ROW = ("id", *_NEW_RUN_COLUMNS)
 #: And those of a run whose trigger a later event refreshed.
 _TRIGGER_COLUMNS = (*_RUN_COLUMNS, "trigger_at", "trigger")
-_STEP_CHANGES = ("status", "reason", "detail", "finished_at")
 _STEP_COLUMNS = (
     "run_id",
     "seq",
@@ -691,7 +681,10 @@ _STEP_COLUMNS = (
     "step",
     "type",
     "entered_at",
-    *_STEP_CHANGES,
+    "status",
+    "reason",
+    "detail",
+    "finished_at",
 )
 _STEPS: Table = FlowRunStep.__table__  # type: ignore[assignment]
 _RUNS: Table = FlowRun.__table__  # type: ignore[assignment]
@@ -700,15 +693,13 @@ _RUNS: Table = FlowRun.__table__  # type: ignore[assignment]
 @dataclass(slots=True)
 class Writes:
     """What a batch of runs writes, gathered as it advances them and written by
-    :func:`write_batched` in three statements: one INSERT of the new step log rows, one
-    UPDATE (many parameter sets) of the visits closed, one of the runs. The visits are
-    plain rows (read ahead, or new), not ORM objects: the unit of work's bookkeeping per
-    row was 40 % of a wake-up under the profiler."""
+    :func:`write_batched`: the new runs and the step log's new rows (the log is only ever
+    appended to), then an UPDATE (many parameter sets) of the runs changed. The visits are
+    plain rows, not ORM objects: the unit of work's bookkeeping per row was 40 % of a
+    wake-up under the profiler."""
 
-    #: The step log rows known to the batch, by (run, seq): read ahead or new.
-    visits: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
-    new: dict[tuple[int, int], None] = field(default_factory=dict)
-    changed: set[tuple[int, int]] = field(default_factory=set)
+    #: The step log rows the batch adds: the visits it ended.
+    visits: list[dict[str, Any]] = field(default_factory=list)
     #: The runs advanced or ended, by id, written back from their attributes.
     runs: dict[int, Run] = field(default_factory=dict)
     #: The batch's new runs, by id, inserted as advancing them left them.
@@ -727,46 +718,6 @@ class Writes:
     #: The batch's contacts, read ahead as :class:`Who` (the whole row is loaded only for
     #: a step that changes or sends it).
     contacts: dict[int, Contact | Who] = field(default_factory=dict)
-
-    def known(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            self.visits.setdefault((row["run_id"], row["seq"]), row)
-
-    def add(self, row: dict[str, Any]) -> None:
-        key = (row["run_id"], row["seq"])
-        self.visits[key] = row
-        self.new[key] = None
-
-    def visit(self, session: Session, run_id: int, seq: int) -> dict[str, Any] | None:
-        key = (run_id, seq)
-        found = self.visits.get(key)
-        if found is None:
-            row = session.execute(
-                select(_STEPS).where(_STEPS.c.run_id == run_id, _STEPS.c.seq == seq)
-            ).first()
-            if row is None:
-                return None
-            found = self.visits[key] = dict(row._mapping)
-        return found
-
-    def close(
-        self,
-        session: Session,
-        run_id: int,
-        seq: int,
-        status: str,
-        reason: str | None,
-        now: datetime,
-        detail: dict[str, Any] | None,
-    ) -> None:
-        visit = self.visit(session, run_id, seq)
-        if visit is None:
-            return
-        visit["status"], visit["reason"], visit["finished_at"] = status, reason, now
-        if detail:
-            visit["detail"] = {**(visit.get("detail") or {}), **detail}
-        if (run_id, seq) not in self.new:
-            self.changed.add((run_id, seq))
 
 
 class Unplannable(Exception):
@@ -837,18 +788,6 @@ def batching(session: Session) -> bool:
     return _writes(session) is not None
 
 
-def read_visits(session: Session, visits: list[tuple[int, int]]) -> None:
-    """Read the step log rows of these (run, seq) visits into the batch's writes."""
-    writes = _writes(session)
-    assert writes is not None
-    for start in range(0, len(visits), 500):
-        chunk = visits[start : start + 500]
-        rows = session.execute(
-            select(_STEPS).where(tuple_(_STEPS.c.run_id, _STEPS.c.seq).in_(chunk))
-        )
-        writes.known([dict(row._mapping) for row in rows])
-
-
 def write_batched(session: Session) -> None:
     """Write what the batch gathered, then let the session forget the runs it wrote (their
     rows now hold what their attributes do)."""
@@ -888,10 +827,9 @@ class Statements:
 
 def prepare_batched(session: Session) -> Statements | None:
     """What the batch gathered (:func:`batch_writes`) as statements for the driver, in
-    three to five statements: the new runs (PostgreSQL: with ids from the sequence), the
-    new step log rows, the visits closed and the runs changed. The session forgets the
-    runs they write (their rows will hold what their attributes do). None if nothing was
-    gathered."""
+    two to four statements: the new runs, the new step log rows and the runs changed (those
+    whose trigger a later event refreshed apart). The session forgets the runs they write
+    (their rows will hold what their attributes do). None if nothing was gathered."""
     writes: Writes | None = deferred(session).pop(_WRITES, None)
     if writes is None:
         return None
@@ -903,21 +841,9 @@ def prepare_batched(session: Session) -> Statements | None:
     if writes.inserted:
         started = list(writes.inserted.values())
         inserts.append(_insert_rows(dialect, _RUNS, _NEW_RUN_ROW, started, attrgetter))
-    if writes.new:
-        new = [writes.visits[key] for key in writes.new]
-        inserts.append(_insert_rows(dialect, _STEPS, _STEP_COLUMNS, new, itemgetter))
+    if writes.visits:
+        inserts.append(_insert_rows(dialect, _STEPS, _STEP_COLUMNS, writes.visits, itemgetter))
     statements: list[tuple[str, list[Any]]] = []
-    if writes.changed:
-        statements.append(
-            _driver(
-                dialect,
-                update(_STEPS)
-                .where(_STEPS.c.run_id == bindparam("k_run_id"), _STEPS.c.seq == bindparam("k_seq"))
-                .values(_binds(_STEPS, _STEP_CHANGES)),
-                [writes.visits[key] for key in writes.changed],
-                itemgetter,
-            )
-        )
     runs = [run for run in writes.runs.values() if run.id not in writes.inserted]
     for columns, group in (
         (_RUN_COLUMNS, [run for run in runs if run.id not in writes.refreshed]),
@@ -1023,6 +949,15 @@ def _payload(run: Run) -> dict[str, Any]:
 
 
 # -- the step log ----------------------------------------------------------------------------
+#
+# The log holds a run's visits to its steps, each written once, whole, when the visit ends. A
+# visit that waits (a timer, an awaited event) has no row while it waits: the run's own
+# columns hold it (its step, visit number, since when, until when), and
+# :func:`waiting_visit` reads it from there for the run's page and the figures. Starting a
+# run that waits thus writes the run alone; its wake-up adds one row.
+
+#: The step type of a waiting visit, by what it waits for (``FlowRun.waiting["kind"]``).
+_WAITING_TYPES = {"timer": "wait", "event": "wait_for_event"}
 
 
 def _arrive(run: Run, step_id: str, now: datetime) -> None:
@@ -1043,11 +978,28 @@ def _sleep(
     deadline: datetime,
     now: datetime,
 ) -> None:
+    """The run waits in ``step`` until ``deadline`` (its visit is written when it ends)."""
     run.waiting = waiting
     run.deadline = deadline
     run.wake_at = deadline
     run.updated_at = now
-    _insert(session, run, step.id, step.type, "waiting", now, None, {"until": deadline.isoformat()})
+
+
+def waiting_visit(run: Run) -> dict[str, Any] | None:
+    """The visit an active run is waiting in, as the step log row it will be when it ends
+    (status ``waiting``, not finished); None if the run is not waiting."""
+    if run.state != ACTIVE or run.waiting is None or run.step is None:
+        return None
+    return _visit(
+        run,
+        run.step,
+        _WAITING_TYPES.get(str(run.waiting.get("kind")), "wait"),
+        "waiting",
+        run.step_at or run.started_at,
+        None,
+        None,
+        {"until": run.deadline.isoformat()} if run.deadline is not None else {},
+    )
 
 
 def _log(
@@ -1072,26 +1024,16 @@ def _close(
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    writes = _writes(session)
-    if writes is not None:
-        writes.close(session, run.id, run.seq, status, reason, now, detail)
+    """End the visit the run waited in: its row is written now, from when it began."""
+    visit = waiting_visit(run)
+    if visit is None:
         return
-    row = _step_row(session, run)
-    if row is None:
-        return
-    row.status = status
-    row.reason = reason
-    row.finished_at = now
+    visit["status"] = status
+    visit["reason"] = reason[:300] if reason else None
+    visit["finished_at"] = now
     if detail:
-        row.detail = {**(row.detail or {}), **detail}
-
-
-def _step_row(session: Session, run: Run) -> FlowRunStep | None:
-    """The step log row of the run's current visit (one added in this session is found
-    without a flush)."""
-    added: dict[tuple[int, int], FlowRunStep] = deferred(session).get(_ADDED, {})
-    found = added.get((run.id, run.seq))
-    return found if found is not None else session.get(FlowRunStep, (run.id, run.seq))
+        visit["detail"] = {**visit["detail"], **detail}
+    _add(session, visit)
 
 
 def _insert(
@@ -1104,37 +1046,41 @@ def _insert(
     reason: str | None,
     detail: dict[str, Any],
 ) -> None:
+    """A visit begun and ended now."""
+    _add(session, _visit(run, step_id, kind, status, now, now, reason, detail))
+
+
+def _visit(
+    run: Run,
+    step_id: str,
+    kind: str,
+    status: str,
+    entered_at: datetime,
+    finished_at: datetime | None,
+    reason: str | None,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "seq": run.seq,
+        "flow_id": run.flow_id,
+        "step": step_id,
+        "type": kind,
+        "status": status,
+        "reason": reason[:300] if reason else None,
+        "detail": detail,
+        "entered_at": entered_at,
+        "finished_at": finished_at,
+    }
+
+
+def _add(session: Session, visit: dict[str, Any]) -> None:
+    """Append a visit to the step log: with the batch's writes, or to the session."""
     writes = _writes(session)
     if writes is not None:
-        writes.add(
-            {
-                "run_id": run.id,
-                "seq": run.seq,
-                "flow_id": run.flow_id,
-                "step": step_id,
-                "type": kind,
-                "status": status,
-                "reason": reason[:300] if reason else None,
-                "detail": detail,
-                "entered_at": now,
-                "finished_at": None if status == "waiting" else now,
-            }
-        )
-        return
-    row = FlowRunStep(
-        run_id=run.id,
-        seq=run.seq,
-        flow_id=run.flow_id,
-        step=step_id,
-        type=kind,
-        status=status,
-        reason=reason[:300] if reason else None,
-        detail=detail,
-        entered_at=now,
-        finished_at=None if status == "waiting" else now,
-    )
-    session.add(row)
-    deferred(session).setdefault(_ADDED, {})[(run.id, run.seq)] = row
+        writes.visits.append(visit)
+    else:
+        session.add(FlowRunStep(**visit))
 
 
 def _shortened(fast: bool, step: Step) -> dict[str, Any]:

@@ -238,7 +238,12 @@ def read_run(session: Session, store_id: int, run_id: int) -> schemas.FlowRunDet
 
 
 def detail(session: Session, run: FlowRun) -> schemas.FlowRunDetail:
+    """The run with its step log: the visits it ended, and the one it waits in (which has
+    no row until it ends, :func:`engine.waiting_visit`)."""
     steps = [step_view(s) for s in repository.steps_of(session, run.id)]
+    waiting = engine.waiting_visit(run)
+    if waiting is not None:
+        steps.append(step_view(FlowRunStep(**waiting)))
     return schemas.FlowRunDetail(**run_view(run).model_dump(), steps=steps)
 
 

@@ -1,4 +1,5 @@
-"""Per-step figures of a flow, read from the step log, and conversions of its goal."""
+"""Per-step figures of a flow, read from the step log and the active runs, and conversions
+of its goal."""
 
 from __future__ import annotations
 
@@ -37,7 +38,10 @@ def flow_stats(session: Session, store_id: int, flow_id: int) -> FlowStats:
         step_id: {"entered": 0, "done": 0, "exited": 0, "skipped": 0, "reasons": {}}
         for step_id in parsed.steps
     }
-    for step_id, status, reason, count in visits:
+    # A run's visit has its row in the log once it ends; the active runs are in the visit
+    # they are at, waiting (engine.waiting_visit).
+    current = [(step, "waiting", None, n) for step, n in waiting.items() if step is not None]
+    for step_id, status, reason, count in [*visits, *current]:
         entry = figures.setdefault(
             step_id, {"entered": 0, "done": 0, "exited": 0, "skipped": 0, "reasons": {}}
         )

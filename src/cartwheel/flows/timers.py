@@ -5,10 +5,11 @@
   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so any number of workers share them without
   running a step twice. The batch reads ahead what its runs will read (their contacts, the
   events of each exit or awaited-event condition: one query per condition), runs under
-  one savepoint and writes what it changed in a few statements (the step log rows added,
-  the visits closed, the runs: :func:`engine.write_batched`); if anything fails, it is
-  rolled back and each run advances under its own savepoint: a run whose step fails is
-  marked ``failed`` with the reason and never holds back the others.
+  one savepoint and writes what it changed in a few statements (the step log's new rows,
+  among them the visits the runs waited in, and the runs: :func:`engine.write_batched`);
+  if anything fails, it is rolled back and each run advances under its own savepoint: a
+  run whose step fails is marked ``failed`` with the reason and never holds back the
+  others.
 - **Dates.** A flow triggered by a profile date (``customFields.Birthday``, yearly) keeps
   ``date_cursor``, the last UTC day it handled; once a day later, one query per flow finds
   the contacts whose date (or its anniversary) falls on the days since, and starts their
@@ -21,14 +22,14 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.flows import engine, matching
 from cartwheel.flows.definition import Trigger
-from cartwheel.models import Contact, Flow, FlowRun, FlowRunStep
+from cartwheel.models import Contact, Flow, FlowRun
 from cartwheel.models.base import utcnow
 from cartwheel.segments.compiler import active
 from cartwheel.worker.queue import DEFERRED
@@ -89,26 +90,17 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
 
 
 def read_ahead(session: Session, due: list[FlowRun], now: datetime) -> list[Any]:
-    """What a batch of runs will read, in a few queries: their contacts, their step log
-    rows, and the events of each exit and awaited-event condition for all of them. In a
-    batch that gathers its writes (:func:`engine.batch_writes`) the contacts and step rows
-    are plain rows kept by the batch; otherwise they are returned, for the caller to hold
-    while the batch runs (the session's identity map holds them only weakly)."""
+    """What a batch of runs will read, in a few queries: their contacts and the events of
+    each exit and awaited-event condition for all of them. In a batch that gathers its
+    writes (:func:`engine.batch_writes`) the contacts are plain rows kept by the batch;
+    otherwise they are returned, for the caller to hold while the batch runs (the session's
+    identity map holds them only weakly)."""
     contact_ids = sorted({run.contact_id for run in due})
-    visits = [(run.id, run.seq) for run in due if run.waiting is not None]
     held: list[Any] = []
     if engine.batching(session):
-        # Plain rows, for the batch's starts, advances and writes.
         engine.read_contacts(session, contact_ids)
-        engine.read_visits(session, visits)
-        visits = []
     else:
         held += session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
-    for start in range(0, len(visits), 500):
-        chunk = visits[start : start + 500]
-        held += session.scalars(
-            select(FlowRunStep).where(tuple_(FlowRunStep.run_id, FlowRunStep.seq).in_(chunk))
-        )
     wanted: dict[tuple[int, int], tuple[Any, int, dict[int, datetime]]] = {}
     for run in due:
         definition = engine.definition_of(session, run.flow_id, run.version)

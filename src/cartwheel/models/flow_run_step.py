@@ -10,9 +10,10 @@ from cartwheel.models.base import Base, JSONType, UTCDateTime, utcnow
 
 
 class FlowRunStep(Base):
-    """One visit of a run to a step: when it was reached, how it ended (``waiting`` until
-    then, ``done``, ``skipped``, ``exited``, ``failed``), why, and what it did (the message
-    or delivery it queued, the branch taken)."""
+    """One visit of a run to a step: when it was reached, how it ended (``done``,
+    ``skipped``, ``exited``, ``failed``), why, and what it did (the message or delivery it
+    queued, the branch taken). Written once, when the visit ends: the visit a run is
+    waiting in has no row yet, the run's columns hold it (``engine.waiting_visit``)."""
 
     __tablename__ = "flow_run_steps"
     # A flow's visits by step, status and reason (its stats) counted from the index alone.
