@@ -1,6 +1,9 @@
-"""Migration 0023: the visit a run waits in leaves the step log for the run's own columns
-(its row is written when the visit ends); the downgrade writes those rows back, as the
-engine before it had them. On both engines, on a database of its own."""
+"""Migrations 0023 and 0024, down and up again, on both engines, on a database of its own.
+
+0023: the visit a run waits in leaves the step log for the run's own columns (its row is
+written when the visit ends); the downgrade writes those rows back, as the engine before it
+had them. 0024 drops two foreign keys, which on SQLite rebuilds ``flow_runs`` both ways:
+the step log's rows, which cascade from their runs, must come through it."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from alembic import command
 from sqlalchemy import select
 
 from cartwheel.db import Database
-from cartwheel.migrate import alembic_config, migrate
+from cartwheel.migrate import migrate, run
 from cartwheel.models import Contact, Flow, FlowRun, FlowRunStep, FlowVersion
 from cartwheel.models.base import uuid7
 from cartwheel.stores import service as stores
@@ -21,10 +24,7 @@ NOW = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
 
 
 def _downgrade(db: Database, revision: str) -> None:
-    config = alembic_config()
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    run(db.engine, lambda config: command.downgrade(config, revision))
 
 
 def _log(db: Database) -> list[tuple[int, int, str, str, str, dict[str, object], datetime]]:
@@ -80,3 +80,6 @@ def test_waiting_visits_go_to_their_runs_and_come_back_on_downgrade(own_db: Data
 
     migrate(own_db.engine)
     assert _log(own_db) == ended
+    if own_db.engine.dialect.name == "sqlite":  # the keys are on again for the app
+        with own_db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

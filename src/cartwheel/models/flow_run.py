@@ -42,7 +42,9 @@ class FlowRun(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    #: No foreign key of its own: the run's flow and contact belong to the store and
+    #: cascade to the run (a key checked per run written only repeated theirs; 0024).
+    store_id: Mapped[int] = mapped_column(Integer)
     flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))

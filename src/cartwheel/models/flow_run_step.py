@@ -23,7 +23,8 @@ class FlowRunStep(Base):
         ForeignKey("flow_runs.id", ondelete="CASCADE"), primary_key=True
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    #: The run's flow, for the stats' index; no foreign key (the run's cascades; 0024).
+    flow_id: Mapped[int] = mapped_column(Integer)
     step: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
