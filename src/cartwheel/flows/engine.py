@@ -179,13 +179,13 @@ def _new_ids(session: Session, writes: Writes, count: int) -> list[int]:
         return []
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        return list(
-            connection.execute(
-                select(func.nextval(func.pg_get_serial_sequence("flow_runs", "id"))).select_from(
-                    func.generate_series(1, count)
-                )
-            ).scalars()
-        )
+        # One row holding an array (psycopg reads it in C), not a row per id.
+        drawn = connection.exec_driver_sql(
+            "SELECT array_agg(nextval(pg_get_serial_sequence('flow_runs', 'id')) ORDER BY n)"
+            " FROM generate_series(1, %(count)s) AS n",
+            {"count": count},
+        ).scalar_one()
+        return list(drawn)
     highest = connection.execute(select(func.max(_RUNS.c.id))).scalar() or 0
     if writes.highest is None:
         writes.highest = highest

@@ -305,14 +305,18 @@ class Flows:
                 )
             for trigger in definition.triggers:
                 if trigger.where is not None and trigger.event is not None:
+                    match = trigger.event
+                    # Only the events this trigger may match are asked about (the others'
+                    # answers would never be read: :func:`_kind_triggers`).
+                    asked = [e for e in events if match.matches(e.name, e.category, e.action)]
                     known.wheres[id(trigger)] = matching.passing_where(
-                        session, flow.store_id, events, trigger.event, trigger.where, now
+                        session, flow.store_id, asked, match, trigger.where, now
                     )
         engine.batch_messages(session)
         # What depends only on the kind of event (name, category, action), worked out once
         # per kind: the live flows that mention it, whether a run's version waits for or
         # exits on it, the triggers it may match (before their ``where``).
-        by_kind: dict[tuple[str, str | None, str | None], list[tuple[Flow, list[Trigger]]]] = {}
+        by_kind: dict[tuple[str, str | None, str | None], list[_Wanting]] = {}
         advances: dict[tuple[int, int, tuple[str, str | None, str | None]], bool] = {}
         for event in events:
             contact_id = event.contact_id
@@ -321,7 +325,7 @@ class Flows:
             wanted = by_kind.get(kind)
             if wanted is None:
                 wanted = by_kind[kind] = [
-                    (flow, _kind_triggers(session, flow, kind))
+                    _Wanting(flow, *_kind_triggers(session, flow, kind))
                     for flow in wanting(session, live[0].store_id, *kind)
                     if flow.state == "live"
                 ]
@@ -333,7 +337,7 @@ class Flows:
                     engine.settle(
                         session, known, now
                     )  # a run this pass started meets its next event
-                ids = {flow.id for flow, _ in wanted}
+                ids = {want.flow_id for want in wanted}
                 for run in mine:
                     if run.flow_id not in ids or run.state != engine.ACTIVE:
                         continue
@@ -346,16 +350,14 @@ class Flows:
                     if woken:
                         engine.advance(session, run, definition, now)
             context: dict[str, Any] | None = None
-            for flow, candidates in wanted:
-                matched = _first_passing(session, candidates, event, now, known.wheres)
+            for want in wanted:
+                matched = _first_passing(session, want.triggers, event, now, known.wheres)
                 if matched is None:
                     continue
-                assert flow.version is not None
-                definition = engine.definition_of(session, flow.id, flow.version)
                 context = context or trigger_of(event)
                 key = key_of(matched, {"properties": event.properties}, event.entity, event.entity)
                 begin = engine.Start(contact_id, key, event.occurred_at, context)
-                started = engine.start(session, flow, definition, begin, now, known=known)
+                started = engine.start(session, want.flow, want.definition, begin, now, known=known)
                 if started is not None:
                     by_contact.setdefault(contact_id, []).append(started)
         engine.settle(session, known, now)
@@ -518,17 +520,29 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+class _Wanting(NamedTuple):
+    """A live flow that mentions a kind of event, worked out once per kind in a pass."""
+
+    flow: Flow
+    flow_id: int
+    definition: Definition
+    #: Its event triggers that events of the kind match (before their ``where``).
+    triggers: list[Trigger]
+
+
 def _kind_triggers(
     session: Session, flow: Flow, kind: tuple[str, str | None, str | None]
-) -> list[Trigger]:
-    """The flow's event triggers that events of this kind match (before their ``where``)."""
+) -> tuple[int, Definition, list[Trigger]]:
+    """The flow's id, its live version and the event triggers of that version that events
+    of this kind match (before their ``where``)."""
     assert flow.version is not None
     definition = engine.definition_of(session, flow.id, flow.version)
-    return [
+    triggers = [
         trigger
         for trigger in definition.triggers
         if trigger.kind == "event" and trigger.event is not None and trigger.event.matches(*kind)
     ]
+    return flow.id, definition, triggers
 
 
 def _first_passing(
