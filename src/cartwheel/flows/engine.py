@@ -137,6 +137,8 @@ class Known:
     wheres: dict[int, set[Any]] = field(default_factory=dict)
     #: Runs started but not yet inserted and advanced (:func:`settle`).
     pending: list[tuple[Run, Definition]] = field(default_factory=list)
+    #: The batch's writes (:func:`batch_writes`), at hand for each start.
+    writes: Writes | None = None
 
 
 def settle(session: Session, known: Known, now: datetime) -> None:
@@ -153,8 +155,15 @@ def settle(session: Session, known: Known, now: datetime) -> None:
             writes.inserted[run_id] = row
     else:
         session.flush()
+    # Whether a store's webhook subscriptions take the runs' starts: asked once per store.
+    announced: dict[int, bool] = {}
     for run, definition in pending:
-        _announce(session, run, outbox.FLOW_RUN_STARTED)
+        wanted = announced.get(run.store_id)
+        if wanted is None:
+            wanted = _wanted(session, run.store_id, outbox.FLOW_RUN_STARTED)
+            announced[run.store_id] = wanted
+        if wanted:
+            _announce(session, run, outbox.FLOW_RUN_STARTED)
         advance(session, run, definition, now)
 
 
@@ -166,13 +175,13 @@ def _new_ids(session: Session, writes: Writes, count: int) -> list[int]:
         return []
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        return list(
-            connection.execute(
-                select(func.nextval(func.pg_get_serial_sequence("flow_runs", "id"))).select_from(
-                    func.generate_series(1, count)
-                )
-            ).scalars()
-        )
+        # One row holding an array (psycopg reads it in C), not a row per id.
+        drawn = connection.exec_driver_sql(
+            "SELECT array_agg(nextval(pg_get_serial_sequence('flow_runs', 'id')) ORDER BY n)"
+            " FROM generate_series(1, %(count)s) AS n",
+            {"count": count},
+        ).scalar_one()
+        return list(drawn)
     highest = connection.execute(select(func.max(_RUNS.c.id))).scalar() or 0
     if writes.highest is None:
         writes.highest = highest
@@ -227,20 +236,25 @@ def start(
     run's trigger moment instead: ``"since": "trigger"`` then counts from the latest one."""
     version = version if version is not None else flow.version
     assert version is not None
-    contact = _contact(session, begin.contact_id)
-    if not _active(contact, flow.store_id):
+    store_id, flow_id = flow.store_id, flow.id
+    # The batch's writes: at hand in ``known`` (a start per event of a pass asks).
+    batch = known.writes if known is not None else None
+    if batch is None:
+        batch = _writes(session)
+    contact = _contact(session, begin.contact_id, batch)
+    if not _active(contact, store_id):
         return None
     entry = definition.entry
-    pair = (flow.id, begin.contact_id)
+    pair = (flow_id, begin.contact_id)
     if known is not None and (
-        test or flow.id not in known.flows or begin.contact_id not in known.contacts
+        test or flow_id not in known.flows or begin.contact_id not in known.contacts
     ):
         known = None
     if entry.filter is not None:
-        if known is not None and flow.id in known.filters:
-            passes = begin.contact_id in known.filters[flow.id]
+        if known is not None and flow_id in known.filters:
+            passes = begin.contact_id in known.filters[flow_id]
         else:
-            passes = matching.holds(session, flow.store_id, begin.contact_id, entry.filter, now)
+            passes = matching.holds(session, store_id, begin.contact_id, entry.filter, now)
         if not passes:
             return None
     slot = begin.key if entry.per_key == "one_active" and not test else None
@@ -250,19 +264,18 @@ def start(
             if current is not None and (current.state != ACTIVE or current.slot != slot):
                 current = None
         else:
-            current = _active_run(session, flow.id, begin.contact_id, slot)
+            current = _active_run(session, flow_id, begin.contact_id, slot)
         if current is not None:
             if begin.at > current.trigger_at:
                 current.trigger_at = begin.at
                 current.trigger = begin.trigger
                 current.updated_at = now
-                writes = _writes(session)
-                if writes is not None and current.id is not None:
-                    writes.refreshed.add(current.id)
+                if batch is not None and current.id is not None:
+                    batch.refreshed.add(current.id)
                     if isinstance(current, FlowRun):
                         # Written with the batch, not by the session's flush (a plan's
                         # session may not write, :func:`batch_writes`).
-                        writes.runs[current.id] = current
+                        batch.runs[current.id] = current
             return None
     # The last start that counts for re-entry: of this key, or of any key of the contact.
     counted = begin.key if entry.reentry_per == "key" else CONTACT
@@ -271,7 +284,7 @@ def start(
             last = known.starts.get((*pair, counted))
         else:
             query = select(func.max(FlowRun.started_at)).where(
-                FlowRun.flow_id == flow.id,
+                FlowRun.flow_id == flow_id,
                 FlowRun.contact_id == begin.contact_id,
                 FlowRun.test.is_(False),
             )
@@ -284,10 +297,10 @@ def start(
         ):
             return None
     run: Run
-    if known is not None and batching(session):
+    if known is not None and batch is not None:
         run = NewRun(
-            store_id=flow.store_id,
-            flow_id=flow.id,
+            store_id=store_id,
+            flow_id=flow_id,
             version=version,
             contact_id=begin.contact_id,
             key=begin.key,
@@ -301,8 +314,8 @@ def start(
         )
     else:
         run = FlowRun(
-            store_id=flow.store_id,
-            flow_id=flow.id,
+            store_id=store_id,
+            flow_id=flow_id,
             version=version,
             contact_id=begin.contact_id,
             key=begin.key,
@@ -633,7 +646,7 @@ def _announce(session: Session, run: Run, topic: str) -> None:
     """The run's state change as an outbox message, if one of the store's webhook
     subscriptions takes it: nothing else reads these, and writing and then consuming two
     messages per run for nobody was a sixth of what starting a run cost the worker."""
-    if not any(listener.wants(topic) for listener in fanout.listeners(session, run.store_id)):
+    if not _wanted(session, run.store_id, topic):
         return
     payload = _payload(run)
     pending: list[tuple[int, str, dict[str, Any]]] | None = deferred(session).get(_BATCH)
@@ -642,6 +655,11 @@ def _announce(session: Session, run: Run, topic: str) -> None:
     else:
         # On the connection: no flush of the session for one message.
         outbox.emit(session.connection(), run.store_id, topic, payload)
+
+
+def _wanted(session: Session, store_id: int, topic: str) -> bool:
+    """Whether one of the store's webhook subscriptions takes run messages of ``topic``."""
+    return any(listener.wants(topic) for listener in fanout.listeners(session, store_id))
 
 
 #: The run columns a batch writes back (everything starting or advancing a run changes).
@@ -768,8 +786,13 @@ def read_contacts(session: Session, contact_ids: list[int]) -> None:
     writes.contacts.update((row[0], Who(*row)) for row in rows)
 
 
-def _contact(session: Session, contact_id: int) -> Contact | Who | None:
-    writes = _writes(session)
+def _contact(
+    session: Session, contact_id: int, writes: Writes | None = None
+) -> Contact | Who | None:
+    """The contact as the batch read it (``writes``: the batch's, if the caller has it at
+    hand), or its row."""
+    if writes is None:
+        writes = _writes(session)
     found = writes.contacts.get(contact_id) if writes is not None else None
     return found if found is not None else session.get(Contact, contact_id)
 
