@@ -3,12 +3,14 @@ loop in a background thread so the embedded setup needs nothing else.
 
 A worker runs one or more loops (``CARTWHEEL_WORKER_CONCURRENCY``), each a thread making
 passes of its own over every queue and periodic task, with its own handlers and tasks, as a
-worker process of its own would. Nothing else is shared between them: on PostgreSQL the
-claims (``FOR UPDATE SKIP LOCKED``) give each pass disjoint rows, as they do to several
-processes, and one loop's Python runs while another waits for the database (psycopg
-releases the interpreter lock while it waits). On SQLite the passes take the worker lease
-and the file's one write lock in turn, so a second loop gains nothing (the default there
-is one).
+worker process of its own would; one loop's Python runs while another waits for the
+database (psycopg releases the interpreter lock while it waits). Each loop claims its share
+of the event log, the events of the contacts whose id is its number modulo the number of
+loops (``queue.Share``), so one person's events are handled in log order by one loop; the
+outbox, retries and periodic tasks are claimed by every loop as by several processes
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL). On SQLite the passes take the worker lease and
+the file's one write lock in turn, so a second loop gains nothing (the default there is
+one).
 
 Stopping lets every loop finish the pass it is in (its transaction commits or rolls back
 whole); a killed process leaves its claimed rows pending, and the next pass replays them.
@@ -25,7 +27,7 @@ from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.models.base import utcnow
 from cartwheel.worker import registry
-from cartwheel.worker.queue import Clock, RetryPolicy, process_events, process_outbox
+from cartwheel.worker.queue import Clock, RetryPolicy, Share, process_events, process_outbox
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,8 @@ class _Loop:
     """One loop's handlers and periodic tasks (they keep state between passes, such as
     when the flows' date triggers are next due) and its wake-up signal."""
 
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, share: Share | None) -> None:
+        self.share = share
         self.event_processors = registry.event_processors(clock)
         self.outbox_consumers = registry.outbox_consumers(clock)
         self.tasks: list[Callable[[Database], int]] = registry.periodic_tasks(settings, clock)
@@ -61,7 +64,8 @@ class _Loop:
 
 class Worker:
     """``concurrency`` loops over every queue (one unless asked: ``cartwheel serve``'s
-    in-process worker, the tests); :meth:`run_once` and :meth:`drain` use the first."""
+    in-process worker, the tests); :meth:`run_once` and :meth:`drain` make the first
+    loop's passes over the whole of every queue."""
 
     def __init__(
         self, db: Database, settings: Settings, *, clock: Clock = utcnow, concurrency: int = 1
@@ -73,7 +77,10 @@ class Worker:
         self.settings = settings
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._loops = [_Loop(settings, clock) for _ in range(concurrency)]
+        self._loops = [
+            _Loop(settings, clock, Share(n, concurrency) if concurrency > 1 else None)
+            for n in range(concurrency)
+        ]
         self._policy = RetryPolicy.from_settings(settings)
 
     @property
@@ -88,9 +95,9 @@ class Worker:
     def run_once(self, *, retries: bool = True) -> int:
         """One pass over every queue (and, with ``retries``, the failures due for another
         try); returns the number of items handled."""
-        return self._pass(self._loops[0], retries)
+        return self._pass(self._loops[0], retries, None)
 
-    def _pass(self, loop: _Loop, retries: bool) -> int:
+    def _pass(self, loop: _Loop, retries: bool, share: Share | None) -> int:
         limit, policy, clock = self.settings.worker_batch_size, self._policy, self.clock
         # The outbox's consumers are every pass's readers: a message none of them would act
         # on is not written (queue.taken).
@@ -103,6 +110,7 @@ class Worker:
             clock=clock,
             retries=retries,
             readers=readers,
+            share=share,
         )
         done += process_outbox(
             self.db,
@@ -129,7 +137,7 @@ class Worker:
             if retries:
                 loop.next_retry_check = time.monotonic() + RETRY_CHECK_SECONDS
             try:
-                handled = self._pass(loop, retries)
+                handled = self._pass(loop, retries, loop.share)
             except Exception:
                 log.exception("worker pass failed")
                 handled = 0
