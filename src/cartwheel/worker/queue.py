@@ -25,9 +25,9 @@
 - **Shares.** The loops of one worker (``CARTWHEEL_WORKER_CONCURRENCY``) each claim a
   share of the event log: the events whose contact id is the loop's number modulo the
   number of loops (events of no contact: the first loop's). So one person's events are
-  handled by one loop, in log order, as with one loop, and two loops never decide about
-  the same person at once; the outbox, the retries and the periodic tasks are claimed
-  whole by every loop (``SKIP LOCKED``), as by several worker processes.
+  handled by one loop, in log order, as with one loop, never by two loops at once; the
+  outbox, the retries and the periodic tasks are claimed whole by every loop (``SKIP
+  LOCKED``), as by several worker processes.
 - **Retries.** Each pass also claims the failures that are due (``SKIP LOCKED`` again) and
   runs only their handler on their row, after the rows behind them: a success deletes the
   failure; another failure waits twice as long as the last (capped); after the last try it
