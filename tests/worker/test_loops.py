@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from cartwheel.app import build_runtime
 from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints
@@ -454,3 +455,9 @@ def test_a_share_claims_the_events_of_its_contacts(own_db: Database) -> None:
         assert session.scalar(select(func.count()).where(Event.processed_at.is_(None))) == 0
     with pytest.raises(ValueError, match="share"):
         Share(3, 3)
+
+
+def test_the_servers_in_process_worker_runs_one_loop(db: Database, settings: Settings) -> None:
+    """It shares the API's interpreter: the setting is ``cartwheel worker``'s."""
+    runtime = build_runtime(settings.model_copy(update={"worker_concurrency": 4}), db)
+    assert runtime.worker.concurrency == 1
