@@ -95,13 +95,34 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run the background worker loop in the foreground (event processing, webhooks)."""
-    from cartwheel.kit.collector import tune_garbage_collector
-    from cartwheel.worker.runner import Worker
+    """Run the background worker in the foreground (event processing, webhooks, flows):
+    CARTWHEEL_WORKER_CONCURRENCY passes at once. SIGINT or SIGTERM stops it once each pass
+    in progress has committed; a second signal stops it at once (the passes cut short
+    replay)."""
+    import signal
 
+    from pydantic import ValidationError
+
+    from cartwheel.kit.collector import tune_garbage_collector
+    from cartwheel.worker.runner import Worker, concurrency
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "CARTWHEEL_" + "_".join(str(part) for part in error["loc"]).upper()
+            typer.echo(f"error: {name}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
     logs.configure()
     with _database() as db:
-        running = Worker(db, get_settings())
+        running = Worker(db, settings, concurrency=concurrency(settings, db))
+
+        def stop(signum: int, _frame: object) -> None:
+            signal.signal(signum, signal.SIG_DFL)  # a second signal ends the process
+            running.request_stop()
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
         tune_garbage_collector()
         running.run_forever()
 

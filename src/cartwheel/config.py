@@ -178,6 +178,15 @@ class Settings(BaseSettings):
     password_reset_hours: float = Field(
         default=24.0, gt=0, description="How long a member's password-reset link works."
     )
+    worker_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=16,
+        description="Passes one `cartwheel worker` runs at once, each in a loop of its own "
+        "(threads sharing one process): on PostgreSQL one pass's Python runs while another "
+        "waits for the database. Unset: 2 on PostgreSQL, 1 on SQLite (whose passes take the "
+        "one write lock in turn). `cartwheel serve`'s in-process worker always runs one.",
+    )
 
 
 @lru_cache

@@ -22,6 +22,12 @@
   with one savepoint per (row, handler): a failing handler undoes only its own work. The rows
   are still marked processed; each failing (row, handler) pair becomes a ``queue_failures``
   row, written in the same transaction.
+- **Shares.** The loops of one worker (``CARTWHEEL_WORKER_CONCURRENCY``) each claim a
+  share of the event log: the events whose contact id is the loop's number modulo the
+  number of loops (events of no contact: the first loop's). So one person's events are
+  handled by one loop, in log order, as with one loop, never by two loops at once; the
+  outbox, the retries and the periodic tasks are claimed whole by every loop (``SKIP
+  LOCKED``), as by several worker processes.
 - **Retries.** Each pass also claims the failures that are due (``SKIP LOCKED`` again) and
   runs only their handler on their row, after the rows behind them: a success deletes the
   failure; another failure waits twice as long as the last (capped); after the last try it
@@ -37,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
@@ -152,6 +158,19 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Share:
+    """A loop's part of the event log: the events whose contact id is ``index`` modulo
+    ``of`` (events of no contact count as contact 0)."""
+
+    index: int
+    of: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.of:
+            raise ValueError("a share's index is between 0 and the number of shares")
+
+
+@dataclass(frozen=True, slots=True)
 class _Queue:
     name: str
     model: Any
@@ -160,6 +179,8 @@ class _Queue:
     #: The part of the header that makes a row's kind: handlers are asked once per kind
     #: in a batch (unless they read more, :attr:`Handler.per_row`).
     kind: slice
+    #: The column a :class:`Share` divides the rows by (None: the queue is not divided).
+    shared_by: str | None = None
 
 
 _EVENTS = _Queue(
@@ -168,6 +189,7 @@ _EVENTS = _Queue(
     ("id", "store_id", "category", "name", "silent"),
     uuid.UUID,
     slice(1, 5),  # store, category, name, silent
+    "contact_id",
 )
 # An outbox message's payload is small and says whom the change concerns (a segment entry
 # is only wanted where another segment refers to that segment), so it is in the header.
@@ -207,13 +229,14 @@ def process_events(
     clock: Clock = utcnow,
     retries: bool = True,
     readers: Sequence[Handler] | None = None,
+    share: Share | None = None,
 ) -> int:
-    """Run every processor over up to ``limit`` pending events, then retry up to ``limit``
-    due failures (unless ``retries`` is false); returns how many rows and retries were
-    handled. ``readers``, the outbox's consumers, tell the pass's handlers which messages
-    anyone reads (:func:`taken`)."""
+    """Run every processor over up to ``limit`` pending events (of ``share`` only, if
+    given), then retry up to ``limit`` due failures (unless ``retries`` is false); returns
+    how many rows and retries were handled. ``readers``, the outbox's consumers, tell the
+    pass's handlers which messages anyone reads (:func:`taken`)."""
     return _process(
-        db, _EVENTS, processors, limit, policy or RetryPolicy(), clock, retries, readers
+        db, _EVENTS, processors, limit, policy or RetryPolicy(), clock, retries, readers, share
     )
 
 
@@ -287,11 +310,13 @@ def _process(
     clock: Clock,
     retries: bool,
     readers: Sequence[Handler] | None,
+    share: Share | None = None,
 ) -> int:
     named = _handlers(handlers)
     outcomes = _Outcomes()
+    claim = _Claim(queue, limit, share if queue.shared_by is not None else None)
     with db.worker_lease():
-        planned = _read_ahead(db, queue, list(named.values()), limit) if db.is_sqlite else None
+        planned = _read_ahead(db, claim, list(named.values())) if db.is_sqlite else None
         if (
             planned is not None
             and not planned.headers
@@ -304,9 +329,7 @@ def _process(
             if readers is not None:
                 session.info[READERS] = readers
             now = clock()
-            handled = _first_pass(
-                session, db, queue, list(named.values()), limit, now, outcomes, planned
-            )
+            handled = _first_pass(session, db, claim, list(named.values()), now, outcomes, planned)
             if retries:
                 handled += _retry_due(session, db, queue, named, limit, policy, now, outcomes)
             repository.add(session, [_failed(f, policy, now, outcomes) for f in outcomes.failures])
@@ -324,19 +347,32 @@ class _ReadAhead:
     plans: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """What a pass claims: up to ``limit`` pending rows of ``queue`` (of ``share``)."""
+
+    queue: _Queue
+    limit: int
+    share: Share | None = None
+
+
 def _claim(
-    session: Session, db: Database, queue: _Queue, limit: int, columns: tuple[str, ...] = ()
+    session: Session, db: Database, claim: _Claim, columns: tuple[str, ...] = ()
 ) -> list[Any]:
     """The headers of up to ``limit`` pending rows, oldest first (locked on PostgreSQL),
     with ``columns`` besides."""
+    queue, share = claim.queue, claim.share
     model = queue.model
     wanted = (*queue.header, *(c for c in columns if c not in queue.header))
     query = (
         select(*(getattr(model, column) for column in wanted))
         .where(model.processed_at.is_(None))
         .order_by(model.id)
-        .limit(limit)
+        .limit(claim.limit)
     )
+    if share is not None and share.of > 1 and queue.shared_by is not None:
+        divided = func.coalesce(getattr(model, queue.shared_by), 0) % share.of
+        query = query.where(divided == share.index)
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True)
     # Columns, not entities: read through the connection, without the ORM's per-row work.
@@ -413,18 +449,17 @@ def _columns(handlers: list[Handler]) -> tuple[str, ...] | None:
     return tuple(sorted(found))
 
 
-def _read_ahead(
-    db: Database, queue: _Queue, handlers: list[Handler], limit: int
-) -> _ReadAhead | None:
+def _read_ahead(db: Database, claim: _Claim, handlers: list[Handler]) -> _ReadAhead | None:
     """Claim a batch and run the planning handlers over it in a read transaction (SQLite:
     without the write lock). None when no handler plans."""
     planning = [h for h in handlers if h.planned]
     if not planning:
         return None
+    queue = claim.queue
     with db.read() as session:
         # The planning handlers' columns come with the claim (they want most of a busy
         # store's rows): no second read of the rows by id.
-        headers = _claim(session, db, queue, limit, _claimed_columns(queue, planning))
+        headers = _claim(session, db, claim, _claimed_columns(queue, planning))
         plans: dict[str, Any] = {}
         if not headers:
             return _ReadAhead(headers, plans)
@@ -452,15 +487,15 @@ def _read_ahead(
 def _first_pass(
     session: Session,
     db: Database,
-    queue: _Queue,
+    claim: _Claim,
     handlers: list[Handler],
-    limit: int,
     now: datetime,
     outcomes: _Outcomes,
     ahead: _ReadAhead | None = None,
 ) -> int:
     """Claim up to ``limit`` pending rows (oldest first), or take the batch read ahead, load
     and handle those some handler wants, and mark all of them processed."""
+    queue = claim.queue
     plans: dict[str, Any] = {}
     headers: list[Any] = []
     if ahead is not None:
@@ -479,7 +514,7 @@ def _first_pass(
         # As the read-ahead claims (PostgreSQL claims here): with the planning handlers'
         # columns, so their rows need no second read.
         planning = [h for h in handlers if h.planned]
-        headers = _claim(session, db, queue, limit, _claimed_columns(queue, planning))
+        headers = _claim(session, db, claim, _claimed_columns(queue, planning))
         if not headers:
             return 0
         _mark(session, queue, headers, now)
