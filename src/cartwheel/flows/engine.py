@@ -29,6 +29,7 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -769,6 +770,31 @@ class Who:
     timezone: str | None
 
 
+#: The advisory lock space of flows' per-contact locks (PostgreSQL): "flow" in ASCII.
+CONTACT_LOCKS = 0x666C6F77
+
+
+def hold_contacts(session: Session, contact_ids: list[int]) -> None:
+    """PostgreSQL: take each contact's flows lock, held until the transaction ends, in id
+    order (so two holders never wait for each other in a circle). Two passes at once
+    (several workers, or a worker's loops) that both start or advance one contact's runs
+    then take turns, and the second reads the runs the first started: without it both
+    could start a run of a flow that lets a contact, or a key, in once, or once in a while
+    (re-entry ``never`` or after a cool-down), none of which a unique index can say.
+    Nothing else takes these locks (ingest does not wait on them). On SQLite passes take
+    turns already (the worker lease)."""
+    if not contact_ids or matching.dialect(session) != "postgresql":
+        return
+    ids = "{" + ",".join(str(i) for i in sorted(set(contact_ids))) + "}"
+    session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(:space, id)) "
+            "FROM unnest(CAST(:ids AS INTEGER[])) AS id"
+        ),
+        {"space": CONTACT_LOCKS, "ids": ids},
+    )
+
+
 def read_contacts(session: Session, contact_ids: list[int]) -> None:
     """Read what the batch's starts and advances need of these contacts, in one query."""
     writes = _writes(session)
@@ -844,8 +870,8 @@ class Statements:
         bulk = BulkInsert(connection)
         for table, columns, rows, types in self.inserts:
             bulk.insert(table, columns, rows, types)
-        for text, params in self.statements:
-            connection.exec_driver_sql(text, params)
+        for statement, params in self.statements:
+            connection.exec_driver_sql(statement, params)
 
 
 def prepare_batched(session: Session) -> Statements | None:

@@ -277,6 +277,7 @@ class Flows:
         the end, or, with ``planned``, kept in it as statements."""
         contact_ids = sorted({e.contact_id for e in events if e.contact_id is not None})
         flow_ids = [f.id for f in live]
+        engine.hold_contacts(session, contact_ids)  # before reading their runs
         runs = _active_runs(session, flow_ids, contact_ids)
         writes = engine.batch_writes(session, read_only=planned is not None and planned.read_only)
         timers.read_ahead(session, runs, now)
