@@ -220,6 +220,12 @@ def flow_runs(
                     "state": "active" if active else "done",
                     "step": "wait" if active else "end",
                     "seq": 1 if active else 4,
+                    # An active run waits in its first visit, which is its own columns (the
+                    # step log gets the visit's row when it ends).
+                    "step_at": began,
+                    "waiting": {"kind": "timer"} if active else None,
+                    "deadline": now + timedelta(days=7) if active else None,
+                    "wake_at": now + timedelta(days=7) if active else None,
                     "trigger_at": began,
                     "trigger": {"source": "event", "event": {"name": "Signed Up"}},
                     "test": False,
@@ -234,7 +240,6 @@ def flow_runs(
             for run_id, row in zip(ids, rows, strict=True):
                 at = row["started_at"]
                 if row["state"] == "active":
-                    steps.append((run_id, 1, "wait", "wait", "waiting", at, None))
                     continue
                 finished_id = run_id
                 later = at + timedelta(hours=4)

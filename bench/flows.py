@@ -49,7 +49,7 @@ from cartwheel.flows import service as flows
 from cartwheel.flows import timers
 from cartwheel.flows.definition import parse_definition
 from cartwheel.migrate import migrate
-from cartwheel.models import Contact, FlowRun, FlowRunStep
+from cartwheel.models import Contact, FlowRun
 from cartwheel.models.base import utcnow
 
 WAKE_FLOW: dict[str, Any] = {
@@ -177,23 +177,9 @@ def waiting_runs(
                         "updated_at": now,
                     }
                 )
-            run_ids = session.execute(insert(FlowRun).returning(FlowRun.id), rows).scalars()
-            session.execute(
-                insert(FlowRunStep),
-                [
-                    {
-                        "run_id": run_id,
-                        "seq": 1,
-                        "flow_id": flow_id,
-                        "step": "wait",
-                        "type": "wait",
-                        "status": "waiting",
-                        "detail": {},
-                        "entered_at": now,
-                    }
-                    for run_id in run_ids
-                ],
-            )
+            # The visit each run waits in is the run's own columns (flows' step log gets
+            # its row when the visit ends).
+            session.execute(insert(FlowRun), rows)
 
 
 def wake_ups(db: Database, args: argparse.Namespace) -> list[str]:
