@@ -371,12 +371,12 @@ def test_two_passes_at_once_start_a_never_again_flow_once(
 
 
 def waiting_for_a_lock(db: Database) -> bool:
-    """Whether a session of this database waits for a lock (PostgreSQL)."""
+    """Whether a session of this database waits for flows' per-contact lock (PostgreSQL)."""
     with db.read() as session:
         found = session.execute(
             text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             )
         ).scalar()
     return bool(found)
