@@ -346,11 +346,14 @@ def test_two_passes_at_once_start_a_never_again_flow_once(
         )
         runtime.writer.submit_sync([event])
 
+    holding_now = threading.Event()
     second_done = threading.Event()
 
     def hold(_session: Any) -> None:
-        # The first pass has written its run; it commits once the second pass has, or
-        # once the second waits for it (flows' per-contact lock, engine.hold_contacts).
+        # The first pass has claimed its event and written its run; it commits once the
+        # second pass has, or once the second waits for it (flows' per-contact lock,
+        # engine.hold_contacts).
+        holding_now.set()
         settle(lambda: second_done.is_set() or waiting_for_a_lock(db), limit=20)
 
     holding = Handler(lambda _s, _e: None, name="tests.worker.hold", flush=hold)
@@ -358,7 +361,9 @@ def test_two_passes_at_once_start_a_never_again_flow_once(
         target=process_events, args=(db, [*registry.event_processors(clock), holding], 1)
     )
     first.start()
-    settle(lambda: claimed(db, store.store_id) == 1, limit=20)
+    # (Polling for the first pass's claimed row with FOR UPDATE SKIP LOCKED would lock the
+    # rows it polls, and a claim at that moment would skip them: the pass says instead.)
+    assert holding_now.wait(timeout=60)
     process_events(db, registry.event_processors(clock), 1)
     second_done.set()
     first.join(timeout=60)
@@ -380,20 +385,6 @@ def waiting_for_a_lock(db: Database) -> bool:
             )
         ).scalar()
     return bool(found)
-
-
-def claimed(db: Database, store_id: int) -> int:
-    """The store's pending events locked by a pass (PostgreSQL)."""
-    with db.read() as session:
-        free = session.scalars(
-            select(Event.id)
-            .where(Event.store_id == store_id, Event.processed_at.is_(None))
-            .with_for_update(skip_locked=True)
-        ).all()
-        every = session.scalar(
-            select(func.count()).where(Event.store_id == store_id, Event.processed_at.is_(None))
-        )
-    return int(every or 0) - len(free)
 
 
 def test_the_loops_of_one_worker_start_a_never_again_flow_once(
