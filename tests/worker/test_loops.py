@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
+from cartwheel import outbox
 from cartwheel.app import build_runtime
 from cartwheel.config import Settings
 from cartwheel.db import Database
@@ -31,7 +32,7 @@ from cartwheel.models import Event, FlowRun, FlowRunStep, OutboxMessage
 from cartwheel.runtime import Runtime
 from cartwheel.stores import service as stores
 from cartwheel.worker import registry
-from cartwheel.worker.queue import Handler, Share, process_events
+from cartwheel.worker.queue import Handler, Share, process_events, process_outbox
 from cartwheel.worker.runner import DEFAULT_CONCURRENCY, Worker, concurrency
 from tests.conftest import TEST_SECRET_KEY, StoreFixture
 from tests.flows.helpers import Clock, publish
@@ -461,3 +462,69 @@ def test_the_servers_in_process_worker_runs_one_loop(db: Database, settings: Set
     """It shares the API's interpreter: the setting is ``cartwheel worker``'s."""
     runtime = build_runtime(settings.model_copy(update={"worker_concurrency": 4}), db)
     assert runtime.worker.concurrency == 1
+
+
+def test_an_event_and_a_message_at_once_start_a_never_again_flow_once(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    settings: Settings,
+    store: StoreFixture,
+) -> None:
+    """A flow started by an event or by a segment entry, once per person: the person's
+    event and their entry, in an outbox pass and an event pass at once (two loops, two
+    workers), start one run whichever commits first (PostgreSQL; on SQLite passes take
+    turns)."""
+    if db.is_sqlite:
+        pytest.skip("on SQLite passes hold the worker lease in turn")
+    clock = Clock()
+    segment = create_segment(client, store, {"event": "Never Again Entry"}, name="entered")
+    flow_id = publish(
+        client,
+        store,
+        {
+            "name": "Once per person",
+            "trigger": {"any": [{"event": "Order Event"}, {"segment_entered": segment["id"]}]},
+            "entry": {"reentry": "never"},
+            "start": "end",
+            "steps": {"end": {"type": "exit"}},
+        },
+    )
+    hints = IdentityHints()
+    hints.add("email", "both@example.com")
+    event = CanonicalEvent(
+        store_id=store.store_id, name="Order Event", identity=hints, occurred_at=clock.now
+    )
+    [result] = runtime.writer.submit_sync([event])
+    contact_id = getattr(result, "contact_id", None)
+    assert isinstance(contact_id, int)
+    # What ingest announced (the new contact), so that the entry is the outbox's only row;
+    # the event stays pending.
+    process_outbox(db, registry.outbox_consumers(clock), 1000)
+    with db.transaction() as session:
+        payload = {"contact_id": contact_id, "segment_id": segment["id"]}
+        outbox.emit(session, store.store_id, "segment_entered", payload)
+
+    holding_now = threading.Event()
+    second_done = threading.Event()
+
+    def hold(_session: Any) -> None:
+        holding_now.set()
+        settle(lambda: second_done.is_set() or waiting_for_a_lock(db), limit=20)
+
+    holding = Handler(lambda _s, _m: None, name="tests.worker.hold", flush=hold)
+    first = threading.Thread(
+        target=process_outbox, args=(db, [*registry.outbox_consumers(clock), holding], 1)
+    )
+    first.start()
+    assert holding_now.wait(timeout=60)
+    process_events(db, registry.event_processors(clock), 1)
+    second_done.set()
+    first.join(timeout=60)
+    with db.read() as session:
+        runs = session.scalars(select(FlowRun.contact_id).where(FlowRun.flow_id == flow_id))
+        assert runs.all() == [contact_id]
+        left = session.scalars(
+            select(Event.id).where(Event.contact_id == contact_id, Event.processed_at.is_(None))
+        )
+        assert left.all() == []

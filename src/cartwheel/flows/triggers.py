@@ -42,6 +42,8 @@ _CACHE = "cartwheel.flows.live"
 _KINDS = "cartwheel.flows.kinds"
 #: The key of the pass's noted events in the queue's deferred work.
 _EVENTS = "cartwheel.flows.events"
+#: And of its noted outbox messages.
+_MESSAGES = "cartwheel.flows.messages"
 
 
 def flows_of(session: Session, store_id: int) -> list[Flow]:
@@ -383,23 +385,34 @@ class Flows:
         return any(f.state == "live" for f in flows_of(session, header.store_id))
 
     def consume_message(self, session: Session, message: OutboxMessage) -> None:
-        if message.topic not in TOPICS:
-            return
+        """Note the message; :meth:`start_from_messages` handles the pass's messages."""
+        if message.topic in TOPICS and _message_contact(message) is not None:
+            deferred(session).setdefault(_MESSAGES, []).append(message)
+
+    def start_from_messages(self, session: Session) -> None:
+        """Start the runs the pass's noted messages call for, in log order, once their
+        contacts' flows locks are taken, all together and in id order as an event pass
+        takes them (:func:`engine.hold_contacts`): an order record's message and the
+        order's event of one person, in two passes at once, then take turns."""
+        messages: list[OutboxMessage] = deferred(session).pop(_MESSAGES, [])
+        contacts = [_message_contact(message) for message in messages]
+        engine.hold_contacts(session, [c for c in contacts if c is not None])
+        for message, contact_id in zip(messages, contacts, strict=True):
+            if contact_id is not None:
+                self._start_from(session, message, contact_id)
+
+    def _start_from(self, session: Session, message: OutboxMessage, contact_id: int) -> None:
         live = [f for f in flows_of(session, message.store_id) if f.state == "live"]
         if not live:
             return
         payload = message.payload or {}
         now = self.clock()
         if message.topic == ORDER_CREATED:
-            contact_id = payload.get("contactId")
             entity = _order_entity(session, message.store_id, payload)
             context = {"source": "record", "event": None, "entity": entity, "record": payload}
         else:
-            contact_id = payload.get("contact_id")
             segment = {"id": payload.get("segment_id")}
             context = {"source": message.topic, "event": None, "entity": None, "segment": segment}
-        if not isinstance(contact_id, int) or isinstance(contact_id, bool) or contact_id <= 0:
-            return
         for flow in live:
             assert flow.version is not None
             definition = engine.definition_of(session, flow.id, flow.version)
@@ -409,6 +422,15 @@ class Flows:
                     begin = engine.Start(contact_id, key, message.created_at, context)
                     engine.start(session, flow, definition, begin, now)
                     break
+
+
+def _message_contact(message: OutboxMessage) -> int | None:
+    """The contact a flows message is about, if it names a valid one."""
+    payload = message.payload or {}
+    found = payload.get("contactId" if message.topic == ORDER_CREATED else "contact_id")
+    if not isinstance(found, int) or isinstance(found, bool) or found <= 0:
+        return None
+    return found
 
 
 def _read_exits_ahead(

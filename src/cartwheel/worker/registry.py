@@ -55,7 +55,11 @@ def outbox_consumers(clock: Callable[[], datetime] = utcnow) -> list[Handler]:
             columns=segments.MESSAGE_COLUMNS,
             per_row=True,  # an entry or exit is wanted where a segment refers to its segment
         ),
-        Handler(flow_handler.consume_message, flow_handler.wants_message),
+        Handler(
+            flow_handler.consume_message,
+            flow_handler.wants_message,
+            flush=flow_handler.start_from_messages,
+        ),
         Handler(messages.consume_message, messages.wants_message),
     ]
 
