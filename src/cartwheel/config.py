@@ -184,8 +184,8 @@ class Settings(BaseSettings):
         le=16,
         description="Passes one `cartwheel worker` runs at once, each in a loop of its own "
         "(threads sharing one process): on PostgreSQL one pass's Python runs while another "
-        'waits for the database. Unset: 1 (see docs/configuration.md, "Worker concurrency"). '
-        "`cartwheel serve`'s in-process worker always runs one.",
+        "waits for the database. Unset: 2 on PostgreSQL, 1 on SQLite (whose passes take the "
+        "one write lock in turn). `cartwheel serve`'s in-process worker always runs one.",
     )
 
 

@@ -240,17 +240,16 @@ def test_stop_ends_every_loop(db: Database, settings: Settings) -> None:
     assert not {f"worker-{n}" for n in range(1, LOOPS + 1)} & named
 
 
-def test_the_setting_is_validated_and_defaults_to_one_loop(
-    db: Database, settings: Settings
-) -> None:
+def test_the_setting_is_validated_and_defaults_by_engine(db: Database, settings: Settings) -> None:
     for bad in (0, -1, 17):
         with pytest.raises(ValidationError, match="worker_concurrency"):
             Settings(worker_concurrency=bad)
     with pytest.raises(ValidationError, match="worker_concurrency"):
         Settings(worker_concurrency="two")
     assert concurrency(settings.model_copy(update={"worker_concurrency": 5}), db) == 5
-    assert DEFAULT_CONCURRENCY == 1
-    assert concurrency(settings, db) == 1  # the test settings leave it unset
+    expected = 1 if db.is_sqlite else 2
+    assert DEFAULT_CONCURRENCY[db.engine.dialect.name] == expected
+    assert concurrency(settings, db) == expected  # the test settings leave it unset
     with pytest.raises(ValueError, match="at least one loop"):
         Worker(db, settings, concurrency=0)
 

@@ -37,20 +37,20 @@ log = logging.getLogger(__name__)
 RETRY_CHECK_SECONDS = 1.0
 #: Loops per worker unless ``CARTWHEEL_WORKER_CONCURRENCY`` says otherwise, by engine
 #: (docs/performance.md, "Flows": "Several passes at once").
-#: Loops when the setting is unset: one, on both engines. On PostgreSQL a second loop drains
-#: flows' backlog about twice as fast, but an outbox pass (an order record, a segment entry)
-#: and an event pass of one person may then run at once, and flows' outbox consumer does not
-#: take its contacts' locks yet (docs/flows.md, "Limits"): opting in is the operator's call.
-DEFAULT_CONCURRENCY = 1
+#: Loops when the setting is unset: on PostgreSQL two (one computes while the other waits
+#: for the database: flows' backlog drains about twice as fast), on SQLite one (passes take
+#: the one write lock in turn). Two passes over one person take turns on flows' per-contact
+#: locks (flows/engine.hold_contacts).
+DEFAULT_CONCURRENCY = {"postgresql": 2, "sqlite": 1}
 #: How long :meth:`Worker.stop` waits for each loop to finish its pass.
 STOP_TIMEOUT_SECONDS = 60.0
 
 
 def concurrency(settings: Settings, db: Database) -> int:
-    """How many loops a ``cartwheel worker`` runs: the setting, else the default."""
+    """How many loops a ``cartwheel worker`` runs: the setting, else the engine's default."""
     if settings.worker_concurrency is not None:
         return settings.worker_concurrency
-    return DEFAULT_CONCURRENCY
+    return DEFAULT_CONCURRENCY.get(db.engine.dialect.name, 1)
 
 
 class _Loop:
