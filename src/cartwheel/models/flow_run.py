@@ -38,14 +38,15 @@ class FlowRun(Base):
             postgresql_where=text("wake_at IS NOT NULL"),
             sqlite_where=text("wake_at IS NOT NULL"),
         ),
-        Index("ix_flow_runs_key", "flow_id", "contact_id", "key", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    #: No foreign key of its own: the run's flow and contact belong to the store and
-    #: cascade to the run (a key checked per run written only repeated theirs; 0024).
+    #: No foreign key of its own: the run's contact belongs to the store and cascades to
+    #: the run (a key checked per run written only repeated it; 0024).
     store_id: Mapped[int] = mapped_column(Integer)
-    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    #: No foreign key either: flows are never deleted (``deleted_at``), and the run goes
+    #: with its contact when its store does (0025).
+    flow_id: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     #: What names the run (the cart's id); "" when the trigger has no key.
