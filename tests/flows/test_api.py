@@ -180,6 +180,9 @@ def test_a_paused_flow_starts_nothing_and_holds_its_runs_until_resumed(
     assert welcomed(channel, held, "held@flow.io") == []
     assert {r.contact_id for r in runs(db, flow)} == {held, gone}
     assert all(r.state == "active" and r.step == "pause" for r in runs(db, flow))
+    # Held: the sweep that found them due cleared their timers, so no sweep reads them
+    # again while the flow is paused.
+    assert all(r.wake_at is None for r in runs(db, flow))
 
     resumed = client.post(f"/v1/flows/{flow}/resume", headers=store.headers).json()
     assert resumed["state"] == "live"

@@ -1,7 +1,8 @@
 """Time: the sweep of due runs, and date triggers.
 
 - **Timers.** A run that waits has ``wake_at``; each call of :class:`SweepTask` advances up
-  to ``SWEEP_BATCH`` due runs of live flows, oldest first, in one transaction, claimed with
+  to ``SWEEP_BATCH`` due runs of live flows, oldest first, in one transaction (a paused
+  flow's due runs are held: their timers are cleared until it resumes), claimed with
   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so any number of workers share them without
   running a step twice. The batch reads ahead what its runs will read (their contacts, the
   events of each exit or awaited-event condition: one query per condition), runs under
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
@@ -46,11 +47,17 @@ DATE_CHECK = timedelta(minutes=1)
 
 
 def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
-    """Advance up to ``limit`` due runs; returns how many."""
+    """Advance up to ``limit`` due runs; returns how many it claimed.
+
+    The claim reads the timers' index alone (``ix_flow_runs_wake``: the due rows, oldest
+    first). A due run of a flow that is not live (paused) is held: its timer is cleared, so
+    no later sweep reads it again, and resuming the flow sets it again
+    (:func:`service.resume`). Joining the flows in the claim instead let PostgreSQL's
+    planner, with statistics older than a fast-growing table, read every active run of
+    every live flow per sweep."""
     query = (
         select(FlowRun)
-        .join(Flow, Flow.id == FlowRun.flow_id)
-        .where(FlowRun.wake_at <= now, FlowRun.state == engine.ACTIVE, Flow.state == "live")
+        .where(FlowRun.wake_at <= now, FlowRun.state == engine.ACTIVE)
         .order_by(FlowRun.wake_at)
         .limit(limit)
     )
@@ -63,9 +70,12 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
     else:
         query = query.with_for_update(skip_locked=True, of=FlowRun)
     with db.transaction() as session:
-        due = list(session.scalars(query))
-        if not due:
+        claimed = list(session.scalars(query))
+        if not claimed:
             return 0
+        due = _hold_paused(session, claimed)
+        if not due:
+            return len(claimed)
         ids = [run.id for run in due]
         try:
             with session.begin_nested():
@@ -86,7 +96,25 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
         session.expunge_all()  # the batch wrote some runs' rows and let go of them: reread
         for run in session.scalars(select(FlowRun).where(FlowRun.id.in_(ids))):
             advance_alone(session, run, now)
-    return len(due)
+    return len(claimed)
+
+
+def _hold_paused(session: Session, claimed: list[FlowRun]) -> list[FlowRun]:
+    """The claimed runs whose flow is live; the others' timers are cleared (held until
+    the flow is resumed)."""
+    states: dict[int, str] = {
+        flow_id: state
+        for flow_id, state in session.execute(
+            select(Flow.id, Flow.state).where(Flow.id.in_({run.flow_id for run in claimed}))
+        )
+    }
+    held = [run.id for run in claimed if states.get(run.flow_id) != "live"]
+    if held:
+        session.execute(
+            update(FlowRun).where(FlowRun.id.in_(held)).values(wake_at=None),
+            execution_options={"synchronize_session": False},
+        )
+    return [run for run in claimed if states.get(run.flow_id) == "live"]
 
 
 def read_ahead(session: Session, due: list[FlowRun], now: datetime) -> list[Any]:
