@@ -49,18 +49,14 @@ DATE_CHECK = timedelta(minutes=1)
 def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
     """Advance up to ``limit`` due runs; returns how many it claimed.
 
-    The claim reads the timers' index alone (``ix_flow_runs_wake``: the due rows, oldest
-    first). A due run of a flow that is not live (paused) is held: its timer is cleared, so
-    no later sweep reads it again, and resuming the flow sets it again
-    (:func:`service.resume`). Joining the flows in the claim instead let PostgreSQL's
-    planner, with statistics older than a fast-growing table, read every active run of
-    every live flow per sweep."""
-    query = (
-        select(FlowRun)
-        .where(FlowRun.wake_at <= now, FlowRun.state == engine.ACTIVE)
-        .order_by(FlowRun.wake_at)
-        .limit(limit)
-    )
+    The claim names nothing but the timer, so only the timers' index
+    (``ix_flow_runs_wake``: the due rows, oldest first) serves it: with the run's state or
+    its flow's in the query, PostgreSQL's planner, its statistics taken while the table
+    was small, read every active run per sweep through an index on (flow, ..., state).
+    A claimed run of a flow that is not live (paused) is held: its timer is cleared, so no
+    later sweep reads it again, and resuming the flow sets it again
+    (:func:`service.resume`); so is a run that has ended (it has no timer)."""
+    query = select(FlowRun).where(FlowRun.wake_at <= now).order_by(FlowRun.wake_at).limit(limit)
     if db.is_sqlite:
         # One writer: look in a read transaction first, so an idle sweep never takes the
         # write lock the ingest writer is waiting for.
@@ -100,21 +96,25 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
 
 
 def _hold_paused(session: Session, claimed: list[FlowRun]) -> list[FlowRun]:
-    """The claimed runs whose flow is live; the others' timers are cleared (held until
-    the flow is resumed)."""
-    states: dict[int, str] = {
-        flow_id: state
-        for flow_id, state in session.execute(
-            select(Flow.id, Flow.state).where(Flow.id.in_({run.flow_id for run in claimed}))
+    """The claimed runs that are active in a live flow; the others' timers are cleared
+    (held until the flow is resumed)."""
+    live = set(
+        session.scalars(
+            select(Flow.id).where(
+                Flow.id.in_({run.flow_id for run in claimed}), Flow.state == "live"
+            )
         )
-    }
-    held = [run.id for run in claimed if states.get(run.flow_id) != "live"]
-    if held:
+    )
+    due = [run for run in claimed if run.state == engine.ACTIVE and run.flow_id in live]
+    if len(due) < len(claimed):
+        kept = {run.id for run in due}
         session.execute(
-            update(FlowRun).where(FlowRun.id.in_(held)).values(wake_at=None),
+            update(FlowRun)
+            .where(FlowRun.id.in_([run.id for run in claimed if run.id not in kept]))
+            .values(wake_at=None),
             execution_options={"synchronize_session": False},
         )
-    return [run for run in claimed if states.get(run.flow_id) == "live"]
+    return due
 
 
 def read_ahead(session: Session, due: list[FlowRun], now: datetime) -> list[Any]:
