@@ -18,7 +18,10 @@ For each engine:
    processed, the worker's backlog drained, bounded by ``--drain-limit``). The flows
    react to the load's ``Viewed Product`` events (a browse-abandonment flow keyed by SKU,
    a one-time flow with a ``where`` on the price, a flow whose ``exitOn`` is that event)
-   and two to events the load does not send.
+   and two to events the load does not send. Each load also reports the CPU time per
+   event of the server, the worker process (``--worker process``) and PostgreSQL's
+   processes, over the load and its drain (from ``/proc``): on two cores, the with-flows
+   load is CPU-bound where the load without flows is not.
 
     python -m bench.flows                              # both engines
     python -m bench.flows --engine sqlite --runs 20000 --duration 5
@@ -30,6 +33,7 @@ throwaway cluster (needs initdb), as bench/ingest.py.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import threading
@@ -43,7 +47,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, insert, select
 
 from bench.ingest import database, server
-from bench.segments import load, new_store, say, worker_process
+from bench.segments import Load, load, new_store, say, worker_process
 from cartwheel.db import Database
 from cartwheel.flows import service as flows
 from cartwheel.flows import timers
@@ -246,6 +250,42 @@ def wake_ups(db: Database, args: argparse.Namespace) -> list[str]:
     ]
 
 
+#: The processes a load's CPU time is counted for, by what their command line holds.
+ROLES = (("uvicorn", "server"), ("cartwheel worker", "worker"), ("postgres", "PostgreSQL"))
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time so far (user and system) of the processes a load involves, by role, read
+    from ``/proc``: the server, the worker process and every PostgreSQL process of the
+    machine (a process that exits in between takes its share with it)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[str, float] = dict.fromkeys((role for _, role in ROLES), 0.0)
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                command = file.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as file:
+                stat = file.read()
+        except OSError:
+            continue
+        role = next((role for mark, role in ROLES if mark in command), None)
+        if role is not None:
+            fields = stat[stat.rfind(")") + 2 :].split()
+            found[role] += (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def measured_load(
+    db: Database, port: int, store_id: int, env: dict[str, str], args: argparse.Namespace
+) -> tuple[Load, dict[str, float]]:
+    """A load and its drain, with the CPU µs per stored event of each role over them."""
+    before = cpu_seconds()
+    run = load(db, port, store_id, env, args)
+    after = cpu_seconds()
+    stored = max(run.stored, 1)
+    return run, {role: (after[role] - before[role]) * 1e6 / stored for role in after}
+
+
 def ingest_ratio(engine: str, url: str, db: Database, args: argparse.Namespace) -> list[str]:
     store_id, key = new_store(db, "bench ingest")
     env = {
@@ -266,13 +306,13 @@ def ingest_ratio(engine: str, url: str, db: Database, args: argparse.Namespace) 
             say(f"{engine}: warm-up load")
             load(db, port, store_id, env, args)
             say("load without flows")
-            without = load(db, port, store_id, env, args)
+            without, cpu_without = measured_load(db, port, store_id, env, args)
             for definition in LIVE_FLOWS:
                 created = client.post("/v1/flows", json=definition)
                 created.raise_for_status()
                 client.post(f"/v1/flows/{created.json()['id']}/publish").raise_for_status()
             say("load with 5 live flows")
-            with_flows = load(db, port, store_id, env, args)
+            with_flows, cpu_with = measured_load(db, port, store_id, env, args)
     with db.read() as session:
         active = session.scalar(
             select(func.count()).where(FlowRun.store_id == store_id, FlowRun.state == "active")
@@ -280,13 +320,18 @@ def ingest_ratio(engine: str, url: str, db: Database, args: argparse.Namespace) 
     ratio = with_flows.sustained / without.sustained
     lines = [
         "",
-        "| bulk ingest | acknowledged events/s | p99 ms | drain s | left | sustained events/s |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| bulk ingest | acknowledged events/s | p99 ms | drain s | left | sustained events/s "
+        "| CPU µs per event: server / worker / PostgreSQL |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, run in (("without flows", without), ("with 5 live flows", with_flows)):
+    for label, run, cpu in (
+        ("without flows", without, cpu_without),
+        ("with 5 live flows", with_flows, cpu_with),
+    ):
+        shares = " / ".join(f"{cpu[role]:,.0f}" for _, role in ROLES)
         lines.append(
             f"| {label} | {run.run.events_per_second:,.0f} | {run.run.p99_ms:.1f} | "
-            f"{run.drain_seconds:.1f} | {run.left:,} | {run.sustained:,.0f} |"
+            f"{run.drain_seconds:.1f} | {run.left:,} | {run.sustained:,.0f} | {shares} |"
         )
     lines += [
         "",
