@@ -152,15 +152,35 @@ def read_ahead(session: Session, due: list[FlowRun], now: datetime) -> list[Any]
 
 
 def advance_alone(session: Session, run: FlowRun, now: datetime) -> None:
-    """Advance one run under its own savepoint; a failure ends only that run."""
+    """Advance one run under its own savepoint; a failure ends only that run (``failed``,
+    with the error). If ending it fails too (its step log's row cannot be written), the run
+    is marked failed by its own columns alone: a run that can neither advance nor end must
+    not fail the whole sweep, which would claim it first again, forever, and hold back every
+    timer behind it."""
     try:
         with session.begin_nested():
             definition = engine.definition_of(session, run.flow_id, run.version)
             engine.advance(session, run, definition, now)
     except Exception as exc:
         log.warning("flow run failed", exc_info=True, extra={"run_id": run.id})
+        reason = f"{type(exc).__name__}: {exc}"[:300]
         session.refresh(run)
-        engine.end(session, run, engine.FAILED, f"{type(exc).__name__}: {exc}"[:300], now)
+        try:
+            with session.begin_nested():
+                engine.end(session, run, engine.FAILED, reason, now)
+        except Exception:
+            log.error("flow run could not be ended; marked failed", exc_info=True,
+                      extra={"run_id": run.id})  # fmt: skip
+            session.expunge(run)
+            session.execute(
+                update(FlowRun)
+                .where(FlowRun.id == run.id)
+                .values(
+                    state=engine.FAILED, reason=reason, finished_at=now, updated_at=now,
+                    slot=None, waiting=None, deadline=None, wake_at=None,
+                ),  # fmt: skip
+                execution_options={"synchronize_session": False},
+            )
 
 
 # -- dates --------------------------------------------------------------------------------------
