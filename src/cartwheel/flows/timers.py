@@ -172,13 +172,12 @@ def advance_alone(session: Session, run: FlowRun, now: datetime) -> None:
             log.error("flow run could not be ended; marked failed", exc_info=True,
                       extra={"run_id": run.id})  # fmt: skip
             session.expunge(run)
+            ended = {"finished_at": now, "updated_at": now, "slot": None, "waiting": None,
+                     "deadline": None, "wake_at": None}  # fmt: skip
             session.execute(
                 update(FlowRun)
                 .where(FlowRun.id == run.id)
-                .values(
-                    state=engine.FAILED, reason=reason, finished_at=now, updated_at=now,
-                    slot=None, waiting=None, deadline=None, wake_at=None,
-                ),  # fmt: skip
+                .values(state=engine.FAILED, reason=reason, **ended),
                 execution_options={"synchronize_session": False},
             )
 
