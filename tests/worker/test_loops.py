@@ -346,33 +346,42 @@ def test_two_passes_at_once_start_a_never_again_flow_once(
         )
         runtime.writer.submit_sync([event])
 
-    holding_now = threading.Event()
-    second_done = threading.Event()
-
-    def hold(_session: Any) -> None:
-        # The first pass has claimed its event and written its run; it commits once the
-        # second pass has, or once the second waits for it (flows' per-contact lock,
-        # engine.hold_contacts).
-        holding_now.set()
-        settle(lambda: second_done.is_set() or waiting_for_a_lock(db), limit=20)
-
-    holding = Handler(lambda _s, _e: None, name="tests.worker.hold", flush=hold)
-    first = threading.Thread(
-        target=process_events, args=(db, [*registry.event_processors(clock), holding], 1)
+    first_holds_while_second_runs(
+        db,
+        lambda holding: process_events(db, [*registry.event_processors(clock), holding], 1),
+        lambda: process_events(db, registry.event_processors(clock), 1),
     )
-    first.start()
-    # (Polling for the first pass's claimed row with FOR UPDATE SKIP LOCKED would lock the
-    # rows it polls, and a claim at that moment would skip them: the pass says instead.)
-    assert holding_now.wait(timeout=60)
-    process_events(db, registry.event_processors(clock), 1)
-    second_done.set()
-    first.join(timeout=60)
     with db.read() as session:
         handled = session.scalars(
             select(Event.processed_at).where(Event.store_id == store.store_id)
         )
         assert None not in handled.all()  # both passes committed
     assert keys_of(db, flow_id) == Counter({"o-1": 1})
+
+
+def first_holds_while_second_runs(
+    db: Database, first: Callable[[Handler], Any], second: Callable[[], Any]
+) -> None:
+    """Two passes at once: ``first`` (a pass given one more handler, which holds it after
+    its work and before it commits) in a thread, and ``second`` once the first holds. The
+    first commits once the second has, or once the second waits for it (flows' per-contact
+    lock, engine.hold_contacts)."""
+    holding_now = threading.Event()
+    second_done = threading.Event()
+
+    def hold(_session: Any) -> None:
+        holding_now.set()
+        settle(lambda: second_done.is_set() or waiting_for_a_lock(db), limit=20)
+
+    holding = Handler(lambda _s, _row: None, name="tests.worker.hold", flush=hold)
+    thread = threading.Thread(target=first, args=(holding,))
+    thread.start()
+    # (Polling for the first pass's claimed row with FOR UPDATE SKIP LOCKED would lock the
+    # rows it polls, and a claim at that moment would skip them: the pass says instead.)
+    assert holding_now.wait(timeout=60)
+    second()
+    second_done.set()
+    thread.join(timeout=60)
 
 
 def waiting_for_a_lock(db: Database) -> bool:
@@ -504,22 +513,11 @@ def test_an_event_and_a_message_at_once_start_a_never_again_flow_once(
         payload = {"contact_id": contact_id, "segment_id": segment["id"]}
         outbox.emit(session, store.store_id, "segment_entered", payload)
 
-    holding_now = threading.Event()
-    second_done = threading.Event()
-
-    def hold(_session: Any) -> None:
-        holding_now.set()
-        settle(lambda: second_done.is_set() or waiting_for_a_lock(db), limit=20)
-
-    holding = Handler(lambda _s, _m: None, name="tests.worker.hold", flush=hold)
-    first = threading.Thread(
-        target=process_outbox, args=(db, [*registry.outbox_consumers(clock), holding], 1)
+    first_holds_while_second_runs(
+        db,
+        lambda holding: process_outbox(db, [*registry.outbox_consumers(clock), holding], 1),
+        lambda: process_events(db, registry.event_processors(clock), 1),
     )
-    first.start()
-    assert holding_now.wait(timeout=60)
-    process_events(db, registry.event_processors(clock), 1)
-    second_done.set()
-    first.join(timeout=60)
     with db.read() as session:
         runs = session.scalars(select(FlowRun.contact_id).where(FlowRun.flow_id == flow_id))
         assert runs.all() == [contact_id]

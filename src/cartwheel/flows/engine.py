@@ -164,7 +164,7 @@ def settle(session: Session, known: Known, now: datetime) -> None:
             wanted = _wanted(session, run.store_id, outbox.FLOW_RUN_STARTED)
             announced[run.store_id] = wanted
         if wanted:
-            _announce(session, run, outbox.FLOW_RUN_STARTED)
+            _emit(session, run, outbox.FLOW_RUN_STARTED)
         advance(session, run, definition, now)
 
 
@@ -649,8 +649,12 @@ def _announce(session: Session, run: Run, topic: str) -> None:
     """The run's state change as an outbox message, if one of the store's webhook
     subscriptions takes it: nothing else reads these, and writing and then consuming two
     messages per run for nobody was a sixth of what starting a run cost the worker."""
-    if not _wanted(session, run.store_id, topic):
-        return
+    if _wanted(session, run.store_id, topic):
+        _emit(session, run, topic)
+
+
+def _emit(session: Session, run: Run, topic: str) -> None:
+    """Write the run's state change to the outbox (with the batch's messages, if any)."""
     payload = _payload(run)
     pending: list[tuple[int, str, dict[str, Any]]] | None = deferred(session).get(_BATCH)
     if pending is not None:

@@ -340,7 +340,7 @@ class Flows:
                     engine.settle(
                         session, known, now
                     )  # a run this pass started meets its next event
-                ids = {want.flow_id for want in wanted}
+                ids = {want.flow.id for want in wanted}
                 for run in mine:
                     if run.flow_id not in ids or run.state != engine.ACTIVE:
                         continue
@@ -554,7 +554,6 @@ class _Wanting(NamedTuple):
     """A live flow that mentions a kind of event, worked out once per kind in a pass."""
 
     flow: Flow
-    flow_id: int
     definition: Definition
     #: Its event triggers that events of the kind match (before their ``where``).
     triggers: list[Trigger]
@@ -562,9 +561,9 @@ class _Wanting(NamedTuple):
 
 def _kind_triggers(
     session: Session, flow: Flow, kind: tuple[str, str | None, str | None]
-) -> tuple[int, Definition, list[Trigger]]:
-    """The flow's id, its live version and the event triggers of that version that events
-    of this kind match (before their ``where``)."""
+) -> tuple[Definition, list[Trigger]]:
+    """The flow's live version and the event triggers of that version that events of this
+    kind match (before their ``where``)."""
     assert flow.version is not None
     definition = engine.definition_of(session, flow.id, flow.version)
     triggers = [
@@ -572,7 +571,7 @@ def _kind_triggers(
         for trigger in definition.triggers
         if trigger.kind == "event" and trigger.event is not None and trigger.event.matches(*kind)
     ]
-    return flow.id, definition, triggers
+    return definition, triggers
 
 
 def _first_passing(

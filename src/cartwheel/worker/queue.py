@@ -314,7 +314,7 @@ def _process(
 ) -> int:
     named = _handlers(handlers)
     outcomes = _Outcomes()
-    claim = _Claim(queue, limit, share if queue.shared_by is not None else None)
+    claim = _Claim(queue, limit, share)
     with db.worker_lease():
         planned = _read_ahead(db, claim, list(named.values())) if db.is_sqlite else None
         if (
@@ -349,7 +349,8 @@ class _ReadAhead:
 
 @dataclass(frozen=True, slots=True)
 class _Claim:
-    """What a pass claims: up to ``limit`` pending rows of ``queue`` (of ``share``)."""
+    """What a pass claims: up to ``limit`` pending rows of ``queue`` (of ``share``, if the
+    queue is divided into shares: the event log is, the outbox is not)."""
 
     queue: _Queue
     limit: int

@@ -35,12 +35,11 @@ log = logging.getLogger(__name__)
 #: retry starts at most this late; looking on every pass cost the busy loop a query per
 #: queue per pass (measured: ~8% more CPU per ingested event under bulk load).
 RETRY_CHECK_SECONDS = 1.0
-#: Loops per worker unless ``CARTWHEEL_WORKER_CONCURRENCY`` says otherwise, by engine
-#: (docs/performance.md, "Flows": "Several passes at once").
-#: Loops when the setting is unset: on PostgreSQL two (one computes while the other waits
-#: for the database: flows' backlog drains about twice as fast), on SQLite one (passes take
-#: the one write lock in turn). Two passes over one person take turns on flows' per-contact
-#: locks (flows/engine.hold_contacts).
+#: Loops per worker unless ``CARTWHEEL_WORKER_CONCURRENCY`` says otherwise, by engine: on
+#: PostgreSQL two (one computes while the other waits for the database: flows' backlog
+#: drains about twice as fast), on SQLite one (passes take the one write lock in turn). Two
+#: passes over one person take turns on flows' per-contact locks
+#: (flows/engine.hold_contacts). docs/performance.md, "Flows": "Several passes at once".
 DEFAULT_CONCURRENCY = {"postgresql": 2, "sqlite": 1}
 #: How long :meth:`Worker.stop` waits for each loop to finish its pass.
 STOP_TIMEOUT_SECONDS = 60.0
