@@ -1,7 +1,8 @@
 """A trigger's ``where`` in a worker pass: each of the pass's events is checked against the
 ``where`` of the triggers its kind matches, whatever other kinds the pass holds; a flow
-whose triggers are ``any`` of a kind with a ``where`` and a kind without starts from both.
-On both engines, with the clock injected."""
+whose triggers are ``any`` of a kind with a ``where`` and a kind without starts from both;
+a ``where`` the event's own properties do not settle (a text search) is asked of the
+database, and the answers of both kinds agree. On both engines, with the clock injected."""
 
 from __future__ import annotations
 
@@ -90,3 +91,44 @@ def test_each_event_meets_the_where_of_its_own_kind_in_a_mixed_pass(
     assert started(db, either) == {cart, cart_as_view, signed_up}
     untouched = {cheap_view, text_price, no_price, free_cart, edge_cart}
     assert not untouched & (started(db, pricey) | started(db, either))
+
+
+#: Price is settled from the event itself; ``starts_with`` only by the database.
+PRICEY_SHIRTS: dict[str, Any] = {
+    "name": "Pricey shirts",
+    "trigger": {
+        "event": "Viewed Product",
+        "where": {
+            "all": [
+                {"property": "price", "op": "gte", "value": 20},
+                {"property": "sku", "op": "starts_with", "value": "TSH-"},
+            ]
+        },
+    },
+    **WAIT,
+}
+
+
+def test_a_where_the_event_does_not_settle_is_asked_of_the_database(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    shirts = publish(client, store, PRICEY_SHIRTS)
+
+    def view(email: str, properties: dict[str, Any]) -> int:
+        return track(
+            runtime, store.store_id, email, "Viewed Product", at=clock.now, properties=properties
+        )
+
+    pricey_shirt = view("a@where.io", {"price": 25, "sku": "TSH-1"})
+    pricey_mug = view("b@where.io", {"price": 25, "sku": "MUG-1"})
+    cheap_shirt = view("c@where.io", {"price": 5, "sku": "TSH-2"})
+    no_sku = view("d@where.io", {"price": 25})
+    flow_worker.drain()
+
+    assert started(db, shirts) == {pricey_shirt}
+    assert not {pricey_mug, cheap_shirt, no_sku} & started(db, shirts)

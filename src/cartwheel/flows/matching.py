@@ -19,6 +19,7 @@ from cartwheel.kit.sql import among
 from cartwheel.models import Contact, Event
 from cartwheel.segments.compiler import Context, active, compile_condition, event_filters
 from cartwheel.segments.definition import EventCondition, Node
+from cartwheel.segments.direction import passes
 
 #: Candidate events read per check; a contact with more matching events than this since
 #: the moment is checked on the first ones (oldest first), which is what a wait needs.
@@ -204,10 +205,31 @@ def passing_where(
     where: Node,
     now: datetime,
 ) -> set[Any]:
-    """Which of these stored events pass a trigger's ``where`` (one query for a batch).
-    The query also names the span of their moments, which changes no answer: SQLite's
-    planner takes the index on (store, name, moment) for the name, and without the span it
-    read every event of that name the store ever had, in each pass."""
+    """Which of these stored events pass a trigger's ``where``: answered from each event's
+    own properties where the comparison is certain (:func:`direction.passes`, the
+    compiler's answer), and by one query for the rest of the batch. The query also names
+    the span of their moments, which changes no answer: SQLite's planner takes the index on
+    (store, name, moment) for the name, and without the span it read every event of that
+    name the store ever had, in each pass."""
+    passing: set[Any] = set()
+    unsure = []
+    for event in events:
+        answer = passes(where, event)
+        if answer is None:
+            unsure.append(event)
+        elif answer:
+            passing.add(event.id)
+    return passing | _passing_in_sql(session, store_id, unsure, match, where, now)
+
+
+def _passing_in_sql(
+    session: Session,
+    store_id: int,
+    events: list[Any],
+    match: EventMatch,
+    where: Node,
+    now: datetime,
+) -> set[Any]:
     if not events:
         return set()
     condition = EventCondition("", match.name, match.category, match.action, where=where)
