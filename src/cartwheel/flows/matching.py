@@ -219,28 +219,17 @@ def passing_where(
             unsure.append(event)
         elif answer:
             passing.add(event.id)
-    return passing | _passing_in_sql(session, store_id, unsure, match, where, now)
-
-
-def _passing_in_sql(
-    session: Session,
-    store_id: int,
-    events: list[Any],
-    match: EventMatch,
-    where: Node,
-    now: datetime,
-) -> set[Any]:
-    if not events:
-        return set()
+    if not unsure:
+        return passing
     condition = EventCondition("", match.name, match.category, match.action, where=where)
     ctx = Context(store_id, now, dialect(session))
-    moments = [event.occurred_at for event in events]
-    return set(
+    moments = [event.occurred_at for event in unsure]
+    return passing | set(
         core(
             session,
             select(Event.id).where(
                 *event_filters(condition, ctx, correlate=False),
-                among(ctx.dialect, Event.id, [event.id for event in events]),
+                among(ctx.dialect, Event.id, [event.id for event in unsure]),
                 Event.occurred_at.between(min(moments), max(moments)),
             ),
         ).scalars()
