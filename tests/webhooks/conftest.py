@@ -143,6 +143,11 @@ class Clock:
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
 
+    def catch_up(self) -> None:
+        """Move to the real time if it is later: what the API queues (a replay) is due
+        at the server's clock, which went on while this one stood still."""
+        self.now = max(self.now, utcnow())
+
 
 @pytest.fixture
 def clock() -> Clock:

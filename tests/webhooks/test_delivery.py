@@ -499,6 +499,7 @@ def test_replay_a_time_range(
             url, json={"from": start, "onlyFailed": True}, headers=store.headers
         )
         assert failed_only.status_code == 202 and json_of(failed_only) == {"replayed": 1}
+        clock.catch_up()
         run(task, db)
         everything = client.post(
             url,
@@ -510,6 +511,7 @@ def test_replay_a_time_range(
             url, json={"from": start - 7200, "to": start - 3600}, headers=store.headers
         )
         assert json_of(later) == {"replayed": 0}
+        clock.catch_up()
         run(task, db)
     assert [r.json["id"] for r in receiver.delivered] == [0, 1, 2, 0, 1, 2]
 
