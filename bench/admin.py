@@ -111,7 +111,6 @@ def extras(db: Database, store_id: int, heavy_contact: int, deliveries: int) -> 
                     "property_types": {"path": "string"},
                     "extra": {},
                     "silent": False,
-                    "processed_at": now,
                     "attempts": 0,
                 }
                 for n in range(5_000)

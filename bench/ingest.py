@@ -46,7 +46,7 @@ from sqlalchemy import func, insert, select
 
 from cartwheel.db import Database
 from cartwheel.migrate import migrate
-from cartwheel.models import Event
+from cartwheel.models import Event, PendingEvent
 from cartwheel.models.base import utcnow, uuid7
 from cartwheel.stores import service as stores
 
@@ -164,7 +164,7 @@ def _percentile(output: str, label: str) -> float:
 
 def backlog(db: Database) -> int:
     with db.read() as session:
-        return int(session.scalar(select(func.count()).where(Event.processed_at.is_(None))) or 0)
+        return int(session.scalar(select(func.count()).select_from(PendingEvent)) or 0)
 
 
 def count_events(db: Database, store_id: int) -> int:
@@ -213,7 +213,6 @@ def raw_insert_rate(db: Database, store_id: int, rows: int = 20_000, batch: int 
         "currency": None,
         "dedup_key": None,
         "silent": True,
-        "processed_at": now,
         "attempts": 0,
     }
     started = time.perf_counter()

@@ -350,7 +350,6 @@ def history(db: Database, store_id: int, contacts: int, events: int) -> float:
                     "value": total if category else None,
                     "currency": "USD" if category else None,
                     "silent": False,
-                    "processed_at": now,
                     "attempts": 0,
                 }
             )

@@ -16,7 +16,7 @@ from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.flows import engine, triggers
 from cartwheel.messages.sending import SendTask
-from cartwheel.models import Event, FlowRun, FlowRunStep, Message
+from cartwheel.models import Event, FlowRun, FlowRunStep, Message, PendingEvent
 from cartwheel.runtime import Runtime
 from tests.conftest import StoreFixture
 from tests.messages.conftest import Received, SmtpServer, mail_settings
@@ -260,7 +260,8 @@ def pending_rows(session: Any, store_id: int) -> list[Any]:
     return list(
         session.execute(
             select(*columns)
-            .where(Event.store_id == store_id, Event.processed_at.is_(None))
+            .join(PendingEvent, PendingEvent.id == Event.id)
+            .where(Event.store_id == store_id)
             .order_by(Event.id)
         )
     )

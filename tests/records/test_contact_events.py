@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from cartwheel.db import Database
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints
-from cartwheel.models import Cart, Contact, CustomerSubscription, Event, Order, Product
+from cartwheel.models import Cart, Contact, CustomerSubscription, Order, PendingEvent, Product
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
@@ -31,9 +31,7 @@ def test_customer_and_user_events_keep_the_contact_and_nothing_else(
         contact = session.get(Contact, contact_id)
         assert contact is not None and contact.deleted_at is None
         pending = session.scalar(
-            select(func.count()).where(
-                Event.store_id == store.store_id, Event.processed_at.is_(None)
-            )
+            select(func.count()).where(PendingEvent.store_id == store.store_id)
         )
         assert pending == 0
         for model in (Order, Product, Cart, CustomerSubscription):

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from cartwheel.db import Database
-from cartwheel.models import Event, OutboxMessage, Segment, SegmentCheck
+from cartwheel.models import Event, OutboxMessage, PendingEvent, Segment, SegmentCheck
 from cartwheel.models.base import utcnow
 from cartwheel.runtime import Runtime
 from cartwheel.segments import tasks
@@ -379,7 +379,7 @@ def test_a_stored_condition_that_does_not_parse_stops_nothing_else(
     assert member_ids(client, store, good["id"]) == {ann}
     assert member_ids(client, store, broken["id"]) == set()
     with db.read() as session:
-        pending = session.scalars(select(Event.id).where(Event.processed_at.is_(None))).all()
+        pending = session.scalars(select(PendingEvent.id)).all()
     assert pending == []
 
 

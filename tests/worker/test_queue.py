@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from cartwheel import outbox
 from cartwheel.db import Database
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints, IngestResult
 from cartwheel.ingest.writer import IngestWriter
-from cartwheel.models import Event, QueueFailure
-from cartwheel.models.base import utcnow
+from cartwheel.models import Event, PendingEvent, QueueFailure
 from cartwheel.stores import service as stores
 from cartwheel.worker.queue import Handler, deferred, process_events, process_outbox
 
@@ -49,7 +48,7 @@ def store_events(db: Database, names: list[str]) -> list[uuid.UUID]:
 
 def pending(db: Database) -> int:
     with db.read() as session:
-        return int(session.scalar(select(func.count()).where(Event.processed_at.is_(None))) or 0)
+        return int(session.scalar(select(func.count()).select_from(PendingEvent)) or 0)
 
 
 def test_one_failing_event_does_not_hold_up_the_others(own_db: Database) -> None:
@@ -201,7 +200,7 @@ def test_rows_taken_between_the_read_and_the_write_are_claimed_afresh(own_db: Da
         names = plain.plan(session) if plain.plan else []
         if len(seen) == 1:  # the read-ahead plan: another writer takes "a" meanwhile
             with own_db.transaction() as other:
-                other.execute(update(Event).where(Event.id == ids[0]).values(processed_at=utcnow()))
+                other.execute(delete(PendingEvent).where(PendingEvent.id == ids[0]))
         return names
 
     racing = Handler(plain.handle, plan=plan_and_race, apply=plain.apply)

@@ -20,7 +20,7 @@ from cartwheel.db import Database
 from cartwheel.exceptions import Conflict, NotFound
 from cartwheel.ingest.writer import IngestWriter
 from cartwheel.kit.pagination import PageParams
-from cartwheel.models import Event, Order, OutboxMessage, QueueFailure
+from cartwheel.models import Event, Order, OutboxMessage, PendingEvent, QueueFailure
 from cartwheel.models.base import uuid7
 from cartwheel.records import processor as records
 from cartwheel.stores import service as stores
@@ -58,6 +58,7 @@ class Queue:
                 ids = [uuid7() for _ in labels]
                 for id_, label in zip(ids, labels, strict=True):
                     session.add(Event(id=id_, store_id=store_id, name=label, occurred_at=T0))
+                    session.add(PendingEvent(id=id_, store_id=store_id))
                 return [str(i) for i in ids]
             outbox.emit_many(session, [(store_id, label, {}) for label in labels])
             query = select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(len(labels))
@@ -114,9 +115,11 @@ def failures(db: Database) -> list[QueueFailure]:
 
 
 def unprocessed(db: Database, queue: Queue) -> int:
-    model = queue.model
     with db.read() as session:
-        query = select(func.count()).where(model.processed_at.is_(None))
+        if queue.model is Event:
+            query = select(func.count()).select_from(PendingEvent)
+        else:
+            query = select(func.count()).where(OutboxMessage.processed_at.is_(None))
         return int(session.scalar(query) or 0)
 
 

@@ -38,6 +38,7 @@ from cartwheel.models.operator_session import OperatorSession
 from cartwheel.models.order import Order
 from cartwheel.models.order_item import OrderItem
 from cartwheel.models.outbox_message import OutboxMessage
+from cartwheel.models.pending_event import PendingEvent
 from cartwheel.models.product import Product
 from cartwheel.models.product_category import ProductCategory
 from cartwheel.models.queue_failure import QueueFailure
@@ -92,6 +93,7 @@ __all__ = [
     "Order",
     "OrderItem",
     "OutboxMessage",
+    "PendingEvent",
     "Product",
     "ProductCategory",
     "QueueFailure",

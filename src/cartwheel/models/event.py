@@ -11,8 +11,9 @@ from cartwheel.models.base import Base, JSONType, UTCDateTime, utcnow
 
 
 class Event(Base):
-    """The durable event log. A row with ``processed_at`` NULL is pending work for the
-    processors (entities, webhooks); the partial index keeps that queue cheap to scan."""
+    """The durable event log. An event the worker has yet to process (entities, segments,
+    flows, webhooks) has a row in ``pending_events`` (:class:`PendingEvent`), the log's
+    queue; the event's own row is written once and never rewritten by the worker."""
 
     __tablename__ = "events"
     __table_args__ = (
@@ -40,12 +41,6 @@ class Event(Base):
             postgresql_where=text("category IS NOT NULL"),
             sqlite_where=text("category IS NOT NULL"),
         ),
-        Index(
-            "ix_events_pending",
-            "id",
-            postgresql_where=text("processed_at IS NULL"),
-            sqlite_where=text("processed_at IS NULL"),
-        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -69,5 +64,4 @@ class Event(Base):
     currency: Mapped[str | None] = mapped_column(String(8), default=None)
     dedup_key: Mapped[str | None] = mapped_column(String(300), default=None)
     silent: Mapped[bool] = mapped_column(Boolean, default=False)
-    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,9 +1,12 @@
 """Claiming and finishing queued rows: the event log and the outbox.
 
-- **Claim.** A pass claims the oldest pending rows (``processed_at IS NULL``) with ``FOR
-  UPDATE SKIP LOCKED`` on PostgreSQL (on SQLite the write lock held by the transaction does
-  the same job), runs every handler that wants each row, and marks them all processed, in
-  one transaction. A crash before commit leaves the rows pending: the work replays.
+- **Claim.** A pass claims the oldest pending rows with ``FOR UPDATE SKIP LOCKED`` on
+  PostgreSQL (on SQLite the write lock held by the transaction does the same job), runs
+  every handler that wants each row, and marks them all processed, in one transaction. A
+  crash before commit leaves the rows pending: the work replays. An event is pending while
+  its row in ``pending_events`` exists (the pass deletes it: the event's own wide row is
+  never rewritten); an outbox message while its ``processed_at`` is NULL (the pass sets
+  it: the row is narrow).
 - **Cheap when nothing fails.** The whole batch runs under one savepoint, with no per-row
   statement of the queue's own. A handler may also have a ``flush``, called once at the end
   of the batch inside that savepoint, for work it gathered per row and does in bulk; or,
@@ -43,13 +46,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.kit.sql import among
-from cartwheel.models import Event, OutboxMessage
+from cartwheel.models import Event, OutboxMessage, PendingEvent
 from cartwheel.models.base import utcnow
 from cartwheel.worker import metrics, repository
 
@@ -181,6 +184,9 @@ class _Queue:
     kind: slice
     #: The column a :class:`Share` divides the rows by (None: the queue is not divided).
     shared_by: str | None = None
+    #: The table listing the pending rows by id, which a pass deletes them from; None when
+    #: the row's own ``processed_at`` (NULL while pending) marks it.
+    pending: Any = None
 
 
 _EVENTS = _Queue(
@@ -190,6 +196,7 @@ _EVENTS = _Queue(
     uuid.UUID,
     slice(1, 5),  # store, category, name, silent
     "contact_id",
+    PendingEvent,
 )
 # An outbox message's payload is small and says whom the change concerns (a segment entry
 # is only wanted where another segment refers to that segment), so it is in the header.
@@ -365,17 +372,18 @@ def _claim(
     queue, share = claim.queue, claim.share
     model = queue.model
     wanted = (*queue.header, *(c for c in columns if c not in queue.header))
-    query = (
-        select(*(getattr(model, column) for column in wanted))
-        .where(model.processed_at.is_(None))
-        .order_by(model.id)
-        .limit(claim.limit)
-    )
+    query = select(*(getattr(model, column) for column in wanted)).limit(claim.limit)
+    pending = queue.pending
+    if pending is not None:
+        query = query.join_from(pending, model, model.id == pending.id).order_by(pending.id)
+    else:
+        query = query.where(model.processed_at.is_(None)).order_by(model.id)
     if share is not None and share.of > 1 and queue.shared_by is not None:
         divided = func.coalesce(getattr(model, queue.shared_by), 0) % share.of
         query = query.where(divided == share.index)
     if not db.is_sqlite:
-        query = query.with_for_update(skip_locked=True)
+        # The pending rows are what a claim holds (the events stay readable to all).
+        query = query.with_for_update(skip_locked=True, of=pending if pending is not None else None)
     # Columns, not entities: read through the connection, without the ORM's per-row work.
     return list(session.connection().execute(query).all())
 
@@ -542,14 +550,19 @@ def _mark(
     *,
     pending_only: bool = False,
 ) -> int:
-    """Mark these rows processed (in the pass's transaction); how many were marked."""
-    model = queue.model
-    query = update(model).where(among(_dialect(session), model.id, [h.id for h in headers]))
-    if pending_only:
-        query = query.where(model.processed_at.is_(None))
-    result = session.execute(
-        query.values(processed_at=now), execution_options={"synchronize_session": False}
-    )
+    """Mark these rows processed (in the pass's transaction); how many were marked (with
+    ``pending_only``, how many were still pending: a queue table's rows always are)."""
+    ids = [h.id for h in headers]
+    statement: Any
+    if queue.pending is not None:
+        statement = delete(queue.pending).where(among(_dialect(session), queue.pending.id, ids))
+    else:
+        model = queue.model
+        statement = update(model).where(among(_dialect(session), model.id, ids))
+        if pending_only:
+            statement = statement.where(model.processed_at.is_(None))
+        statement = statement.values(processed_at=now)
+    result = session.execute(statement, execution_options={"synchronize_session": False})
     return int(getattr(result, "rowcount", 0))
 
 

@@ -132,8 +132,10 @@ REPLAY: dict[str, Any] = {
 
 def pending_outbox(session: Session, store_id: int, cap: int) -> tuple[int, bool, datetime | None]:
     """The store's unprocessed outbox messages (counted up to ``cap``) and the oldest's
-    creation time, read along the partial index of pending messages (``store_id + 0``: not
-    by a store index, as :func:`cartwheel.events.queries.pending` explains)."""
+    creation time, read along the partial index of pending messages. The store is compared
+    as ``store_id + 0`` so that no planner prefers walking the store's whole outbox by its
+    store index (as it did the event log's when its queue was a mark on the event: 230 ms
+    for 50,000 events on SQLite, bench/admin.py)."""
     mine = (OutboxMessage.store_id + 0) == store_id
     waiting = (
         select(OutboxMessage.id)
