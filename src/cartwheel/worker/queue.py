@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, true, update
 from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
@@ -370,17 +370,27 @@ def _claim(
     """The headers of up to ``limit`` pending rows, oldest first (locked on PostgreSQL),
     with ``columns`` besides."""
     queue, share = claim.queue, claim.share
-    model = queue.model
+    model, pending = queue.model, queue.pending
     wanted = (*queue.header, *(c for c in columns if c not in queue.header))
-    query = select(*(getattr(model, column) for column in wanted)).limit(claim.limit)
-    pending = queue.pending
-    if pending is not None:
-        query = query.join_from(pending, model, model.id == pending.id).order_by(pending.id)
+    shared_by = queue.shared_by if share is not None and share.of > 1 else None
+    read = (*wanted, shared_by) if shared_by is not None and shared_by not in wanted else wanted
+    rows: Any = model.__table__
+    if pending is None:
+        query = select().where(model.processed_at.is_(None)).order_by(model.id)
+    elif db.is_sqlite:
+        query = select().join_from(pending, model, model.id == pending.id).order_by(pending.id)
     else:
-        query = query.where(model.processed_at.is_(None)).order_by(model.id)
-    if share is not None and share.of > 1 and queue.shared_by is not None:
-        divided = func.coalesce(getattr(model, queue.shared_by), 0) % share.of
-        query = query.where(divided == share.index)
+        # Each pending row's event looked up by its key, in the queue's order, as a
+        # subquery the planner cannot merge into a join (OFFSET 0). As a join, PostgreSQL
+        # misjudged the share's filter and hash-joined the whole log: 120 ms to claim
+        # 1,500 of 300,000 events, against 8 this way (EXPLAIN ANALYZE).
+        rows = select(*(getattr(model, c) for c in read)).where(model.id == pending.id)
+        rows = rows.offset(0).lateral()
+        query = select().select_from(pending).join(rows, true()).order_by(pending.id)
+    query = query.add_columns(*(rows.c[c] for c in wanted)).limit(claim.limit)
+    if shared_by is not None:
+        assert share is not None
+        query = query.where(func.coalesce(rows.c[shared_by], 0) % share.of == share.index)
     if not db.is_sqlite:
         # The pending rows are what a claim holds (the events stay readable to all).
         query = query.with_for_update(skip_locked=True, of=pending if pending is not None else None)
