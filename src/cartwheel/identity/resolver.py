@@ -625,7 +625,8 @@ class BatchResolver:
             )
         bulk.insert("events", _EVENT_COLUMNS, rows)
         # Each event is queued for the worker (cartwheel.models.PendingEvent).
-        bulk.insert("pending_events", ("id", "store_id"), [(row[0], row[1]) for row in rows])
+        queued = [(row[0], row[1]) for row in rows]
+        bulk.insert("pending_events", ("id", "store_id"), queued, types=("uuid", "int4"))
 
     def _insert_conflicts(self) -> None:
         rows = [

@@ -6,7 +6,8 @@ event by the ingest writer, deleted by the pass that processes it), instead of a
 each of the log's indexes (the pending index's predicate names the column, so PostgreSQL
 could never make it a HOT update). ``events.processed_at`` and ``ix_events_pending`` go;
 the events pending at the upgrade are queued; a downgrade marks every event not queued as
-processed at the downgrade's time.
+processed at the downgrade's time. The queue's rows have no foreign key to their events
+(see ``cartwheel.models.PendingEvent``).
 
 Revision ID: 0026
 Revises: 0025
@@ -31,9 +32,6 @@ def upgrade() -> None:
         "pending_events",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("store_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["id"], ["events.id"], name="fk_pending_events_id_events", ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint("id", name="pk_pending_events"),
     )
     op.execute(
