@@ -1,9 +1,10 @@
-"""Migrations 0023 to 0025, down and up again, on both engines, on a database of its own.
+"""Migrations 0023 to 0027, down and up again, on both engines, on a database of its own.
 
 0023: the visit a run waits in leaves the step log for the run's own columns (its row is
 written when the visit ends); the downgrade writes those rows back, as the engine before it
 had them. 0024 and 0025 drop foreign keys, which on SQLite rebuilds ``flow_runs`` both ways:
-the step log's rows, which cascade from their runs, must come through it."""
+the step log's rows, which cascade from their runs, must come through it. 0027 builds the
+one-active-run-per-key index again, contact first: the waiting run's slot comes through."""
 
 from __future__ import annotations
 

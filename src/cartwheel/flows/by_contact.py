@@ -25,7 +25,7 @@ def contact_runs(
     session: Session, store_id: int, contact_id: int, limit: int
 ) -> tuple[list[ContactRun], int]:
     """The contact's runs (test runs included, flagged), newest first, at most ``limit``,
-    and how many there are (by the ``(contact_id, flow_id)`` index)."""
+    and how many there are (by the contact-first ``uq_flow_runs_slot`` index)."""
     own = (FlowRun.store_id == store_id, FlowRun.contact_id == contact_id)
     total = session.execute(select(func.count()).select_from(FlowRun).where(*own)).scalar_one()
     rows = session.execute(

@@ -23,7 +23,9 @@ class FlowRun(Base):
 
     __tablename__ = "flow_runs"
     __table_args__ = (
-        Index("uq_flow_runs_slot", "flow_id", "contact_id", "slot", unique=True),
+        # The contact first: the same index serves every read of a contact's runs (an
+        # event's contact's active runs, re-entry's last starts, the contact's page).
+        Index("uq_flow_runs_slot", "contact_id", "flow_id", "slot", unique=True),
         # A flow's runs newest first, all or in one state (the engine's active runs, the
         # runs listing); store_id last, so the listing's store check reads the index alone.
         Index("ix_flow_runs_flow_state", "flow_id", "state", "id", "store_id"),
@@ -31,7 +33,6 @@ class FlowRun(Base):
         # A flow's figures (runs by state, active runs by step, test runs left out) counted
         # from the index alone.
         Index("ix_flow_runs_figures", "flow_id", "test", "state", "step"),
-        Index("ix_flow_runs_contact", "contact_id", "flow_id"),
         Index(
             "ix_flow_runs_wake",
             "wake_at",
