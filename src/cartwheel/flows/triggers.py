@@ -489,7 +489,10 @@ def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> 
             among(dialect, FlowRun.contact_id, contact_ids),
             FlowRun.state.concat("") == engine.ACTIVE,
         )
-        .order_by(FlowRun.id)
+        # In the runs' order, sorted after the contacts' index found them: ordered by the
+        # key itself, SQLite walked the whole table in key order instead (55 ms against 3
+        # for 1,500 contacts among 100,000 runs, every pass).
+        .order_by(FlowRun.id + 0)
     )
 
 
