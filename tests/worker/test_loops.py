@@ -109,6 +109,28 @@ def keys_of(db: Database, flow_id: int) -> Counter[str | None]:
         return Counter(session.scalars(select(FlowRun.key).where(FlowRun.flow_id == flow_id)))
 
 
+def runs_beyond(db: Database, flow_id: int, keys: list[str]) -> list[dict[str, Any]]:
+    """The flow's runs whose key is not one of ``keys`` (what started each, when, whom), so
+    that a failure says where an extra run came from."""
+    with db.read() as session:
+        found = session.scalars(
+            select(FlowRun).where(FlowRun.flow_id == flow_id, FlowRun.key.not_in(keys))
+        )
+        return [
+            {
+                "id": run.id,
+                "contact": run.contact_id,
+                "key": run.key,
+                "store": run.store_id,
+                "version": run.version,
+                "started_at": run.started_at.isoformat(),
+                "trigger_at": run.trigger_at.isoformat(),
+                "trigger": run.trigger,
+            }
+            for run in found
+        ]
+
+
 def people_of(db: Database, flow_id: int) -> Counter[int]:
     with db.read() as session:
         return Counter(
@@ -201,7 +223,7 @@ def test_several_loops_handle_every_event_message_timer_and_delivery_once(
     settle(lambda: len(receiver.requests) > 3 * PEOPLE, limit=1.0)  # anything more?
 
     # Each event started one run of its key; each segment entry (an outbox message) one.
-    assert keys_of(db, per_event) == Counter(keys)
+    assert keys_of(db, per_event) == Counter(keys), runs_beyond(db, per_event, keys)
     entered_runs = people_of(db, entered)
     assert len(entered_runs) == PEOPLE
     assert set(entered_runs.values()) == {1}  # one per person
