@@ -6,6 +6,7 @@ setting is validated; stopping ends every loop after its pass, and a stopped or 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -28,7 +29,7 @@ from cartwheel.config import Settings
 from cartwheel.db import Database
 from cartwheel.ingest.canonical import CanonicalEvent, IdentityHints
 from cartwheel.ingest.writer import IngestWriter
-from cartwheel.models import Event, FlowRun, FlowRunStep, OutboxMessage, PendingEvent
+from cartwheel.models import Contact, Event, Flow, FlowRun, FlowRunStep, OutboxMessage, PendingEvent
 from cartwheel.runtime import Runtime
 from cartwheel.stores import service as stores
 from cartwheel.worker import registry
@@ -109,26 +110,33 @@ def keys_of(db: Database, flow_id: int) -> Counter[str | None]:
         return Counter(session.scalars(select(FlowRun.key).where(FlowRun.flow_id == flow_id)))
 
 
-def runs_beyond(db: Database, flow_id: int, keys: list[str]) -> list[dict[str, Any]]:
-    """The flow's runs whose key is not one of ``keys`` (what started each, when, whom), so
-    that a failure says where an extra run came from."""
+def runs_beyond(db: Database, flow_id: int, keys: list[str]) -> str:
+    """The flow's runs whose key is not one of ``keys``, whole, with the stores of their
+    flow and contact and the contact's events, so that a failure says where an extra run
+    came from (as JSON: pytest would shorten a structure)."""
     with db.read() as session:
         found = session.scalars(
             select(FlowRun).where(FlowRun.flow_id == flow_id, FlowRun.key.not_in(keys))
-        )
-        return [
-            {
-                "id": run.id,
-                "contact": run.contact_id,
-                "key": run.key,
-                "store": run.store_id,
-                "version": run.version,
-                "started_at": run.started_at.isoformat(),
-                "trigger_at": run.trigger_at.isoformat(),
-                "trigger": run.trigger,
-            }
-            for run in found
-        ]
+        ).all()
+        described = []
+        for run in found:
+            flow = session.get(Flow, run.flow_id)
+            contact = session.get(Contact, run.contact_id)
+            events = session.scalars(
+                select(Event).where(Event.contact_id == run.contact_id).order_by(Event.id)
+            ).all()
+            described.append(
+                {
+                    "run": {c.key: getattr(run, c.key) for c in FlowRun.__mapper__.column_attrs},
+                    "flow": {"id": flow_id, "store": flow.store_id if flow else None},
+                    "contact": {"store": contact.store_id if contact else None},
+                    "events": [
+                        {"id": e.id, "store": e.store_id, "name": e.name, "at": e.occurred_at}
+                        for e in events
+                    ],
+                }
+            )
+    return json.dumps(described, default=str, indent=1)
 
 
 def people_of(db: Database, flow_id: int) -> Counter[int]:
@@ -223,7 +231,13 @@ def test_several_loops_handle_every_event_message_timer_and_delivery_once(
     settle(lambda: len(receiver.requests) > 3 * PEOPLE, limit=1.0)  # anything more?
 
     # Each event started one run of its key; each segment entry (an outbox message) one.
-    assert keys_of(db, per_event) == Counter(keys), runs_beyond(db, per_event, keys)
+    found = keys_of(db, per_event)
+    if found != Counter(keys):
+        missing, extra = Counter(keys) - found, found - Counter(keys)
+        pytest.fail(
+            f"keys missing {dict(missing)}, extra {dict(extra)}; runs beyond the events' keys:\n"
+            + runs_beyond(db, per_event, keys)
+        )
     entered_runs = people_of(db, entered)
     assert len(entered_runs) == PEOPLE
     assert set(entered_runs.values()) == {1}  # one per person
