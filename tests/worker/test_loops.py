@@ -112,8 +112,9 @@ def keys_of(db: Database, flow_id: int) -> Counter[str | None]:
 
 def runs_beyond(db: Database, flow_id: int, keys: list[str]) -> str:
     """The flow's runs whose key is not one of ``keys``, whole, with the stores of their
-    flow and contact and the contact's events, so that a failure says where an extra run
-    came from (as JSON: pytest would shorten a structure)."""
+    flow and contact, the contact's events and other runs, and the published flows of the
+    run's store, so that a failure says where an extra run came from (as JSON: pytest
+    would shorten a structure)."""
     with db.read() as session:
         found = session.scalars(
             select(FlowRun).where(FlowRun.flow_id == flow_id, FlowRun.key.not_in(keys))
@@ -125,9 +126,22 @@ def runs_beyond(db: Database, flow_id: int, keys: list[str]) -> str:
             events = session.scalars(
                 select(Event).where(Event.contact_id == run.contact_id).order_by(Event.id)
             ).all()
+            others = session.scalars(
+                select(FlowRun).where(FlowRun.contact_id == run.contact_id, FlowRun.id != run.id)
+            ).all()
+            flows = session.scalars(
+                select(Flow).where(Flow.store_id == run.store_id).order_by(Flow.id)
+            ).all()
             described.append(
                 {
                     "run": {c.key: getattr(run, c.key) for c in FlowRun.__mapper__.column_attrs},
+                    "contact's other runs": [
+                        [r.id, r.flow_id, r.store_id, r.key, r.state, r.test, r.started_at]
+                        for r in others
+                    ],
+                    "run's store's flows": [
+                        [f.id, f.name, f.state, f.version, f.mentions, f.deleted_at] for f in flows
+                    ],
                     "flow": {"id": flow_id, "store": flow.store_id if flow else None},
                     "contact": {"store": contact.store_id if contact else None},
                     "events": [
