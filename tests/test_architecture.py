@@ -1,6 +1,7 @@
 """The shape of the package graph, read from the source (every import, also those inside
 functions): ``kit/`` knows no domain, and the domains that hold a contact's rows do not
-import each other in a circle."""
+import each other in a circle; and each key a module keeps per session (``session.info``,
+the queue's deferred work) is that module's alone."""
 
 from __future__ import annotations
 
@@ -98,3 +99,46 @@ def test_the_cycle_finder_finds_cycles(
     edges: dict[str, set[str]], expected: list[str] | None
 ) -> None:
     assert _cycle(edges, {"a", "b", "c"}) == expected
+
+
+def _session_keys() -> dict[str, set[str]]:
+    """Every string constant a module uses as a key of ``session.info`` or of the queue's
+    deferred work (``deferred(session)``), by value: which ``module.NAME`` holds it."""
+    keys: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign | ast.AnnAssign)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name)
+        }
+        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                holder, key = node.func.value, node.args[0] if node.args else None
+                if node.func.attr not in {"get", "pop", "setdefault"}:
+                    continue
+            elif isinstance(node, ast.Subscript):
+                holder, key = node.value, node.slice
+            else:
+                continue
+            text = ast.unparse(holder)
+            if not (text.endswith(".info") or text.startswith("deferred(")):
+                continue
+            if isinstance(key, ast.Name) and key.id in constants:
+                keys.setdefault(constants[key.id], set()).add(f"{module}.{key.id}")
+    return keys
+
+
+def test_each_session_key_is_one_modules_own() -> None:
+    """Two modules keeping different things under one key of a session (a pass's noted
+    outbox messages and its batch's run messages were both "cartwheel.flows.messages")
+    would each read the other's: every key has one holder."""
+    keys = _session_keys()
+    assert {"cartwheel.flows.writes", "cartwheel.queue.deferred"} <= set(keys)
+    shared = {value: holders for value, holders in keys.items() if len(holders) > 1}
+    assert shared == {}

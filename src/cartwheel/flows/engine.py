@@ -63,7 +63,10 @@ ACTIVE, DONE, EXITED, FAILED = "active", "done", "exited", "failed"
 #: The key under which :class:`Known` keeps a contact's last start of any key (a run key
 #: is at most 300 characters of text and never this).
 CONTACT = "\x00contact"
-_BATCH = "cartwheel.flows.messages"
+#: The keys of a batch's run messages and writes in the queue's deferred work (the event
+#: processor's noted events and the outbox consumer's noted messages have keys of their
+#: own there: ``triggers.py``).
+_BATCH = "cartwheel.flows.run_messages"
 _WRITES = "cartwheel.flows.writes"
 #: The versions this session parsed or found, by (flow, version): the session's database.
 _PARSED = "cartwheel.flows.parsed"
