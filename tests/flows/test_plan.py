@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from cartwheel.db import Database
 from cartwheel.events.schemas import event_view
-from cartwheel.flows import timers, triggers
+from cartwheel.flows import stored_trigger, timers, triggers
 from cartwheel.models import Event, FlowRun
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
@@ -116,11 +116,11 @@ def test_a_contact_deleted_between_plan_and_apply_gets_no_run(
     assert _runs(db, flow) == []  # handled again: the contact is gone
 
 
-def test_the_trigger_keeps_the_api_view_of_its_event(
+def test_the_trigger_reads_back_as_the_api_view_of_its_event(
     runtime: Runtime, db: Database, store: StoreFixture, clock: Clock
 ) -> None:
-    """Built from the queue's plain row or from the ORM object, a run's trigger event is
-    what ``GET /v1/events`` shows of it."""
+    """Kept from the queue's plain row or from the ORM object, a run's trigger reads back
+    as what ``GET /v1/events`` shows of its event, with the event's entity."""
     track(
         runtime,
         store.store_id,
@@ -144,9 +144,14 @@ def test_the_trigger_keeps_the_api_view_of_its_event(
         assert len(events) == len(rows) == 2
         for event, row in zip(events, rows, strict=True):
             view = event_view(event).model_dump(mode="json")
-            assert triggers.event_json(event) == view
-            assert triggers.event_json(row) == view
-            assert triggers.trigger_of(row)["event"] == view
+            kept = stored_trigger.of_event(row)
+            assert kept == stored_trigger.of_event(event)
+            assert stored_trigger.whole(session, store.store_id, kept) == {
+                "source": "event",
+                "event": view,
+                "entity": event.entity,
+                "record": None,
+            }
 
 
 def test_a_run_the_sweep_advanced_between_plan_and_apply_is_not_written_back(

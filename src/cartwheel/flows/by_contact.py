@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cartwheel.flows import schemas
-from cartwheel.flows.service import run_view
+from cartwheel.flows.service import run_views
 from cartwheel.models import Flow, FlowRun
 
 
@@ -35,4 +35,9 @@ def contact_runs(
         .order_by(FlowRun.id.desc())
         .limit(limit)
     ).all()
-    return [ContactRun(run_view(run), name, deleted is None) for run, name, deleted in rows], total
+    views = run_views(session, [run for run, _, _ in rows])
+    found = [
+        ContactRun(view, name, deleted is None)
+        for view, (_, name, deleted) in zip(views, rows, strict=True)
+    ]
+    return found, total

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from cartwheel import outbox
 from cartwheel.contacts import service as contacts
 from cartwheel.exceptions import NotFound
-from cartwheel.flows import matching, sending
+from cartwheel.flows import matching, sending, stored_trigger
 from cartwheel.flows.definition import Definition, Step, parse_definition, valid_zone
 from cartwheel.ingest.bulk import BulkInsert
 from cartwheel.kit.sql import among
@@ -540,7 +540,7 @@ def _send(
         _log(session, run, step, "skipped", now, reason=reason)
         return step.next
     context = {
-        **run.trigger,
+        **stored_trigger.whole(session, run.store_id, run.trigger),
         "key": run.key,
         "flow": {"id": run.flow_id, "runId": run.id, "version": run.version, "step": step.id},
     }
@@ -574,7 +574,7 @@ def _webhook(session: Session, run: Run, step: Step, contact: Contact, now: date
         "version": run.version,
         "step": step.id,
         "contact": contacts.view(session, contact).model_dump(mode="json"),
-        "trigger": run.trigger,
+        "trigger": stored_trigger.whole(session, run.store_id, run.trigger),
     }
     fanout.enqueue(session, run.store_id, [listener], FLOW_WEBHOOK, body, now, message_id)
     _log(session, run, step, "done", now, detail={"webhook": step.webhook, "messageId": message_id})

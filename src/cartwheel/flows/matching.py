@@ -14,6 +14,7 @@ from typing import Any, TypeVarTuple
 from sqlalchemy import CursorResult, Select, select
 from sqlalchemy.orm import Session
 
+from cartwheel.flows import stored_trigger
 from cartwheel.flows.definition import EventMatch, EventWait
 from cartwheel.kit.sql import among
 from cartwheel.models import Contact, Event
@@ -84,6 +85,16 @@ def expected(reference: Any, key: str, trigger: dict[str, Any]) -> str | None:
     return scalar(reference)
 
 
+def _of_trigger(reference: Any) -> bool:
+    """Whether a ``match`` value reads the trigger itself (its event, entity or record),
+    which a run started by an event keeps as the event's id (``stored_trigger``)."""
+    return (
+        isinstance(reference, str)
+        and reference.startswith("$trigger.")
+        and reference != "$trigger.key"
+    )
+
+
 def kind_filters(match: EventMatch) -> EventCondition:
     return EventCondition("", match.name, match.category, match.action)
 
@@ -147,6 +158,8 @@ def find(
             .where(Event.contact_id == contact_id, Event.occurred_at >= since)
             .limit(CANDIDATES)
         )
+    if any(_of_trigger(value) for _, value in wait.match):
+        trigger = stored_trigger.whole(session, store_id, trigger)
     wanted = [(path, expected(value, key, trigger)) for path, value in wait.match]
     for event in events:
         if all(

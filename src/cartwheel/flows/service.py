@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from cartwheel.contacts import service as contacts
 from cartwheel.exceptions import Conflict, NotFound
-from cartwheel.flows import engine, repository, schemas, triggers
+from cartwheel.flows import engine, repository, schemas, stored_trigger, triggers
 from cartwheel.flows.definition import Definition, merge_mentions, parse_definition
 from cartwheel.flows.validation import check_references
 from cartwheel.kit.pagination import PageParams, paginate
@@ -184,7 +184,15 @@ def resume(
 # -- runs ------------------------------------------------------------------------------------
 
 
-def run_view(run: FlowRun) -> schemas.FlowRun:
+def run_views(session: Session, runs: list[FlowRun]) -> list[schemas.FlowRun]:
+    """The runs as the API shows them, each trigger whole (their events read at once)."""
+    if not runs:
+        return []
+    wholes = stored_trigger.whole_all(session, runs[0].store_id, [run.trigger for run in runs])
+    return [_run_view(run, trigger) for run, trigger in zip(runs, wholes, strict=True)]
+
+
+def _run_view(run: FlowRun, trigger: dict[str, Any]) -> schemas.FlowRun:
     return schemas.FlowRun(
         id=run.id,
         flowId=run.flow_id,
@@ -196,7 +204,7 @@ def run_view(run: FlowRun) -> schemas.FlowRun:
         waitingFor=run.waiting,
         wakeAt=run.wake_at,
         triggerAt=run.trigger_at,
-        trigger=run.trigger or {},
+        trigger=trigger,
         test=run.test,
         reason=run.reason,
         startedAt=run.started_at,
@@ -227,7 +235,7 @@ def list_runs(
 ) -> tuple[list[schemas.FlowRun], int]:
     row = get_flow(session, store_id, flow_id)
     rows, total = paginate(session, repository.runs(store_id, row.id, state, contact_id), page)
-    return [run_view(r) for r in rows], total
+    return run_views(session, list(rows)), total
 
 
 def read_run(session: Session, store_id: int, run_id: int) -> schemas.FlowRunDetail:
@@ -244,7 +252,8 @@ def detail(session: Session, run: FlowRun) -> schemas.FlowRunDetail:
     waiting = engine.waiting_visit(run)
     if waiting is not None:
         steps.append(step_view(FlowRunStep(**waiting)))
-    return schemas.FlowRunDetail(**run_view(run).model_dump(), steps=steps)
+    [view] = run_views(session, [run])
+    return schemas.FlowRunDetail(**view.model_dump(), steps=steps)
 
 
 def test_flow(
@@ -267,7 +276,7 @@ def test_flow(
     begin = engine.Start(contact.id, "", now, {"source": "test", "event": None, "entity": None})
     if data.eventId is not None:
         event = _event(session, store_id, contact.id, data.eventId)
-        context = triggers.trigger_of(event)
+        context = stored_trigger.of_event(event)
         key = ""
         for trigger in definition.triggers:
             if trigger.event is not None and trigger.event.matches(

@@ -20,14 +20,12 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from pydantic_core import to_jsonable_python
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from cartwheel import outbox
-from cartwheel.flows import engine, matching, repository, timers
+from cartwheel.flows import engine, matching, repository, stored_trigger, timers
 from cartwheel.flows.definition import Definition, Trigger, mentions
-from cartwheel.ingest.properties import clip_depth
 from cartwheel.kit.sql import among
 from cartwheel.models import Contact, Event, Flow, FlowRun, Order, OutboxMessage
 from cartwheel.models.base import utcnow
@@ -141,48 +139,6 @@ def seen(event: Any) -> Any:
     if pick is None:
         pick = _PICKS[fields] = itemgetter(*(fields.index(name) for name in Seen._fields))
     return Seen._make(pick(event))
-
-
-def trigger_of(event: Any) -> dict[str, Any]:
-    """What a run keeps of the event that started it (an ORM event or a row of
-    :data:`EVENT_COLUMNS`): the API's view of it, as JSON."""
-    return {"source": "event", "event": event_json(event), "entity": event.entity, "record": None}
-
-
-def event_json(event: Any) -> dict[str, Any]:
-    """``event_view(event).model_dump(mode="json")``, built directly: the same fields, each
-    converted as the view converts it (pydantic's own JSON form of the moments), without
-    validating values the event log already holds valid (15–25 µs an event a run starts
-    with, through the model)."""
-    value = event.value
-    return {
-        "id": str(event.id),
-        "contactId": event.contact_id,
-        "name": event.name,
-        "category": event.category,
-        "action": event.action,
-        "occurredAt": to_jsonable_python(event.occurred_at),
-        "receivedAt": to_jsonable_python(event.received_at),
-        "source": event.source,
-        "properties": _shown(event.properties),
-        "propertyTypes": event.property_types or {},
-        "extra": _shown(event.extra),
-        "entity": clip_depth(event.entity),
-        "value": None if value is None else float(value),
-        "currency": event.currency,
-    }
-
-
-def _shown(found: dict[str, Any] | None) -> dict[str, Any]:
-    """``clip_depth(found or {})``, without its walk for a document of scalars (an event's
-    properties are typed top-level scalars; nested values go to ``extra``)."""
-    if not found:
-        return {}
-    for value in found.values():
-        if isinstance(value, dict | list):
-            clipped: dict[str, Any] = clip_depth(found)
-            return clipped
-    return dict(found)
 
 
 def key_of(trigger: Trigger, event: dict[str, Any] | None, entity: Any, record: Any) -> str:
@@ -357,7 +313,7 @@ class Flows:
                 matched = _first_passing(session, want.triggers, event, now, known.wheres)
                 if matched is None:
                     continue
-                context = context or trigger_of(event)
+                context = context or stored_trigger.of_event(event)
                 key = key_of(matched, {"properties": event.properties}, event.entity, event.entity)
                 begin = engine.Start(contact_id, key, event.occurred_at, context)
                 started = engine.start(session, want.flow, want.definition, begin, now, known=known)
