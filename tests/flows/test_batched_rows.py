@@ -134,11 +134,6 @@ def test_a_bulk_write_the_database_refuses_leaves_nothing_of_its_batch(
         with refused, session.begin_nested():
             for statements in planned.statements:
                 statements.execute(session.connection())
-        print(
-            session.execute(
-                select(FlowRun.id, FlowRun.flow_id, FlowRun.slot, FlowRun.state, FlowRun.test)
-            ).all()
-        )
         assert session.scalar(select(func.count()).where(FlowRun.flow_id == flow)) == 1
     with db.read() as session:
         assert session.scalars(select(FlowRun.id).where(FlowRun.flow_id == flow)).all() == [
