@@ -113,9 +113,8 @@ def test_only_the_stores_event_is_read_back(
     with db.read() as session:
         [theirs] = session.scalars(select(Event).where(Event.store_id == other_store.store_id))
         named = stored_trigger.of_event(theirs)
-        assert stored_trigger.whole(session, other_store.store_id, named)["event"]["id"] == str(
-            theirs.id
-        )
+        own = stored_trigger.whole(session, other_store.store_id, named)
+        assert own["event"]["id"] == str(theirs.id)
         assert stored_trigger.whole(session, store.store_id, named) == {
             "source": "event",
             "event": None,

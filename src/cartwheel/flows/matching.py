@@ -77,7 +77,7 @@ def expected(reference: Any, key: str, trigger: dict[str, Any]) -> str | None:
     """What a ``match`` value stands for on this run."""
     if isinstance(reference, str) and reference == "$trigger.key":
         return key or None
-    if isinstance(reference, str) and reference.startswith("$trigger."):
+    if _of_trigger(reference):
         path = reference[len("$trigger.") :]
         return scalar(
             resolve(path, trigger.get("event"), trigger.get("entity"), trigger.get("record"))

@@ -185,7 +185,8 @@ def resume(
 
 
 def run_views(session: Session, runs: list[FlowRun]) -> list[schemas.FlowRun]:
-    """The runs as the API shows them, each trigger whole (their events read at once)."""
+    """The runs (of one store) as the API shows them, each trigger whole (their events
+    read at once)."""
     if not runs:
         return []
     wholes = stored_trigger.whole_all(session, runs[0].store_id, [run.trigger for run in runs])
