@@ -4,9 +4,10 @@ the runs that wait for them, in the transaction that processes them.
 - **Events** (:meth:`Flows.process_event`): only for stores with flows, only for events a
   published version mentions (its trigger, an ``exitOn``, a ``wait_for_event``), asked with
   the event's header before it is loaded. ``silent`` events are never loaded: they start,
-  advance and end nothing. The contact's active runs of those flows are locked and
-  advanced (an exit or the awaited event is read from the log), then live flows whose
-  trigger matches start a run.
+  advance and end nothing. The contact's active runs of those flows are locked; those the
+  event may move (an ``exitOn`` of theirs: every one; otherwise those not asleep on a
+  timer, :class:`_Wakes`) are advanced (an exit or the awaited event is read from the
+  log), then live flows whose trigger matches start a run.
 - **Domain changes** (:meth:`Flows.consume_message`): ``segment_entered`` /
   ``segment_exited`` and ``order_created`` for an order made through the store data API.
 
@@ -276,7 +277,7 @@ class Flows:
         # per kind: the live flows that mention it, whether a run's version waits for or
         # exits on it, the triggers it may match (before their ``where``).
         by_kind: dict[tuple[str, str | None, str | None], list[_Wanting]] = {}
-        advances: dict[tuple[int, int, tuple[str, str | None, str | None]], bool] = {}
+        advances: dict[tuple[int, int, tuple[str, str | None, str | None]], _Wakes] = {}
         for event in events:
             contact_id = event.contact_id
             assert contact_id is not None
@@ -301,12 +302,12 @@ class Flows:
                     if run.flow_id not in ids or run.state != engine.ACTIVE:
                         continue
                     definition = engine.definition_of(session, run.flow_id, run.version)
-                    woken = advances.get((run.flow_id, run.version, kind))
-                    if woken is None:
-                        woken = advances[(run.flow_id, run.version, kind)] = mentions_event(
-                            mentions(definition).as_json(), *kind
+                    wakes = advances.get((run.flow_id, run.version, kind))
+                    if wakes is None:
+                        wakes = advances[(run.flow_id, run.version, kind)] = _wakes(
+                            definition, kind
                         )
-                    if woken:
+                    if wakes.every or (wakes.unless_timed and not _timed(run)):
                         engine.advance(session, run, definition, now)
             context: dict[str, Any] | None = None
             for want in wanted:
@@ -507,6 +508,31 @@ def _passing(
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class _Wakes(NamedTuple):
+    """Which active runs of a version an event of one kind (name, category, action) is
+    for: ``every`` one if it is an ``exitOn`` of the version (it ends a run wherever the
+    run is); otherwise, if the version mentions it (a ``wait_for_event``, a trigger), the
+    runs ``unless_timed``: a run asleep on a ``wait``'s timer has nothing to do with it
+    before the timer, and the timer sweep wakes it then. (A trigger's next event of a run's
+    key refreshes the run through :func:`engine.start`, not by advancing it.) Advancing a
+    timed run for each of its trigger's events was most of a pass's run updates under the
+    flows bench, where people view a product again while a browse-abandonment run waits."""
+
+    every: bool
+    unless_timed: bool
+
+
+def _wakes(definition: Definition, kind: tuple[str, str | None, str | None]) -> _Wakes:
+    if any(wait.event.matches(*kind) for wait in definition.exit_on):
+        return _Wakes(every=True, unless_timed=True)
+    return _Wakes(every=False, unless_timed=mentions_event(mentions(definition).as_json(), *kind))
+
+
+def _timed(run: engine.Run) -> bool:
+    """Whether the run sleeps on a ``wait`` step's timer."""
+    return run.waiting is not None and run.waiting.get("kind") == "timer"
 
 
 class _Wanting(NamedTuple):

@@ -1,0 +1,108 @@
+"""Which of a contact's active runs an event moves, and what the pass writes of them: a run
+asleep on a ``wait`` timer is left alone by its trigger's events (the sweep wakes it), a
+later event of its own key rewrites only its trigger columns, and an ``exitOn`` event still
+ends it wherever it waits. Each test watches the statements the worker's pass sends. On
+both engines, with the clock injected."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from cartwheel.db import Database
+from cartwheel.runtime import Runtime
+from cartwheel.worker.runner import Worker
+from tests.conftest import StoreFixture
+from tests.flows.helpers import BROWSE, Clock, publish, runs, track
+
+_RUN_UPDATE = re.compile(r"UPDATE flow_runs SET (.*?) (?:FROM|WHERE) ", re.DOTALL)
+
+#: BROWSE, ended by any cart change of the person.
+BROWSE_UNTIL_CART = {
+    **BROWSE,
+    "name": "Browse, until a cart",
+    "exitOn": [{"event": {"category": "cart", "action": "updated"}}],
+}
+
+
+@contextmanager
+def run_updates(db: Database) -> Iterator[list[list[str]]]:
+    """The columns each ``UPDATE flow_runs`` sent meanwhile sets, one list per statement."""
+    seen: list[list[str]] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        found = _RUN_UPDATE.match(statement.strip())
+        if found is not None:
+            sets = found.group(1).split(",")
+            seen.append([part.split("=")[0].strip().strip('"') for part in sets])
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+def _view(runtime: Runtime, store: StoreFixture, clock: Clock, sku: str) -> int:
+    return track(
+        runtime, store.store_id, "ann@wakes.io", "Viewed Product", at=clock.now,
+        properties={"sku": sku},
+    )  # fmt: skip
+
+
+def test_a_run_asleep_on_its_timer_is_not_rewritten_by_its_triggers_next_events(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    flow = publish(client, store, BROWSE)
+    _view(runtime, store, clock, "A")
+    flow_worker.drain()
+    [before] = runs(db, flow)
+    clock.advance(minutes=10)
+    _view(runtime, store, clock, "B")
+    with run_updates(db) as updates:
+        flow_worker.drain()
+    assert updates == []
+    first, second = runs(db, flow)
+    assert (first.id, first.key, second.key) == (before.id, "A", "B")
+    assert (first.seq, first.updated_at, first.wake_at, first.trigger_at) == (
+        before.seq, before.updated_at, before.wake_at, before.trigger_at,
+    )  # fmt: skip
+    # Its timer still ends it, through the sweep, an hour after it began.
+    clock.advance(minutes=50)
+    flow_worker.drain()
+    first, second = runs(db, flow)
+    assert (first.state, first.finished_at) == ("done", before.started_at + timedelta(hours=1))
+    assert second.state == "active"
+
+
+def test_an_exit_event_still_ends_a_run_asleep_on_its_timer(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    flow = publish(client, store, BROWSE_UNTIL_CART)
+    _view(runtime, store, clock, "A")
+    flow_worker.drain()
+    clock.advance(minutes=10)
+    track(
+        runtime, store.store_id, "ann@wakes.io", "cart updated", at=clock.now,
+        category="cart", action="updated", entity={"id": "c-1"},
+    )  # fmt: skip
+    flow_worker.drain()
+    [run] = runs(db, flow)
+    assert (run.state, run.finished_at, run.wake_at) == ("exited", clock.now, None)
+    assert run.reason is not None and run.reason.startswith("exitOn: cart updated")
