@@ -86,6 +86,33 @@ def test_a_run_asleep_on_its_timer_is_not_rewritten_by_its_triggers_next_events(
     assert second.state == "active"
 
 
+def test_a_later_event_of_the_runs_key_writes_its_trigger_columns_alone(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    flow = publish(client, store, BROWSE)
+    _view(runtime, store, clock, "A")
+    flow_worker.drain()
+    [before] = runs(db, flow)
+    clock.advance(minutes=10)
+    _view(runtime, store, clock, "A")
+    with run_updates(db) as updates:
+        flow_worker.drain()
+    assert updates == [["trigger_at", "trigger", "updated_at"]]
+    [after] = runs(db, flow)
+    events = client.get("/v1/events", headers=store.headers).json()["items"]
+    latest = max(events, key=lambda e: e["occurredAt"])
+    assert (after.trigger_at, after.updated_at) == (clock.now, clock.now)
+    assert after.trigger == {"source": "event", "eventId": latest["id"]}
+    assert (after.state, after.step, after.seq, after.wake_at, after.slot) == (
+        "active", "wait", before.seq, before.wake_at, "A",
+    )  # fmt: skip
+
+
 def test_an_exit_event_still_ends_a_run_asleep_on_its_timer(
     client: TestClient,
     runtime: Runtime,

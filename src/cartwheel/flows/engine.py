@@ -276,12 +276,11 @@ def start(
                 current.trigger_at = begin.at
                 current.trigger = begin.trigger
                 current.updated_at = now
-                if batch is not None and current.id is not None:
-                    batch.refreshed.add(current.id)
-                    if isinstance(current, FlowRun):
-                        # Written with the batch, not by the session's flush (a plan's
-                        # session may not write, :func:`batch_writes`).
-                        batch.runs[current.id] = current
+                if batch is not None and isinstance(current, FlowRun):
+                    # Written with the batch, not by the session's flush (a plan's session
+                    # may not write, :func:`batch_writes`). A run the batch starts is
+                    # inserted as it is.
+                    batch.refreshed[current.id] = current
             return None
     # The last start that counts for re-entry: of this key, or of any key of the contact.
     counted = begin.key if entry.reentry_per == "key" else CONTACT
@@ -700,7 +699,12 @@ _NEW_RUN_COLUMNS = (
     "started_at",
 )
 _NEW_RUN_ROW = ("id", *_NEW_RUN_COLUMNS)
-#: And those of a run whose trigger a later event refreshed.
+#: What a later event of a run's key changes (:func:`start`): written alone for a run the
+#: batch did not advance, so that on PostgreSQL the update is a HOT one (no indexed column
+#: written, room kept on the table's pages: ``models/flow_run.py``) and on SQLite it
+#: touches no index.
+_REFRESH_COLUMNS = ("trigger_at", "trigger", "updated_at")
+#: And those of a run both advanced and refreshed.
 _TRIGGER_COLUMNS = (*_RUN_COLUMNS, "trigger_at", "trigger")
 _STEP_COLUMNS = (
     "run_id",
@@ -741,8 +745,8 @@ class Writes:
     #: ``worker/queue.py``): a step that writes more than the batch's own rows (a send, a
     #: profile or list change) raises :class:`Unplannable` instead.
     read_only: bool = False
-    #: The runs whose trigger moment a later event moved.
-    refreshed: set[int] = field(default_factory=set)
+    #: The runs read whose trigger moment a later event of their key moved, by id.
+    refreshed: dict[int, FlowRun] = field(default_factory=dict)
     #: The batch's contacts, read ahead as :class:`Who` (the whole row is loaded only for
     #: a step that changes or sends it).
     contacts: dict[int, Contact | Who] = field(default_factory=dict)
@@ -885,9 +889,10 @@ class Statements:
 
 def prepare_batched(session: Session) -> Statements | None:
     """What the batch gathered (:func:`batch_writes`) as statements for the driver, in
-    two to four statements: the new runs, the new step log rows and the runs changed (those
-    whose trigger a later event refreshed apart). The session forgets the runs they write
-    (their rows will hold what their attributes do). None if nothing was gathered."""
+    up to five: the new runs, the new step log rows and the runs changed (those advanced,
+    those advanced and refreshed by a later event of their key, those only refreshed: their
+    trigger columns alone). The session forgets the runs they write (their rows will hold
+    what their attributes do). None if nothing was gathered."""
     writes: Writes | None = deferred(session).pop(_WRITES, None)
     if writes is None:
         return None
@@ -902,10 +907,13 @@ def prepare_batched(session: Session) -> Statements | None:
     if writes.visits:
         inserts.append(_insert_rows(dialect, _STEPS, _STEP_COLUMNS, writes.visits, itemgetter))
     statements: list[tuple[str, list[Any]]] = []
-    runs = [run for run in writes.runs.values() if run.id not in writes.inserted]
+    advanced = [run for run in writes.runs.values() if run.id not in writes.inserted]
+    refreshed = writes.refreshed
+    only_refreshed = [run for run_id, run in refreshed.items() if run_id not in writes.runs]
     for columns, group in (
-        (_RUN_COLUMNS, [run for run in runs if run.id not in writes.refreshed]),
-        (_TRIGGER_COLUMNS, [run for run in runs if run.id in writes.refreshed]),
+        (_RUN_COLUMNS, [run for run in advanced if run.id not in refreshed]),
+        (_TRIGGER_COLUMNS, [run for run in advanced if run.id in refreshed]),
+        (_REFRESH_COLUMNS, only_refreshed),
     ):
         if not group:
             continue
@@ -920,7 +928,7 @@ def prepare_batched(session: Session) -> Statements | None:
                 attrgetter,
             )
         )
-    for run in runs:
+    for run in [*advanced, *only_refreshed]:
         if isinstance(run, FlowRun) and run in session:
             session.expunge(run)
     return Statements(inserts, statements)
@@ -959,7 +967,12 @@ def _update_from_arrays(
     """PostgreSQL: ``columns`` of ``rows`` (by id) in one ``UPDATE … FROM unnest(…)``, each
     column's values one array parameter. A statement with a parameter set per row is, even
     pipelined, an execution per row on the server: 30–35 µs a run under the flows bench,
-    where a pass refreshes thousands of runs' triggers."""
+    where a pass refreshes thousands of runs' triggers.
+
+    The ids are named twice, the second time as ``id = ANY(…)`` on the table: the planner
+    then reads the rows through the primary key. Joined only to the ``unnest``, it hashed
+    the whole table for a pass's few thousand rows (a sequential scan of every run, 24 of
+    the 32 ms of 2,000 runs' update among 90,000)."""
     values = _insert_rows(dialect, table, ("id", *columns), rows, attrgetter)
     assert values.types is not None
     quote = dialect.identifier_preparer.quote
@@ -968,9 +981,10 @@ def _update_from_arrays(
     sets = ", ".join(f"{name} = v.{name}" for name in names[1:])
     statement = (
         f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS v({', '.join(names)})"
-        f" WHERE {table.name}.id = v.id"
+        f" WHERE {table.name}.id = v.id AND {table.name}.id = ANY(%s::{values.types[0]}[])"
     )
-    return statement, [tuple(list(column) for column in zip(*values.rows, strict=True))]
+    arrays_of = [list(column) for column in zip(*values.rows, strict=True)]
+    return statement, [(*arrays_of, arrays_of[0])]
 
 
 def _insert_rows(
