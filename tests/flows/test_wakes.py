@@ -32,21 +32,28 @@ BROWSE_UNTIL_CART = {
 
 
 @contextmanager
-def run_updates(db: Database) -> Iterator[list[list[str]]]:
-    """The columns each ``UPDATE flow_runs`` sent meanwhile sets, one list per statement."""
-    seen: list[list[str]] = []
+def statements(db: Database) -> Iterator[list[str]]:
+    """The statements sent meanwhile."""
+    seen: list[str] = []
 
     def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        found = _RUN_UPDATE.match(statement.strip())
-        if found is not None:
-            sets = found.group(1).split(",")
-            seen.append([part.split("=")[0].strip().strip('"') for part in sets])
+        seen.append(statement.strip())
 
     event.listen(db.engine, "before_cursor_execute", note)
     try:
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
+
+
+def run_updates(sent: list[str]) -> list[list[str]]:
+    """The columns each ``UPDATE flow_runs`` among ``sent`` sets, one list per statement."""
+    found = [_RUN_UPDATE.match(statement) for statement in sent]
+    return [
+        [part.split("=")[0].strip().strip('"') for part in match.group(1).split(",")]
+        for match in found
+        if match is not None
+    ]
 
 
 def _view(runtime: Runtime, store: StoreFixture, clock: Clock, sku: str) -> int:
@@ -70,9 +77,11 @@ def test_a_run_asleep_on_its_timer_is_not_rewritten_by_its_triggers_next_events(
     [before] = runs(db, flow)
     clock.advance(minutes=10)
     _view(runtime, store, clock, "B")
-    with run_updates(db) as updates:
+    with statements(db) as sent:
         flow_worker.drain()
-    assert updates == []
+    assert run_updates(sent) == []
+    # The pass read its contact once (for the runs it started and those it read).
+    assert len([s for s in sent if s.startswith("SELECT contacts.id, contacts.store_id")]) == 1
     first, second = runs(db, flow)
     assert (first.id, first.key, second.key) == (before.id, "A", "B")
     assert (first.seq, first.updated_at, first.wake_at, first.trigger_at) == (
@@ -100,9 +109,9 @@ def test_a_later_event_of_the_runs_key_writes_its_trigger_columns_alone(
     [before] = runs(db, flow)
     clock.advance(minutes=10)
     _view(runtime, store, clock, "A")
-    with run_updates(db) as updates:
+    with statements(db) as sent:
         flow_worker.drain()
-    assert updates == [["trigger_at", "trigger", "updated_at"]]
+    assert run_updates(sent) == [["trigger_at", "trigger", "updated_at"]]
     [after] = runs(db, flow)
     events = client.get("/v1/events", headers=store.headers).json()["items"]
     latest = max(events, key=lambda e: e["occurredAt"])

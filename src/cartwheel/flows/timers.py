@@ -129,8 +129,15 @@ def read_ahead(session: Session, due: list[FlowRun], now: datetime) -> list[Any]
         engine.read_contacts(session, contact_ids)
     else:
         held += session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
+    read_waits_ahead(session, due, now)
+    return held
+
+
+def read_waits_ahead(session: Session, runs: list[Any], now: datetime) -> None:
+    """The events each exit and awaited-event condition of these runs will look for, in a
+    query per condition for all of them."""
     wanted: dict[tuple[int, int], tuple[Any, int, dict[int, datetime]]] = {}
-    for run in due:
+    for run in runs:
         definition = engine.definition_of(session, run.flow_id, run.version)
         waits = [(w, w.since == "trigger") for w in definition.exit_on]
         step = definition.steps.get(run.step or "")
@@ -148,7 +155,6 @@ def read_ahead(session: Session, due: list[FlowRun], now: datetime) -> list[Any]
             entry[2][run.contact_id] = moment if known is None else min(known, moment)
     for wait, store_id, since in wanted.values():
         matching.prefetch(session, store_id, wait, since, now)
-    return held
 
 
 def advance_alone(session: Session, run: FlowRun, now: datetime) -> None:

@@ -239,8 +239,27 @@ class Flows:
         engine.hold_contacts(session, contact_ids)  # before reading their runs
         runs = _active_runs(session, flow_ids, contact_ids)
         writes = engine.batch_writes(session, read_only=planned is not None and planned.read_only)
-        timers.read_ahead(session, runs, now)
         engine.read_contacts(session, contact_ids)
+        # Whether an event of a kind (name, category, action) may move a run of a version
+        # (:class:`_Wakes`): once per (flow, version, kind).
+        wakes: dict[tuple[int, int, _Kind], _Wakes] = {}
+
+        def moves(run: engine.Run, kind: _Kind) -> bool:
+            found = wakes.get((run.flow_id, run.version, kind))
+            if found is None:
+                definition = engine.definition_of(session, run.flow_id, run.version)
+                found = wakes[(run.flow_id, run.version, kind)] = _wakes(definition, kind)
+            return found.every or (found.unless_timed and not _timed(run))
+
+        # The exits and awaited events read ahead for the runs the pass's events may move
+        # (only those are advanced: a run no event moves now does not change in the pass).
+        kinds: dict[int, set[_Kind]] = {}
+        for event in events:
+            kinds.setdefault(event.contact_id, set()).add(
+                (event.name, event.category, event.action)
+            )
+        movable = [r for r in runs if any(moves(r, kind) for kind in kinds[r.contact_id])]
+        timers.read_waits_ahead(session, movable, now)
         if planned is not None:
             planned.note(flow_ids, contact_ids, runs, writes)
             writes.last_id = planned.last_id  # ids drawn for another store's runs, unwritten
@@ -276,8 +295,7 @@ class Flows:
         # What depends only on the kind of event (name, category, action), worked out once
         # per kind: the live flows that mention it, whether a run's version waits for or
         # exits on it, the triggers it may match (before their ``where``).
-        by_kind: dict[tuple[str, str | None, str | None], list[_Wanting]] = {}
-        advances: dict[tuple[int, int, tuple[str, str | None, str | None]], _Wakes] = {}
+        by_kind: dict[_Kind, list[_Wanting]] = {}
         for event in events:
             contact_id = event.contact_id
             assert contact_id is not None
@@ -297,17 +315,9 @@ class Flows:
                     engine.settle(
                         session, known, now
                     )  # a run this pass started meets its next event
-                ids = {want.flow.id for want in wanted}
                 for run in mine:
-                    if run.flow_id not in ids or run.state != engine.ACTIVE:
-                        continue
-                    definition = engine.definition_of(session, run.flow_id, run.version)
-                    wakes = advances.get((run.flow_id, run.version, kind))
-                    if wakes is None:
-                        wakes = advances[(run.flow_id, run.version, kind)] = _wakes(
-                            definition, kind
-                        )
-                    if wakes.every or (wakes.unless_timed and not _timed(run)):
+                    if run.state == engine.ACTIVE and moves(run, kind):
+                        definition = engine.definition_of(session, run.flow_id, run.version)
                         engine.advance(session, run, definition, now)
             context: dict[str, Any] | None = None
             for want in wanted:
@@ -510,6 +520,10 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+#: A kind of event: (name, category, action).
+_Kind = tuple[str, str | None, str | None]
+
+
 class _Wakes(NamedTuple):
     """Which active runs of a version an event of one kind (name, category, action) is
     for: ``every`` one if it is an ``exitOn`` of the version (it ends a run wherever the
@@ -524,7 +538,7 @@ class _Wakes(NamedTuple):
     unless_timed: bool
 
 
-def _wakes(definition: Definition, kind: tuple[str, str | None, str | None]) -> _Wakes:
+def _wakes(definition: Definition, kind: _Kind) -> _Wakes:
     if any(wait.event.matches(*kind) for wait in definition.exit_on):
         return _Wakes(every=True, unless_timed=True)
     return _Wakes(every=False, unless_timed=mentions_event(mentions(definition).as_json(), *kind))
