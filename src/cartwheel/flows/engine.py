@@ -85,10 +85,15 @@ class Start:
 
 @dataclass(slots=True, eq=False)
 class NewRun:
-    """A run a batch starts, as a plain object with :class:`FlowRun`'s columns: its id is
-    drawn when the batch settles it, and it is inserted once, as advancing it left it, by
-    :func:`write_batched` (building the ORM object, inserting it and then updating it was
-    two thirds of a start under the profiler)."""
+    """A run of a pass's batch as a plain object with :class:`FlowRun`'s columns (in the
+    order :data:`READ_COLUMNS` reads them), not an ORM object:
+
+    - one the batch starts: its id is drawn when the batch settles it, and it is inserted
+      once, as advancing it left it, by :func:`write_batched` (building the ORM object,
+      inserting it and then updating it was two thirds of a start under the profiler);
+    - an active one the pass read (``stored``), written back by id if the pass changes it
+      (the ORM's loading and bookkeeping were a tenth of a pass's time under the flows
+      bench, for runs most of which the pass only looks at)."""
 
     store_id: int
     flow_id: int
@@ -112,9 +117,23 @@ class NewRun:
     wake_at: datetime | None = None
     reason: str | None = None
     finished_at: datetime | None = None
+    #: Whether its row exists (a run the pass read, not one it starts).
+    stored: bool = False
 
 
-#: A run being started or advanced: a row read as an ORM object, or one a batch starts.
+#: The columns of a run's row, in :class:`NewRun`'s order (:func:`stored_run`).
+READ_COLUMNS = tuple(f for f in NewRun.__dataclass_fields__ if f != "stored")
+
+
+def stored_run(row: Any) -> NewRun:
+    """A run's row, read as :data:`READ_COLUMNS`, as a plain object."""
+    run = NewRun(*row)
+    run.stored = True
+    return run
+
+
+#: A run being started or advanced: a row read as an ORM object (the timer sweep's), or a
+#: plain one (a pass's).
 Run = FlowRun | NewRun
 
 
@@ -276,7 +295,7 @@ def start(
                 current.trigger_at = begin.at
                 current.trigger = begin.trigger
                 current.updated_at = now
-                if batch is not None and isinstance(current, FlowRun):
+                if batch is not None and (isinstance(current, FlowRun) or current.stored):
                     # Written with the batch, not by the session's flush (a plan's session
                     # may not write, :func:`batch_writes`). A run the batch starts is
                     # inserted as it is.
@@ -746,7 +765,7 @@ class Writes:
     #: profile or list change) raises :class:`Unplannable` instead.
     read_only: bool = False
     #: The runs read whose trigger moment a later event of their key moved, by id.
-    refreshed: dict[int, FlowRun] = field(default_factory=dict)
+    refreshed: dict[int, Run] = field(default_factory=dict)
     #: The batch's contacts, read ahead as :class:`Who` (the whole row is loaded only for
     #: a step that changes or sends it).
     contacts: dict[int, Contact | Who] = field(default_factory=dict)

@@ -192,10 +192,7 @@ class Flows:
                     if live:
                         self._handle(session, live, store_events, now, planned)
         except engine.Unplannable:
-            engine.discard_batch(session)
-            for run in planned.read:
-                if run in session:
-                    session.expunge(run)  # its attributes were moved on; the redo reads it again
+            engine.discard_batch(session)  # the redo reads the runs again
             planned.statements = None
         finally:
             matching.forget(session)
@@ -434,8 +431,11 @@ def _read_exits_ahead(
             matching.prefetch(session, flow.store_id, wait, since, now)
 
 
-def _active_runs(session: Session, flow_ids: list[int], contact_ids: list[int]) -> list[FlowRun]:
-    """The contacts' active runs of these flows, found through their contacts' index. The
+def _active_runs(
+    session: Session, flow_ids: list[int], contact_ids: list[int]
+) -> list[engine.NewRun]:
+    """The contacts' active runs of these flows, as plain objects (:class:`engine.NewRun`),
+    found through their contacts' index. The
     flow and the state are compared as expressions and test runs (never left active) are
     left out here, so that no index led by the flow qualifies: SQLite's planner took (flow,
     test, state) and read every active run of the flows in each pass (tens of thousands
@@ -445,12 +445,16 @@ def _active_runs(session: Session, flow_ids: list[int], contact_ids: list[int]) 
     query = _active_query(matching.dialect(session), flow_ids, contact_ids)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    return [run for run in session.scalars(query) if not run.test]
+    found = [engine.stored_run(row) for row in matching.core(session, query)]
+    return [run for run in found if not run.test]
+
+
+_READ = [FlowRun.__table__.c[name] for name in engine.READ_COLUMNS]
 
 
 def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> Select[Any]:
     return (
-        select(FlowRun)
+        select(*_READ)
         .where(
             (FlowRun.flow_id + 0).in_(flow_ids),
             among(dialect, FlowRun.contact_id, contact_ids),
@@ -637,8 +641,6 @@ class Plan:
     #: :func:`_run_states` shows them.
     scopes: list[tuple[list[int], list[int]]] = field(default_factory=list)
     runs: dict[int, tuple[Any, ...]] = field(default_factory=dict)
-    #: The ORM runs read, to forget when the plan is abandoned.
-    read: list[FlowRun] = field(default_factory=list)
     #: The contacts read, and those of them already gone (deleted or merged).
     contacts: list[int] = field(default_factory=list)
     gone: set[int] = field(default_factory=set)
@@ -648,11 +650,10 @@ class Plan:
     last_id: int = 0
 
     def note(
-        self, flow_ids: list[int], contact_ids: list[int], runs: list[FlowRun], writes: Any
+        self, flow_ids: list[int], contact_ids: list[int], runs: list[engine.NewRun], writes: Any
     ) -> None:
         """What a store's part of the pass read, before anything changes it."""
         self.scopes.append((flow_ids, contact_ids))
-        self.read += runs
         self.runs.update((run.id, (run.state, run.seq, run.updated_at)) for run in runs)
         self.contacts += contact_ids
         self.gone.update(c for c in contact_ids if not _present(writes.contacts.get(c)))
