@@ -25,7 +25,8 @@ def plan(db: Database, query: Select[object]) -> list[str]:
         return [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {text}")]
 
 
-def test_a_pass_reads_its_contacts_active_runs_through_their_index(tmp_path: Path) -> None:
+def test_a_pass_reads_its_contacts_runs_through_their_index(tmp_path: Path) -> None:
+    """Its active runs, and the last starts re-entry reads."""
     db = Database(f"sqlite:///{tmp_path / 'plans.db'}")
     migrate(db.engine)
     now = utcnow()
@@ -56,8 +57,10 @@ def test_a_pass_reads_its_contacts_active_runs_through_their_index(tmp_path: Pat
         connection.exec_driver_sql("ANALYZE")
     try:
         # A pass's contacts: a few of the store's (here 1,000 of 10,000).
-        steps = plan(db, triggers._active_query("sqlite", [1, 2], contacts[:1000]))
+        active = plan(db, triggers._active_query("sqlite", [1, 2], contacts[:1000]))
+        starts = plan(db, triggers._starts_query("sqlite", [1], contacts[:1000]))
     finally:
         db.dispose()
-    assert steps[0] == "SEARCH flow_runs USING INDEX uq_flow_runs_slot (contact_id=?)"
-    assert not any(step.startswith("SCAN flow_runs") for step in steps)
+    for steps in (active, starts):
+        assert steps[0] == "SEARCH flow_runs USING INDEX uq_flow_runs_slot (contact_id=?)"
+        assert not any(step.startswith("SCAN flow_runs") for step in steps)
