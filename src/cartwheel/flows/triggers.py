@@ -85,26 +85,16 @@ def mentions_event(found: dict[str, Any], name: str, category: str | None, actio
 
 
 #: The event columns a pass reads for flows besides the queue's header (id, store, name,
-#: category, silence): the trigger's view, its key, its ``where`` and its exits.
-EVENT_COLUMNS = (
-    "contact_id",
-    "action",
-    "occurred_at",
-    "received_at",
-    "source",
-    "properties",
-    "property_types",
-    "extra",
-    "entity",
-    "value",
-    "currency",
-)
+#: category, silence): its contact, its kind, its moment (exits count from it), its
+#: trigger's key and ``where``. A run keeps only the event's id (``stored_trigger.py``):
+#: what else of the event a step shows is read back from the log when it does.
+EVENT_COLUMNS = ("contact_id", "action", "occurred_at", "properties", "property_types", "entity")
 
 
 class Seen(NamedTuple):
     """An event of a pass as flows read it: the queue's header and :data:`EVENT_COLUMNS`,
     as a named tuple. A pass reads each event's columns a few dozen times (its kind, its
-    contact, its key, its trigger's view, its ``where``, its exits), and an attribute of a
+    contact, its key, its ``where``, its exits), and an attribute of a
     SQLAlchemy ``Row`` costs ~0.4 µs (its ``__getattr__`` fallback) against ~0.03 for a
     named tuple's: ~15 µs an event of the flows bench's load."""
 
@@ -116,14 +106,9 @@ class Seen(NamedTuple):
     contact_id: int | None
     action: str | None
     occurred_at: datetime
-    received_at: datetime
-    source: str | None
     properties: dict[str, Any] | None
     property_types: dict[str, Any] | None
-    extra: dict[str, Any] | None
     entity: Any
-    value: Any
-    currency: str | None
 
 
 #: Per set of a row's columns (the queue reads the same few), what picks :class:`Seen`'s
