@@ -94,9 +94,9 @@ EVENT_COLUMNS = ("contact_id", "action", "occurred_at", "properties", "property_
 class Seen(NamedTuple):
     """An event of a pass as flows read it: the queue's header and :data:`EVENT_COLUMNS`,
     as a named tuple. A pass reads each event's columns a few dozen times (its kind, its
-    contact, its key, its ``where``, its exits), and an attribute of a
-    SQLAlchemy ``Row`` costs ~0.4 µs (its ``__getattr__`` fallback) against ~0.03 for a
-    named tuple's: ~15 µs an event of the flows bench's load."""
+    contact, its key, its ``where``, its exits), and an attribute of a SQLAlchemy ``Row``
+    costs ~0.4 µs (its ``__getattr__`` fallback) against ~0.03 for a named tuple's: ~15 µs
+    an event of the flows bench's load."""
 
     id: Any
     store_id: int
@@ -420,13 +420,12 @@ def _active_runs(
     session: Session, flow_ids: list[int], contact_ids: list[int]
 ) -> list[engine.NewRun]:
     """The contacts' active runs of these flows, as plain objects (:class:`engine.NewRun`),
-    found through their contacts' index. The
-    flow and the state are compared as expressions and test runs (never left active) are
-    left out here, so that no index led by the flow qualifies: SQLite's planner took (flow,
-    test, state) and read every active run of the flows in each pass (tens of thousands
-    under the flows bench), and PostgreSQL's, with statistics taken while the table was
-    small, read every run of the flows through (flow, ...) indexes, not the few runs of
-    its contacts."""
+    found through their contacts' index. The flow and the state are compared as
+    expressions and test runs (never left active) are left out here, so that no index led
+    by the flow qualifies: SQLite's planner took (flow, test, state) and read every active
+    run of the flows in each pass (tens of thousands under the flows bench), and
+    PostgreSQL's, with statistics taken while the table was small, read every run of the
+    flows through (flow, ...) indexes, not the few runs of its contacts."""
     query = _active_query(matching.dialect(session), flow_ids, contact_ids)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
