@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from cartwheel.db import Database
+from cartwheel.models import FlowRun
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
@@ -63,6 +64,24 @@ def _view(runtime: Runtime, store: StoreFixture, clock: Clock, sku: str) -> int:
     )  # fmt: skip
 
 
+def _one_run(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> tuple[int, FlowRun]:
+    """BROWSE published, Ann's run for product A started; ten minutes later. The flow's
+    id and the run as it was written."""
+    flow = publish(client, store, BROWSE)
+    _view(runtime, store, clock, "A")
+    flow_worker.drain()
+    [run] = runs(db, flow)
+    clock.advance(minutes=10)
+    return flow, run
+
+
 def test_a_run_asleep_on_its_timer_is_not_rewritten_by_its_triggers_next_events(
     client: TestClient,
     runtime: Runtime,
@@ -71,11 +90,7 @@ def test_a_run_asleep_on_its_timer_is_not_rewritten_by_its_triggers_next_events(
     clock: Clock,
     flow_worker: Worker,
 ) -> None:
-    flow = publish(client, store, BROWSE)
-    _view(runtime, store, clock, "A")
-    flow_worker.drain()
-    [before] = runs(db, flow)
-    clock.advance(minutes=10)
+    flow, before = _one_run(client, runtime, db, store, clock, flow_worker)
     _view(runtime, store, clock, "B")
     with statements(db) as sent:
         flow_worker.drain()
@@ -103,11 +118,7 @@ def test_a_later_event_of_the_runs_key_writes_its_trigger_columns_alone(
     clock: Clock,
     flow_worker: Worker,
 ) -> None:
-    flow = publish(client, store, BROWSE)
-    _view(runtime, store, clock, "A")
-    flow_worker.drain()
-    [before] = runs(db, flow)
-    clock.advance(minutes=10)
+    flow, before = _one_run(client, runtime, db, store, clock, flow_worker)
     _view(runtime, store, clock, "A")
     with statements(db) as sent:
         flow_worker.drain()

@@ -7,8 +7,9 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
@@ -63,17 +64,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         SQLAlchemy stores (``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC), in one C call."""
         convert = _sqlite_text if dialect.name == "sqlite" else super().bind_processor(dialect)
         assert convert is not None
-        seen: dict[datetime, Any] = {}
+        kept = _kept(convert)
 
         def process(value: datetime | None) -> Any:
-            if value is None:
-                return None
-            found = seen.get(value)
-            if found is None:
-                if len(seen) >= _MOMENTS_KEPT:
-                    seen.clear()
-                found = seen[value] = convert(value)
-            return found
+            return None if value is None else kept(value)
 
         return process
 
@@ -87,22 +81,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
         fallback = super().result_processor(dialect, coltype)
-        parsed: dict[str, datetime] = {}
+        parsed = _kept(_sqlite_moment)
 
         def process(value: Any) -> datetime | None:
             if not isinstance(value, str):
                 return fallback(value) if fallback is not None else value
-            found = parsed.get(value)
-            if found is None:
-                moment = datetime.fromisoformat(value)
-                if moment.tzinfo is None:
-                    found = moment.replace(tzinfo=UTC)
-                else:
-                    found = moment.astimezone(UTC)
-                if len(parsed) >= _MOMENTS_KEPT:
-                    parsed.clear()
-                parsed[value] = found
-            return found
+            return parsed(value)
 
         return process
 
@@ -115,8 +99,32 @@ def _sqlite_text(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
-#: How many converted moments one statement's bind processor keeps (:class:`UTCDateTime`).
+def _sqlite_moment(text: str) -> datetime:
+    """The moment SQLite stored as ``text``, aware, in UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+#: How many converted moments one of :class:`UTCDateTime`'s processors keeps.
 _MOMENTS_KEPT = 4096
+
+_In = TypeVar("_In", bound=Hashable)
+_Out = TypeVar("_Out")
+
+
+def _kept(convert: Callable[[_In], _Out]) -> Callable[[_In], _Out]:
+    """``convert`` with its answers kept (the last :data:`_MOMENTS_KEPT` at most)."""
+    answers: dict[_In, _Out] = {}
+
+    def kept(value: _In) -> _Out:
+        found = answers.get(value)
+        if found is None:
+            if len(answers) >= _MOMENTS_KEPT:
+                answers.clear()
+            found = answers[value] = convert(value)
+        return found
+
+    return kept
 
 
 # JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
