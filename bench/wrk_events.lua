@@ -3,11 +3,13 @@
 -- BATCH=1 posts to /v1/events; BATCH=n > 1 posts n events to /v1/events/batch.
 -- FORMAT=segment posts BATCH tracking-spec messages to /v1/batch instead (the same event, the
 -- person as userId, a messageId each as the libraries send), authenticated by CW_WRITE_AUTH.
+-- START=n begins the sequence at its n-th event: loads given starts far apart (more events
+-- apart than a load sends) view different products of the same people.
 local key = os.getenv("CW_KEY") or ""
 local batch = tonumber(os.getenv("BATCH") or "1")
 local people = tonumber(os.getenv("PEOPLE") or "50000")
 local format = os.getenv("FORMAT") or "native"
-local counter = 0
+local counter = tonumber(os.getenv("START") or "0")
 local headers = { ["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json" }
 if format == "segment" then
   headers["Authorization"] = os.getenv("CW_WRITE_AUTH") or ""
