@@ -6,6 +6,7 @@ both engines, with the clock injected."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,13 +33,17 @@ BROWSE_UNTIL_CART = {
 }
 
 
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    """The statements sent meanwhile."""
-    seen: list[str] = []
+#: How the pass reads runs whole (``triggers._runs``: its columns begin with the store).
+_WHOLE_RUNS = "SELECT flow_runs.store_id, flow_runs.flow_id, flow_runs.version"
 
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement.strip())
+
+@contextmanager
+def statements(db: Database, parameters: bool = False) -> Iterator[list[Any]]:
+    """The statements sent meanwhile (with ``parameters``: each with its parameters)."""
+    seen: list[Any] = []
+
+    def note(conn: Any, cursor: Any, statement: str, sent: Any, *args: Any) -> None:
+        seen.append((statement.strip(), sent) if parameters else statement.strip())
 
     event.listen(db.engine, "before_cursor_execute", note)
     try:
@@ -55,6 +60,16 @@ def run_updates(sent: list[str]) -> list[list[str]]:
         for match in found
         if match is not None
     ]
+
+
+def ids_in(parameters: Any) -> list[int]:
+    """The ids a statement's one list parameter names (``kit.sql.among``): a JSON list on
+    SQLite ("[1,2]"), an array's text on PostgreSQL ("{1,2}")."""
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    [found] = [v for v in values if isinstance(v, str)]
+    if found.startswith("{"):
+        found = f"[{found[1:-1]}]"
+    return sorted(json.loads(found))
 
 
 def _view(runtime: Runtime, store: StoreFixture, clock: Clock, sku: str) -> int:
@@ -153,3 +168,32 @@ def test_an_exit_event_still_ends_a_run_asleep_on_its_timer(
     [run] = runs(db, flow)
     assert (run.state, run.finished_at, run.wake_at) == ("exited", clock.now, None)
     assert run.reason is not None and run.reason.startswith("exitOn: cart updated")
+
+
+def test_a_pass_reads_whole_only_the_runs_it_may_move_or_refresh(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    flow = publish(client, store, BROWSE)
+    for sku in ("A", "B", "C"):
+        _view(runtime, store, clock, sku)
+    flow_worker.drain()
+    asleep = {run.key: run for run in runs(db, flow)}
+    clock.advance(minutes=10)
+    _view(runtime, store, clock, "B")  # refreshes B's run
+    _view(runtime, store, clock, "D")  # starts a run
+    with statements(db, parameters=True) as sent:
+        flow_worker.drain()
+    # Ann's three runs asleep on their timers were looked at; of them, only the run of the
+    # key an event starts again was read whole (the refresh rewrites it).
+    [whole] = [ids_in(parameters) for s, parameters in sent if s.startswith(_WHOLE_RUNS)]
+    assert whole == [asleep["B"].id]
+    after = {run.key: run for run in runs(db, flow)}
+    assert sorted(after) == ["A", "B", "C", "D"]
+    assert after["B"].trigger_at == clock.now
+    for key in ("A", "C"):
+        assert after[key].updated_at == asleep[key].updated_at

@@ -218,32 +218,61 @@ class Flows:
         the end, or, with ``planned``, kept in it as statements."""
         contact_ids = sorted({e.contact_id for e in events if e.contact_id is not None})
         flow_ids = [f.id for f in live]
-        engine.hold_contacts(session, contact_ids)  # before reading their runs
-        runs = _active_runs(session, flow_ids, contact_ids)
-        writes = engine.batch_writes(session, read_only=planned is not None and planned.read_only)
-        engine.read_contacts(session, contact_ids)
-        # Whether an event of a kind (name, category, action) may move a run of a version
-        # (:class:`_Wakes`): once per (flow, version, kind).
-        wakes: dict[tuple[int, int, _Kind], _Wakes] = {}
-
-        def moves(run: engine.Run, kind: _Kind) -> bool:
-            found = wakes.get((run.flow_id, run.version, kind))
-            if found is None:
-                definition = engine.definition_of(session, run.flow_id, run.version)
-                found = wakes[(run.flow_id, run.version, kind)] = _wakes(definition, kind)
-            return found.every or (found.unless_timed and not _timed(run))
-
-        # The exits and awaited events read ahead for the runs the pass's events may move
-        # (only those are advanced: a run no event moves now does not change in the pass).
+        # What depends only on the kind of event (name, category, action), worked out once
+        # per kind: the live flows that mention it, whether a run's version waits for or
+        # exits on it, the triggers it may match (before their ``where``).
+        by_kind: dict[_Kind, list[_Wanting]] = {}
         kinds: dict[int, set[_Kind]] = {}
         for event in events:
-            kinds.setdefault(event.contact_id, set()).add(
-                (event.name, event.category, event.action)
-            )
-        movable = [r for r in runs if any(moves(r, kind) for kind in kinds[r.contact_id])]
+            kind = (event.name, event.category, event.action)
+            kinds.setdefault(event.contact_id, set()).add(kind)
+            if kind not in by_kind:
+                by_kind[kind] = [
+                    _Wanting(flow, *_kind_triggers(session, flow, kind))
+                    for flow in wanting(session, live[0].store_id, *kind)
+                    if flow.state == "live"
+                ]
+        # Whether an event of a kind may move a run of a version (:class:`_Wakes`): once
+        # per (flow, version, kind).
+        wakes: dict[tuple[int, int, _Kind], _Wakes] = {}
+
+        def moves(flow_id: int, version: int, timed: bool, kind: _Kind) -> bool:
+            found = wakes.get((flow_id, version, kind))
+            if found is None:
+                definition = engine.definition_of(session, flow_id, version)
+                found = wakes[(flow_id, version, kind)] = _wakes(definition, kind)
+            return found.every or (found.unless_timed and not timed)
+
+        engine.hold_contacts(session, contact_ids)  # before reading their runs
+        # Every active run of the contacts is looked at (and locked, on PostgreSQL); only
+        # those the pass may move, or whose key one of its events may start again, are
+        # read whole: a contact's other runs do not change in the pass.
+        heads = _active_heads(session, flow_ids, contact_ids)
+        slots = _start_slots(events, by_kind)
+        runs = _runs(
+            session,
+            [
+                head.id
+                for head in heads
+                if (head.flow_id, head.contact_id, head.slot) in slots
+                or any(
+                    moves(head.flow_id, head.version, head.wait == _TIMER, kind)
+                    for kind in kinds[head.contact_id]
+                )
+            ],
+        )
+        writes = engine.batch_writes(session, read_only=planned is not None and planned.read_only)
+        engine.read_contacts(session, contact_ids)
+        # The exits and awaited events read ahead for the runs the pass's events may move
+        # (only those are advanced: a run no event moves now does not change in the pass).
+        movable = [
+            r
+            for r in runs
+            if any(moves(r.flow_id, r.version, _timed(r), kind) for kind in kinds[r.contact_id])
+        ]
         timers.read_waits_ahead(session, movable, now)
         if planned is not None:
-            planned.note(flow_ids, contact_ids, runs, writes)
+            planned.note(flow_ids, contact_ids, heads, writes)
             writes.last_id = planned.last_id  # ids drawn for another store's runs, unwritten
         _read_exits_ahead(session, live, events, now)
         known = engine.Known(
@@ -274,21 +303,10 @@ class Flows:
                         session, flow.store_id, asked, match, trigger.where, now
                     )
         engine.batch_messages(session)
-        # What depends only on the kind of event (name, category, action), worked out once
-        # per kind: the live flows that mention it, whether a run's version waits for or
-        # exits on it, the triggers it may match (before their ``where``).
-        by_kind: dict[_Kind, list[_Wanting]] = {}
         for event in events:
             contact_id = event.contact_id
             assert contact_id is not None
-            kind = (event.name, event.category, event.action)
-            wanted = by_kind.get(kind)
-            if wanted is None:
-                wanted = by_kind[kind] = [
-                    _Wanting(flow, *_kind_triggers(session, flow, kind))
-                    for flow in wanting(session, live[0].store_id, *kind)
-                    if flow.state == "live"
-                ]
+            wanted = by_kind[(event.name, event.category, event.action)]
             if not wanted:
                 continue
             mine = by_contact.get(contact_id, [])
@@ -297,8 +315,11 @@ class Flows:
                     engine.settle(
                         session, known, now
                     )  # a run this pass started meets its next event
+                kind = (event.name, event.category, event.action)
                 for run in mine:
-                    if run.state == engine.ACTIVE and moves(run, kind):
+                    if run.state == engine.ACTIVE and moves(
+                        run.flow_id, run.version, _timed(run), kind
+                    ):
                         definition = engine.definition_of(session, run.flow_id, run.version)
                         engine.advance(session, run, definition, now)
             context: dict[str, Any] | None = None
@@ -307,7 +328,7 @@ class Flows:
                 if matched is None:
                     continue
                 context = context or stored_trigger.of_event(event)
-                key = key_of(matched, {"properties": event.properties}, event.entity, event.entity)
+                key = _event_key(matched, event)
                 begin = engine.Start(contact_id, key, event.occurred_at, context)
                 started = engine.start(session, want.flow, want.definition, begin, now, known=known)
                 if started is not None:
@@ -416,29 +437,49 @@ def _read_exits_ahead(
             matching.prefetch(session, flow.store_id, wait, since, now)
 
 
-def _active_runs(
-    session: Session, flow_ids: list[int], contact_ids: list[int]
-) -> list[engine.NewRun]:
-    """The contacts' active runs of these flows, as plain objects (:class:`engine.NewRun`),
-    found through their contacts' index. The flow and the state are compared as
-    expressions and test runs (never left active) are left out here, so that no index led
-    by the flow qualifies: SQLite's planner took (flow, test, state) and read every active
-    run of the flows in each pass (tens of thousands under the flows bench), and
-    PostgreSQL's, with statistics taken while the table was small, read every run of the
-    flows through (flow, ...) indexes, not the few runs of its contacts."""
+class _Head(NamedTuple):
+    """An active run as a pass first reads it: enough to tell whether the pass needs the
+    rest of it, and (SQLite) whether it changed before the pass's plan is written."""
+
+    id: int
+    flow_id: int
+    version: int
+    contact_id: int
+    slot: str | None
+    state: str
+    seq: int
+    updated_at: datetime
+    #: What it waits for (``waiting``'s kind: :data:`_TIMER`, "event"), or None.
+    wait: str | None
+
+
+_TIMER = "timer"
+
+
+def _active_heads(session: Session, flow_ids: list[int], contact_ids: list[int]) -> list[_Head]:
+    """The contacts' active runs of these flows (test runs, never left active, aside),
+    locked on PostgreSQL: the sweep, which takes runs it finds unlocked, then leaves them
+    to the pass, and the pass sees what the sweep made of those it had taken."""
     query = _active_query(matching.dialect(session), flow_ids, contact_ids)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    found = [engine.stored_run(row) for row in matching.core(session, query)]
-    return [run for run in found if not run.test]
-
-
-_READ = [FlowRun.__table__.c[name] for name in engine.READ_COLUMNS]
+    return [_Head._make(row[:-1]) for row in matching.core(session, query) if not row[-1]]
 
 
 def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> Select[Any]:
+    """The :class:`_Head` of the contacts' active runs of these flows (and whether each is
+    a test run), found through their contacts' index. The flow and the state are compared
+    as expressions, so that no index led by the flow qualifies: SQLite's planner took
+    (flow, test, state) and read every active run of the flows in each pass (tens of
+    thousands under the flows bench), and PostgreSQL's, with statistics taken while the
+    table was small, read every run of the flows through (flow, ...) indexes, not the few
+    runs of its contacts."""
     return (
-        select(*_READ)
+        select(
+            *(FlowRun.__table__.c[name] for name in _Head._fields[:-1]),
+            FlowRun.waiting["kind"].as_string(),
+            FlowRun.test,
+        )
         .where(
             (FlowRun.flow_id + 0).in_(flow_ids),
             among(dialect, FlowRun.contact_id, contact_ids),
@@ -449,6 +490,38 @@ def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> 
         # for 1,500 contacts among 100,000 runs, every pass).
         .order_by(FlowRun.id + 0)
     )
+
+
+_READ = [FlowRun.__table__.c[name] for name in engine.READ_COLUMNS]
+
+
+def _runs(session: Session, ids: list[int]) -> list[engine.NewRun]:
+    """These runs whole, in id order, as plain objects (:class:`engine.NewRun`)."""
+    if not ids:
+        return []
+    query = select(*_READ).where(among(matching.dialect(session), FlowRun.id, ids))
+    return [engine.stored_run(row) for row in matching.core(session, query.order_by(FlowRun.id))]
+
+
+def _start_slots(
+    events: list[Any], by_kind: dict[_Kind, list[_Wanting]]
+) -> set[tuple[int, int, str]]:
+    """The (flow, contact, key) of every run with one active run per key that these events
+    may start (before the triggers' ``where``): a start finds the active run of its key,
+    if there is one, among those the pass read (:attr:`engine.Known.runs`) and refreshes
+    it instead."""
+    found: set[tuple[int, int, str]] = set()
+    for event in events:
+        for want in by_kind[(event.name, event.category, event.action)]:
+            if want.definition.entry.per_key == "one_active":
+                for trigger in want.triggers:
+                    found.add((want.flow.id, event.contact_id, _event_key(trigger, event)))
+    return found
+
+
+def _event_key(trigger: Trigger, event: Any) -> str:
+    """The key of the run an event starts through this trigger."""
+    return key_of(trigger, {"properties": event.properties}, event.entity, event.entity)
 
 
 def _last_starts(
@@ -641,11 +714,11 @@ class Plan:
     last_id: int = 0
 
     def note(
-        self, flow_ids: list[int], contact_ids: list[int], runs: list[engine.NewRun], writes: Any
+        self, flow_ids: list[int], contact_ids: list[int], heads: list[_Head], writes: Any
     ) -> None:
         """What a store's part of the pass read, before anything changes it."""
         self.scopes.append((flow_ids, contact_ids))
-        self.runs.update((run.id, (run.state, run.seq, run.updated_at)) for run in runs)
+        self.runs.update((head.id, (head.state, head.seq, head.updated_at)) for head in heads)
         self.contacts += contact_ids
         self.gone.update(c for c in contact_ids if not _present(writes.contacts.get(c)))
 
