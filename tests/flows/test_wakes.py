@@ -1,8 +1,9 @@
 """Which of a contact's active runs an event moves, and what the pass writes of them: a run
 asleep on a ``wait`` timer is left alone by its trigger's events (the sweep wakes it), a
-later event of its own key rewrites only its trigger columns, and an ``exitOn`` event still
-ends it wherever it waits. Each test watches the statements the worker's pass sends. On
-both engines, with the clock injected."""
+later event of its own key rewrites only its trigger columns, an ``exitOn`` event still
+ends it wherever it waits, a pass reads whole only the runs it may move or refresh, and the
+sweep leaves alone the runs of a contact a pass holds. Each test watches the statements the
+worker's pass sends or the runs it leaves. On both engines, with the clock injected."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from cartwheel.db import Database
+from cartwheel.flows import engine, timers
 from cartwheel.models import FlowRun
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
@@ -197,3 +200,28 @@ def test_a_pass_reads_whole_only_the_runs_it_may_move_or_refresh(
     assert after["B"].trigger_at == clock.now
     for key in ("A", "C"):
         assert after[key].updated_at == asleep[key].updated_at
+
+
+def test_the_sweep_leaves_a_run_to_the_pass_that_holds_its_contact(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    """PostgreSQL: a pass reads its contacts' runs unlocked, so the sweep must not change
+    them meanwhile: a due run whose contact's flows lock is held stays due, and the next
+    sweep after the lock is let go advances it."""
+    if db.is_sqlite:
+        pytest.skip("on SQLite a pass and the sweep take turns on the one write lock")
+    flow, before = _one_run(client, runtime, db, store, clock, flow_worker)
+    clock.advance(hours=1)  # its timer is due
+    with db.transaction() as holding:
+        engine.hold_contacts(holding, [before.contact_id])
+        timers.sweep(db, clock.now)
+        [during] = runs(db, flow)
+        assert (during.state, during.wake_at, during.seq) == ("active", before.wake_at, before.seq)
+    timers.sweep(db, clock.now)
+    [after] = runs(db, flow)
+    assert (after.state, after.finished_at) == ("done", clock.now)

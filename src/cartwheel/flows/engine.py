@@ -813,18 +813,42 @@ def hold_contacts(session: Session, contact_ids: list[int]) -> None:
     then take turns, and the second reads the runs the first started: without it both
     could start a run of a flow that lets a contact, or a key, in once, or once in a while
     (re-entry ``never`` or after a cool-down), none of which a unique index can say.
-    Nothing else takes these locks (ingest does not wait on them). On SQLite passes take
-    turns already (the worker lease)."""
+    The timer sweep takes them too, without waiting (:func:`try_hold_contacts`): a pass
+    holding a contact's lock reads that contact's runs as no sweep is changing them, so it
+    locks only the runs it writes. Nothing else takes these locks (ingest does not wait on
+    them). On SQLite passes take turns already (the worker lease)."""
     if not contact_ids or matching.dialect(session) != "postgresql":
         return
-    ids = "{" + ",".join(str(i) for i in sorted(set(contact_ids))) + "}"
     session.execute(
         text(
             "SELECT count(pg_advisory_xact_lock(:space, id)) "
             "FROM unnest(CAST(:ids AS INTEGER[])) AS id"
         ),
-        {"space": CONTACT_LOCKS, "ids": ids},
+        {"space": CONTACT_LOCKS, "ids": _int_array(contact_ids)},
     )
+
+
+def try_hold_contacts(session: Session, contact_ids: list[int]) -> set[int]:
+    """The contacts whose flows lock (:func:`hold_contacts`) this transaction now holds, of
+    these: each taken if free, never waited for (so the sweep, which takes them after its
+    runs' row locks, and a pass, which takes them before, never wait for each other in a
+    circle). On SQLite all of them."""
+    if not contact_ids or matching.dialect(session) != "postgresql":
+        return set(contact_ids)
+    return set(
+        session.execute(
+            text(
+                "SELECT id FROM unnest(CAST(:ids AS INTEGER[])) AS id "
+                "WHERE pg_try_advisory_xact_lock(:space, id)"
+            ),
+            {"space": CONTACT_LOCKS, "ids": _int_array(contact_ids)},
+        ).scalars()
+    )
+
+
+def _int_array(values: list[int]) -> str:
+    """Integers as PostgreSQL's array text, sorted and without repeats."""
+    return "{" + ",".join(str(i) for i in sorted(set(values))) + "}"
 
 
 def read_contacts(session: Session, contact_ids: list[int]) -> None:

@@ -55,7 +55,10 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
     was small, read every active run per sweep through an index on (flow, ..., state).
     A claimed run of a flow that is not live (paused) is held: its timer is cleared, so no
     later sweep reads it again, and resuming the flow sets it again
-    (:func:`service.resume`); so is a run that has ended (it has no timer)."""
+    (:func:`service.resume`); so is a run that has ended (it has no timer). On PostgreSQL
+    a run whose contact an event pass is handling (its flows lock taken,
+    :func:`engine.hold_contacts`) is left due for a later sweep: that pass reads the
+    contact's runs unlocked, as no sweep changes them meanwhile."""
     query = select(FlowRun).where(FlowRun.wake_at <= now).order_by(FlowRun.wake_at).limit(limit)
     if db.is_sqlite:
         # One writer: look in a read transaction first, so an idle sweep never takes the
@@ -70,6 +73,8 @@ def sweep(db: Database, now: datetime, limit: int = SWEEP_BATCH) -> int:
         if not claimed:
             return 0
         due = _hold_paused(session, claimed)
+        free = engine.try_hold_contacts(session, [run.contact_id for run in due])
+        due = [run for run in due if run.contact_id in free]
         if not due:
             return len(claimed)
         ids = [run.id for run in due]

@@ -4,9 +4,10 @@ the runs that wait for them, in the transaction that processes them.
 - **Events** (:meth:`Flows.process_event`): only for stores with flows, only for events a
   published version mentions (its trigger, an ``exitOn``, a ``wait_for_event``), asked with
   the event's header before it is loaded. ``silent`` events are never loaded: they start,
-  advance and end nothing. The contact's active runs of those flows are locked; those the
-  event may move (an ``exitOn`` of theirs: every one; otherwise those not asleep on a
-  timer, :class:`_Wakes`) are advanced (an exit or the awaited event is read from the
+  advance and end nothing. With the contacts' flows locks held (PostgreSQL,
+  :func:`engine.hold_contacts`), the contact's active runs of those flows the event may
+  move (an ``exitOn`` of theirs: every one; otherwise those not asleep on a timer,
+  :class:`_Wakes`) are locked and advanced (an exit or the awaited event is read from the
   log), then live flows whose trigger matches start a run.
 - **Domain changes** (:meth:`Flows.consume_message`): ``segment_entered`` /
   ``segment_exited`` and ``order_created`` for an order made through the store data API.
@@ -243,10 +244,12 @@ class Flows:
                 found = wakes[(flow_id, version, kind)] = _wakes(definition, kind)
             return found.every or (found.unless_timed and not timed)
 
-        engine.hold_contacts(session, contact_ids)  # before reading their runs
-        # Every active run of the contacts is looked at (and locked, on PostgreSQL); only
-        # those the pass may move, or whose key one of its events may start again, are
-        # read whole: a contact's other runs do not change in the pass.
+        # Before reading their runs: with the contacts' flows locks held, no other pass and
+        # no sweep changes them (:func:`engine.try_hold_contacts`).
+        engine.hold_contacts(session, contact_ids)
+        # Every active run of the contacts is looked at; only those the pass may move, or
+        # whose key one of its events may start again, are read whole (and locked, on
+        # PostgreSQL, against the API): a contact's other runs do not change in the pass.
         heads = _active_heads(session, flow_ids, contact_ids)
         slots = _start_slots(events, by_kind)
         runs = _runs(
@@ -457,12 +460,11 @@ _TIMER = "timer"
 
 
 def _active_heads(session: Session, flow_ids: list[int], contact_ids: list[int]) -> list[_Head]:
-    """The contacts' active runs of these flows (test runs, never left active, aside),
-    locked on PostgreSQL: the sweep, which takes runs it finds unlocked, then leaves them
-    to the pass, and the pass sees what the sweep made of those it had taken."""
+    """The contacts' active runs of these flows (test runs, never left active, aside). Not
+    locked: with the contacts' flows locks held, the sweep leaves their runs alone. (Row
+    locks on every one were a fifth of PostgreSQL's time for a pass under the flows bench,
+    at four active runs a person.)"""
     query = _active_query(matching.dialect(session), flow_ids, contact_ids)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
     return [_Head._make(row[:-1]) for row in matching.core(session, query) if not row[-1]]
 
 
@@ -496,11 +498,16 @@ _READ = [FlowRun.__table__.c[name] for name in engine.READ_COLUMNS]
 
 
 def _runs(session: Session, ids: list[int]) -> list[engine.NewRun]:
-    """These runs whole, in id order, as plain objects (:class:`engine.NewRun`)."""
+    """These runs whole, in id order, as plain objects (:class:`engine.NewRun`); locked on
+    PostgreSQL, so that the API's changes (a flow deleted ends its runs) wait for the pass
+    or come before it, never in between."""
     if not ids:
         return []
-    query = select(*_READ).where(among(matching.dialect(session), FlowRun.id, ids))
-    return [engine.stored_run(row) for row in matching.core(session, query.order_by(FlowRun.id))]
+    dialect = matching.dialect(session)
+    query = select(*_READ).where(among(dialect, FlowRun.id, ids)).order_by(FlowRun.id)
+    if dialect == "postgresql":
+        query = query.with_for_update()
+    return [engine.stored_run(row) for row in matching.core(session, query)]
 
 
 def _start_slots(
