@@ -40,6 +40,7 @@ throwaway cluster (needs initdb), as bench/ingest.py.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import sys
@@ -314,7 +315,7 @@ def ingest_ratio(engine: str, url: str, db: Database, args: argparse.Namespace) 
     serving = env
     if args.worker == "process":
         serving = {**env, "CARTWHEEL_RUN_WORKER_IN_PROCESS": "false"}
-    loads = iter(range(1_000_000))
+    loads = itertools.count()
     without: list[tuple[Load, dict[str, float]]] = []
     with_flows: list[tuple[Load, dict[str, float]]] = []
     with (

@@ -42,7 +42,7 @@ from cartwheel.exceptions import NotFound
 from cartwheel.flows import matching, sending, stored_trigger
 from cartwheel.flows.definition import Definition, Step, parse_definition, valid_zone
 from cartwheel.ingest.bulk import BulkInsert
-from cartwheel.kit.sql import among
+from cartwheel.kit.sql import among, array_text
 from cartwheel.lists import service as lists
 from cartwheel.lists.schemas import SubscriberListContacts
 from cartwheel.models import Contact, Flow, FlowRun, FlowRunStep, FlowVersion
@@ -825,7 +825,7 @@ def hold_contacts(session: Session, contact_ids: list[int]) -> None:
             "SELECT count(pg_advisory_xact_lock(:space, id)) "
             "FROM unnest(CAST(:ids AS INTEGER[])) AS id"
         ),
-        {"space": CONTACT_LOCKS, "ids": _int_array(contact_ids)},
+        {"space": CONTACT_LOCKS, "ids": array_text(sorted(set(contact_ids)))},
     )
 
 
@@ -842,14 +842,9 @@ def try_hold_contacts(session: Session, contact_ids: list[int]) -> set[int]:
                 "SELECT id FROM unnest(CAST(:ids AS INTEGER[])) AS id "
                 "WHERE pg_try_advisory_xact_lock(:space, id)"
             ),
-            {"space": CONTACT_LOCKS, "ids": _int_array(contact_ids)},
+            {"space": CONTACT_LOCKS, "ids": array_text(sorted(set(contact_ids)))},
         ).scalars()
     )
-
-
-def _int_array(values: list[int]) -> str:
-    """Integers as PostgreSQL's array text, sorted and without repeats."""
-    return "{" + ",".join(str(i) for i in sorted(set(values))) + "}"
 
 
 def read_contacts(session: Session, contact_ids: list[int]) -> None:
@@ -1024,7 +1019,7 @@ def _update_from_json(
     read = attrgetter("id", *columns)
     names = ("id", *columns)
     document = msgspec.json.encode([dict(zip(names, read(row), strict=True)) for row in rows])
-    ids = "{" + ",".join(str(row.id) for row in rows) + "}"
+    ids = array_text(row.id for row in rows)
     sets = ", ".join(f'"{name}" = v."{name}"' for name in columns)
     statement = (
         f"UPDATE {table.name} SET {sets} "

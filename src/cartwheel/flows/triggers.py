@@ -244,6 +244,10 @@ class Flows:
                 found = wakes[(flow_id, version, kind)] = _wakes(definition, kind)
             return found.every or (found.unless_timed and not timed)
 
+        def moved(flow_id: int, version: int, timed: bool, contact_id: int) -> bool:
+            """Whether some kind of the contact's events in the pass may move the run."""
+            return any(moves(flow_id, version, timed, kind) for kind in kinds[contact_id])
+
         # Before reading their runs: with the contacts' flows locks held, no other pass and
         # no sweep changes them (:func:`engine.try_hold_contacts`).
         engine.hold_contacts(session, contact_ids)
@@ -258,21 +262,14 @@ class Flows:
                 head.id
                 for head in heads
                 if (head.flow_id, head.contact_id, head.slot) in slots
-                or any(
-                    moves(head.flow_id, head.version, head.wait == _TIMER, kind)
-                    for kind in kinds[head.contact_id]
-                )
+                or moved(head.flow_id, head.version, head.wait == _TIMER, head.contact_id)
             ],
         )
         writes = engine.batch_writes(session, read_only=planned is not None and planned.read_only)
         engine.read_contacts(session, contact_ids)
         # The exits and awaited events read ahead for the runs the pass's events may move
         # (only those are advanced: a run no event moves now does not change in the pass).
-        movable = [
-            r
-            for r in runs
-            if any(moves(r.flow_id, r.version, _timed(r), kind) for kind in kinds[r.contact_id])
-        ]
+        movable = [r for r in runs if moved(r.flow_id, r.version, _timed(r), r.contact_id)]
         timers.read_waits_ahead(session, movable, now)
         if planned is not None:
             planned.note(flow_ids, contact_ids, heads, writes)
@@ -309,7 +306,8 @@ class Flows:
         for event in events:
             contact_id = event.contact_id
             assert contact_id is not None
-            wanted = by_kind[(event.name, event.category, event.action)]
+            kind = (event.name, event.category, event.action)
+            wanted = by_kind[kind]
             if not wanted:
                 continue
             mine = by_contact.get(contact_id, [])
@@ -318,7 +316,6 @@ class Flows:
                     engine.settle(
                         session, known, now
                     )  # a run this pass started meets its next event
-                kind = (event.name, event.category, event.action)
                 for run in mine:
                     if run.state == engine.ACTIVE and moves(
                         run.flow_id, run.version, _timed(run), kind
