@@ -264,57 +264,6 @@ def test_a_plan_looks_only_at_the_runs_its_events_may_concern(
     assert {r.state for r in runs(db, browse)} == {"active"}
 
 
-#: A wait on a timer, then a wait for a cart since the view that started the run.
-VIEW_THEN_CART = {
-    "name": "Viewed, then a cart?",
-    "trigger": {"event": "Viewed Product"},
-    "start": "pause",
-    "steps": {
-        "pause": {"type": "wait", "for": {"hours": 1}, "next": "cart"},
-        "cart": {
-            "type": "wait_for_event",
-            "event": "Added to Cart",
-            "since": "trigger",
-            "timeout": {"days": 1},
-            "onEvent": "carted",
-            "onTimeout": "gone",
-        },
-        "carted": {"type": "exit"},
-        "gone": {"type": "exit"},
-    },
-}
-
-
-def test_a_run_the_sweep_woke_between_plan_and_apply_finds_the_passs_event_itself(
-    client: TestClient,
-    runtime: Runtime,
-    db: Database,
-    store: StoreFixture,
-    clock: Clock,
-    flow_worker: Worker,
-) -> None:
-    """A plan does not read a run asleep on its timer, nor watch it: the sweep may wake
-    it meanwhile into a wait for the pass's very event, which it then reads from the log
-    itself. The plan, written as made, leaves the run as the sweep left it."""
-    flow = publish(client, store, VIEW_THEN_CART)
-    ann = _ann_views(runtime, store, clock)
-    flow_worker.drain()
-    [(run_id, contact, state, step, _)] = _runs(db, flow)
-    assert (contact, state, step) == (ann, "active", "pause")
-    clock.advance(hours=1)
-    track(runtime, store.store_id, "ann@plan.io", "Added to Cart", at=clock.now)
-    flows = triggers.Flows(clock)
-    planned = _plan(db, flows, store.store_id)
-    assert planned is not None and planned.runs == {}  # Ann's run did not concern it
-    timers.sweep(db, clock.now)  # the wait is over; the cart is in the log
-    assert _runs(db, flow) == [(run_id, ann, "done", "carted", False)]
-    _apply(db, flows, planned)
-    assert _runs(db, flow) == [(run_id, ann, "done", "carted", False)]
-    assert [status for r, _, _, status in step_log(db, flow) if r == run_id] == [
-        "done", "done", "done",
-    ]  # fmt: skip
-
-
 def test_a_pass_over_two_stores_gives_their_new_runs_ids_of_their_own(
     client: TestClient,
     runtime: Runtime,

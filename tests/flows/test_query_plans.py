@@ -26,8 +26,8 @@ def plan(db: Database, query: Select[object]) -> list[str]:
 
 
 def test_a_pass_reads_its_contacts_runs_through_their_index(tmp_path: Path) -> None:
-    """Its contacts' active runs (all of them; those its events may concern), and the
-    last starts re-entry reads."""
+    """Its active runs (all, for the plan's totals; and those its events may concern),
+    and the last starts re-entry reads."""
     db = Database(f"sqlite:///{tmp_path / 'plans.db'}")
     migrate(db.engine)
     now = utcnow()

@@ -280,7 +280,7 @@ class Flows:
         movable = [r for r in runs if moved(r.flow_id, r.version, _timed(r), r.contact_id)]
         timers.read_waits_ahead(session, movable, now)
         if planned is not None:
-            planned.note(scope, heads, writes)
+            planned.note(session, scope, heads, writes)
             writes.last_id = planned.last_id  # ids drawn for another store's runs, unwritten
         _read_exits_ahead(session, live, events, now)
         known = engine.Known(
@@ -515,6 +515,24 @@ def _heads_query(dialect: str, scope: _Scope) -> Select[Any]:
         columns = (FlowRun.flow_id, FlowRun.contact_id, FlowRun.slot)
         taken.append(among_rows(dialect, columns, scope.slots))
     return _active_query(dialect, scope.flow_ids, scope.contact_ids).where(or_(*taken))
+
+
+def _totals(session: Session, scope: _Scope) -> tuple[Any, ...]:
+    """What tells, in one row, whether any of the contacts' active runs of the scope's
+    flows (not only the scope's) started, moved or ended: their count, the sums of their
+    ids and of their step visits, their latest change. Counted by the database: a plan
+    made on SQLite in a read transaction compares it in the write transaction
+    (:func:`_unchanged`)."""
+    dialect = matching.dialect(session)
+    query = (
+        _active_query(dialect, scope.flow_ids, scope.contact_ids)
+        .with_only_columns(
+            func.count(), func.sum(FlowRun.id), func.sum(FlowRun.seq), func.max(FlowRun.updated_at)
+        )
+        .where(FlowRun.test.is_(False))
+        .order_by(None)
+    )
+    return tuple(matching.core(session, query).one())
 
 
 def _active_query(dialect: str, flow_ids: Sequence[int], contact_ids: Sequence[int]) -> Select[Any]:
@@ -757,9 +775,10 @@ class Plan:
     messages: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     #: Per store, its published flows as (id, version, state).
     flows: dict[int, list[tuple[int, int | None, str]]] = field(default_factory=dict)
-    #: The scopes whose active runs were read, and those runs' (state, visit, last
-    #: change).
-    scopes: list[_Scope] = field(default_factory=list)
+    #: The scopes whose active runs were read, each with its :func:`_totals` (SQLite's
+    #: plans; None where the plan is written in the transaction that made it), and those
+    #: runs' (state, visit, last change).
+    scopes: list[tuple[_Scope, tuple[Any, ...] | None]] = field(default_factory=list)
     runs: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     #: The contacts read, and those of them already gone (deleted or merged).
     contacts: list[int] = field(default_factory=list)
@@ -769,9 +788,9 @@ class Plan:
     highest: int | None = None
     last_id: int = 0
 
-    def note(self, scope: _Scope, heads: list[_Head], writes: Any) -> None:
+    def note(self, session: Session, scope: _Scope, heads: list[_Head], writes: Any) -> None:
         """What a store's part of the pass read, before anything changes it."""
-        self.scopes.append(scope)
+        self.scopes.append((scope, _totals(session, scope) if self.read_only else None))
         self.runs.update((head.id, (head.state, head.seq, head.updated_at)) for head in heads)
         self.contacts += list(scope.contact_ids)
         self.gone.update(c for c in scope.contact_ids if not _present(writes.contacts.get(c)))
@@ -794,21 +813,19 @@ def _flow_states(flows: list[Flow]) -> list[tuple[int, int | None, str]]:
 
 def _unchanged(session: Session, planned: Plan) -> bool:
     """Whether what ``planned`` relied on still holds: the stores' published flows, the
-    active runs it read (:class:`_Scope`: those its events may concern, found again by the
-    same query), its contacts' presence, and (SQLite) the highest run id, past which the
-    plan drew its new runs' ids. A few queries, in the write transaction.
-
-    A run it did not read, asleep on a timer, may have changed meanwhile (the sweep takes
-    no worker lease): the plan writes nothing of it and decided nothing by it. Woken into a
-    wait for events, it reads the log itself, the pass's events included; ended, it only
-    ever counted for re-entry by its start, which stays. A run started meanwhile by another
-    pass is a new highest id if the plan starts runs, and of no matter if it does not."""
+    active runs of its contacts (the totals of all, each of those it read), its contacts'
+    presence, and (SQLite) the highest run id, past which the plan drew its new runs' ids.
+    A few queries, in the write transaction. A plan without totals (made on PostgreSQL, in
+    the write transaction that is to write it) is not carried to another: it is made
+    again."""
     for store_id, states in planned.flows.items():
         if _flow_states(repository.published(session, store_id)) != states:
             return False
     now_runs: dict[int, tuple[Any, ...]] = {}
     dialect = matching.dialect(session)
-    for scope in planned.scopes:
+    for scope, totals in planned.scopes:
+        if totals is None or _totals(session, scope) != totals:
+            return False
         rows = matching.core(
             session,
             _heads_query(dialect, scope).with_only_columns(
