@@ -59,8 +59,7 @@ def test_a_pass_reads_its_contacts_runs_through_their_index(tmp_path: Path) -> N
     try:
         # A pass's contacts: a few of the store's (here 1,000 of 10,000).
         active = plan(db, triggers._active_query("sqlite", [1, 2], contacts[:1000]))
-        slots = ((1, contacts[0], "A"), (1, contacts[1], "B"))
-        scope = triggers._Scope((1, 2), tuple(contacts[:1000]), (2,), slots)
+        scope = triggers._Scope((1, 2), tuple(contacts[:1000]), (2,), (1,), ("A", "B"))
         heads = plan(db, triggers._heads_query("sqlite", scope))
         starts = plan(db, triggers._starts_query("sqlite", [1], contacts[:1000]))
     finally:

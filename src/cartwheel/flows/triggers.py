@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cartwheel import outbox
 from cartwheel.flows import engine, matching, repository, stored_trigger, timers
 from cartwheel.flows.definition import Definition, Trigger, mentions
-from cartwheel.kit.sql import among, among_rows
+from cartwheel.kit.sql import among
 from cartwheel.models import Contact, Event, Flow, FlowRun, Order, OutboxMessage
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import SEGMENT_ENTERED, SEGMENT_EXITED
@@ -261,7 +261,8 @@ class Flows:
             flow_ids=tuple(flow_ids),
             contact_ids=tuple(contact_ids),
             exiting=tuple(f.id for f in live if _exits_on(session, f, by_kind)),
-            slots=tuple(sorted(slots)),
+            keyed=tuple(sorted({flow_id for flow_id, _, _ in slots})),
+            keys=tuple(sorted({key for _, _, key in slots})),
         )
         heads = _active_heads(session, scope)
         runs = _runs(
@@ -468,16 +469,17 @@ class _Scope(NamedTuple):
     """The active runs a pass over one store's events looks at: its contacts' runs of the
     live ``flow_ids`` that its events may concern. That is every run of a flow ``exiting``
     on one of its events' kinds (an ``exitOn`` ends a run wherever it waits), every run
-    not asleep on a ``wait``'s timer (it may wait for one of the events), and the run of
-    each of the ``slots`` (flow, contact, key) that an event may start again, which
-    refreshes its run (one active run per key). A superset of what the pass needs, which
-    :meth:`Flows._handle` narrows per contact; what it leaves out, a run asleep on a
-    timer, only the timer sweep moves (and a pass holds its contacts' locks)."""
+    not asleep on a ``wait``'s timer (it may wait for one of the events), and the runs of
+    the ``keyed`` flows (one active run per key) whose key is among ``keys`` (an event may
+    start that key again, which refreshes its run). A superset of what the pass needs,
+    which :meth:`Flows._handle` narrows per contact; what it leaves out, a run asleep on
+    a timer, only the timer sweep moves (and a pass holds its contacts' locks)."""
 
     flow_ids: tuple[int, ...]
     contact_ids: tuple[int, ...]
     exiting: tuple[int, ...]
-    slots: tuple[tuple[int, int, str], ...]
+    keyed: tuple[int, ...]
+    keys: tuple[str, ...]
 
 
 def _exits_on(session: Session, flow: Flow, by_kind: dict[_Kind, Any]) -> bool:
@@ -511,9 +513,8 @@ def _heads_query(dialect: str, scope: _Scope) -> Select[Any]:
     ]
     if scope.exiting:
         taken.append(flow.in_(scope.exiting))
-    if scope.slots:
-        columns = (FlowRun.flow_id, FlowRun.contact_id, FlowRun.slot)
-        taken.append(among_rows(dialect, columns, scope.slots))
+    if scope.keyed:
+        taken.append(and_(flow.in_(scope.keyed), among(dialect, FlowRun.slot, list(scope.keys))))
     return _active_query(dialect, scope.flow_ids, scope.contact_ids).where(or_(*taken))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -18,7 +18,6 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
-    tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import NullType
@@ -39,29 +38,6 @@ def among(dialect_name: str, column: Any, values: list[Any]) -> ColumnElement[bo
     else:
         condition = column.in_(json_list(column.type, values))
     return condition
-
-
-def among_rows(
-    dialect_name: str, columns: Sequence[Any], rows: Sequence[Sequence[Any]]
-) -> ColumnElement[bool]:
-    """``(a, b, …) IN (rows)`` for a list of tuples of these columns' values (integers or
-    texts), as :func:`among` does a list of ids: on PostgreSQL the rows from one array per
-    column (:func:`unnested`), on SQLite from one JSON list of lists, its values taken by
-    position. Each row finds its runs through an index that the columns lead, as one
-    condition per row would, without a statement text per number of rows."""
-    query: Any
-    if dialect_name == "postgresql":
-        spread = {
-            f"c{i}": (column.type, [row[i] for row in rows]) for i, column in enumerate(columns)
-        }
-        query = select(*unnested(spread).c)
-    else:
-        encoded = msgspec.json.encode([list(row) for row in rows]).decode()
-        each = func.json_each(bindparam(None, encoded, type_=String(), unique=True))
-        query = select(
-            *(func.json_extract(literal_column("value"), f"$[{i}]") for i in range(len(columns)))
-        ).select_from(each)
-    return tuple_(*columns).in_(query)
 
 
 def json_list(kind: Any, values: list[Any]) -> Any:
