@@ -17,7 +17,7 @@ from cartwheel.models import Event, FlowRun
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
-from tests.flows.helpers import BROWSE, Clock, pending_rows, publish, runs, step_log
+from tests.flows.helpers import BROWSE, Clock, pending_rows, publish, step_log
 from tests.segments.helpers import track
 
 
@@ -45,12 +45,11 @@ def _runs(db: Database, flow_id: int) -> list[tuple[int, int, str, str | None, b
         ]
 
 
-def _ann_views(runtime: Runtime, store: StoreFixture, clock: Clock, sku: str = "A") -> int:
-    """Ann views a product (A) now (every flow of these tests starts on it); her contact
-    id."""
+def _ann_views(runtime: Runtime, store: StoreFixture, clock: Clock) -> int:
+    """Ann views product A now (every flow of these tests starts on it); her contact id."""
     return track(
         runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
-        properties={"sku": sku},
+        properties={"sku": "A"},
     )  # fmt: skip
 
 
@@ -181,77 +180,6 @@ def test_a_run_the_sweep_advanced_between_plan_and_apply_is_not_written_back(
     runs = [(run_id, contact, state) for run_id, contact, state, _, _ in _runs(db, flow)]
     assert runs[0] == (first, ann, "done")
     assert [(contact, state) for _, contact, state in runs[1:]] == [(ann, "active")]
-
-
-#: BROWSE, ended by any cart change of the person.
-BROWSE_UNTIL_CART = {
-    **BROWSE,
-    "name": "Browse, until a cart",
-    "exitOn": [{"event": {"category": "cart", "action": "updated"}}],
-}
-#: A run per view, each waiting for a cart at once (on no timer).
-VIEWED_WAITS = {
-    "name": "Viewed, waits for a cart",
-    "trigger": {"event": "Viewed Product"},
-    "entry": {"perKey": "many"},
-    "start": "cart",
-    "steps": {
-        "cart": {
-            "type": "wait_for_event",
-            "event": "Added to Cart",
-            "timeout": {"days": 1},
-            "onEvent": "end",
-            "onTimeout": "end",
-        },
-        "end": {"type": "exit"},
-    },
-}
-
-
-def test_a_plan_looks_only_at_the_runs_its_events_may_concern(
-    client: TestClient,
-    runtime: Runtime,
-    db: Database,
-    store: StoreFixture,
-    clock: Clock,
-    flow_worker: Worker,
-) -> None:
-    """Of a contact's active runs, a pass reads (as heads, whose changes the plan then
-    watches) those not asleep on a timer, those of a key its events start again, and
-    every run of a flow that exits on one of its events: not the runs of her earlier
-    views asleep on their timers, however many."""
-    browse = publish(client, store, BROWSE)
-    until_cart = publish(client, store, BROWSE_UNTIL_CART)
-    waits = publish(client, store, VIEWED_WAITS)
-    for sku in ("A", "B", "C"):
-        _ann_views(runtime, store, clock, sku)
-    flow_worker.drain()
-    by_key = {(r.flow_id, r.key): r.id for f in (browse, until_cart) for r in runs(db, f)}
-    waiting = {r.id for r in runs(db, waits)}
-    assert len(by_key) == 6 and len(waiting) == 3
-    flows = triggers.Flows(clock)
-
-    def looked_at() -> set[int]:
-        """The runs a plan of the pending events reads; then the worker handles them."""
-        planned = _plan(db, flows, store.store_id)
-        assert planned is not None
-        flow_worker.drain()
-        return set(planned.runs)
-
-    _ann_views(runtime, store, clock, "D")  # a key of its own: no run asleep concerns it
-    assert looked_at() == waiting
-    waiting |= {r.id for r in runs(db, waits)}
-    _ann_views(runtime, store, clock, "B")  # B's runs are refreshed
-    assert looked_at() == waiting | {by_key[(browse, "B")], by_key[(until_cart, "B")]}
-    waiting |= {r.id for r in runs(db, waits)}
-    track(
-        runtime, store.store_id, "ann@plan.io", "Cart Updated", at=clock.now,
-        category="cart", action="updated",
-    )  # fmt: skip
-    # Every run of the flow it ends (now four), the runs waiting for events.
-    assert looked_at() == waiting | {r.id for r in runs(db, until_cart)}
-    assert {r.state for r in runs(db, until_cart)} == {"exited"}
-    assert {r.state for r in runs(db, browse)} == {"active"}
 
 
 def test_a_pass_over_two_stores_gives_their_new_runs_ids_of_their_own(

@@ -238,12 +238,6 @@ def definition_of(session: Session, flow_id: int, version: int) -> Definition:
     return found
 
 
-def versions_of(session: Session, flow_id: int, version: int) -> list[Definition]:
-    """Every published version of the flow up to ``version``, each parsed once per process.
-    Versions are numbered from 1 without a gap (``service.publish``) and never deleted."""
-    return [definition_of(session, flow_id, number) for number in range(1, version + 1)]
-
-
 def idempotency_key(run: Run) -> str:
     """The key of what the run's current step visit queues."""
     return f"flow:{run.flow_id}:run:{run.id}:step:{run.seq}"

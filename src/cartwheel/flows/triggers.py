@@ -16,13 +16,13 @@ A paused flow starts nothing and its runs are not advanced; resuming makes them 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from cartwheel import outbox
@@ -251,20 +251,11 @@ class Flows:
         # Before reading their runs: with the contacts' flows locks held, no other pass and
         # no sweep changes them (:func:`engine.try_hold_contacts`).
         engine.hold_contacts(session, contact_ids)
-        # Of the contacts' active runs, only those the pass may move, or whose key one of
-        # its events may start again, are read whole (and locked, on PostgreSQL, against
-        # the API): a contact's other runs do not change in the pass. The database leaves
-        # out the runs asleep on a timer that neither can concern (:class:`_Scope`), so a
-        # pass's reads do not grow with the runs its people have waiting.
+        # Every active run of the contacts is looked at; only those the pass may move, or
+        # whose key one of its events may start again, are read whole (and locked, on
+        # PostgreSQL, against the API): a contact's other runs do not change in the pass.
+        heads = _active_heads(session, flow_ids, contact_ids)
         slots = _start_slots(events, by_kind)
-        scope = _Scope(
-            flow_ids=tuple(flow_ids),
-            contact_ids=tuple(contact_ids),
-            exiting=tuple(f.id for f in live if _exits_on(session, f, by_kind)),
-            keyed=tuple(sorted({flow_id for flow_id, _, _ in slots})),
-            keys=tuple(sorted({key for _, _, key in slots})),
-        )
-        heads = _active_heads(session, scope)
         runs = _runs(
             session,
             [
@@ -281,7 +272,7 @@ class Flows:
         movable = [r for r in runs if moved(r.flow_id, r.version, _timed(r), r.contact_id)]
         timers.read_waits_ahead(session, movable, now)
         if planned is not None:
-            planned.note(session, scope, heads, writes)
+            planned.note(flow_ids, contact_ids, heads, writes)
             writes.last_id = planned.last_id  # ids drawn for another store's runs, unwritten
         _read_exits_ahead(session, live, events, now)
         known = engine.Known(
@@ -465,78 +456,16 @@ class _Head(NamedTuple):
 _TIMER = "timer"
 
 
-class _Scope(NamedTuple):
-    """The active runs a pass over one store's events looks at: its contacts' runs of the
-    live ``flow_ids`` that its events may concern. That is every run of a flow ``exiting``
-    on one of its events' kinds (an ``exitOn`` ends a run wherever it waits), every run
-    not asleep on a ``wait``'s timer (it may wait for one of the events), and the runs of
-    the ``keyed`` flows (one active run per key) whose key is among ``keys`` (an event may
-    start that key again, which refreshes its run). A superset of what the pass needs,
-    which :meth:`Flows._handle` narrows per contact; what it leaves out, a run asleep on
-    a timer, only the timer sweep moves (and a pass holds its contacts' locks)."""
-
-    flow_ids: tuple[int, ...]
-    contact_ids: tuple[int, ...]
-    exiting: tuple[int, ...]
-    keyed: tuple[int, ...]
-    keys: tuple[str, ...]
-
-
-def _exits_on(session: Session, flow: Flow, by_kind: dict[_Kind, Any]) -> bool:
-    """Whether a version of the flow (runs continue on the version they started on) exits
-    on one of these kinds of events."""
-    assert flow.version is not None
-    return any(
-        wait.event.matches(*kind)
-        for definition in engine.versions_of(session, flow.id, flow.version)
-        for wait in definition.exit_on
-        for kind in by_kind
-    )
-
-
-def _active_heads(session: Session, scope: _Scope) -> list[_Head]:
-    """The runs of the scope (test runs, never left active, aside). Not locked: with the
-    contacts' flows locks held, the sweep leaves their runs alone. (Row locks on every one
-    were a fifth of PostgreSQL's time for a pass under the flows bench, at four active runs
-    a person.)"""
-    query = _heads_query(matching.dialect(session), scope)
+def _active_heads(session: Session, flow_ids: list[int], contact_ids: list[int]) -> list[_Head]:
+    """The contacts' active runs of these flows (test runs, never left active, aside). Not
+    locked: with the contacts' flows locks held, the sweep leaves their runs alone. (Row
+    locks on every one were a fifth of PostgreSQL's time for a pass under the flows bench,
+    at four active runs a person.)"""
+    query = _active_query(matching.dialect(session), flow_ids, contact_ids)
     return [_Head._make(row[:-1]) for row in matching.core(session, query) if not row[-1]]
 
 
-def _heads_query(dialect: str, scope: _Scope) -> Select[Any]:
-    """The :class:`_Head` of the scope's runs (and whether each is a test run): of the
-    contacts' active runs (:func:`_active_query`), those the scope takes. The flows
-    compared as expressions, as there."""
-    flow = FlowRun.flow_id + 0
-    taken: list[ColumnElement[bool]] = [
-        func.coalesce(FlowRun.waiting["kind"].as_string(), "") != _TIMER
-    ]
-    if scope.exiting:
-        taken.append(flow.in_(scope.exiting))
-    if scope.keyed:
-        taken.append(and_(flow.in_(scope.keyed), among(dialect, FlowRun.slot, list(scope.keys))))
-    return _active_query(dialect, scope.flow_ids, scope.contact_ids).where(or_(*taken))
-
-
-def _totals(session: Session, scope: _Scope) -> tuple[Any, ...]:
-    """What tells, in one row, whether any of the contacts' active runs of the scope's
-    flows (not only the scope's) started, moved or ended: their count, the sums of their
-    ids and of their step visits, their latest change. Counted by the database: a plan
-    made on SQLite in a read transaction compares it in the write transaction
-    (:func:`_unchanged`)."""
-    dialect = matching.dialect(session)
-    query = (
-        _active_query(dialect, scope.flow_ids, scope.contact_ids)
-        .with_only_columns(
-            func.count(), func.sum(FlowRun.id), func.sum(FlowRun.seq), func.max(FlowRun.updated_at)
-        )
-        .where(FlowRun.test.is_(False))
-        .order_by(None)
-    )
-    return tuple(matching.core(session, query).one())
-
-
-def _active_query(dialect: str, flow_ids: Sequence[int], contact_ids: Sequence[int]) -> Select[Any]:
+def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> Select[Any]:
     """The :class:`_Head` of the contacts' active runs of these flows (and whether each is
     a test run), found through their contacts' index. The flow and the state are compared
     as expressions, so that no index led by the flow qualifies: SQLite's planner took
@@ -552,7 +481,7 @@ def _active_query(dialect: str, flow_ids: Sequence[int], contact_ids: Sequence[i
         )
         .where(
             (FlowRun.flow_id + 0).in_(flow_ids),
-            among(dialect, FlowRun.contact_id, list(contact_ids)),
+            among(dialect, FlowRun.contact_id, contact_ids),
             FlowRun.state.concat("") == engine.ACTIVE,
         )
         # In the runs' order, sorted after the contacts' index found them: ordered by the
@@ -776,10 +705,9 @@ class Plan:
     messages: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     #: Per store, its published flows as (id, version, state).
     flows: dict[int, list[tuple[int, int | None, str]]] = field(default_factory=dict)
-    #: The scopes whose active runs were read, each with its :func:`_totals` (SQLite's
-    #: plans; None where the plan is written in the transaction that made it), and those
-    #: runs' (state, visit, last change).
-    scopes: list[tuple[_Scope, tuple[Any, ...] | None]] = field(default_factory=list)
+    #: The (flows, contacts) whose active runs were read, and those runs as
+    #: :func:`_run_states` shows them.
+    scopes: list[tuple[list[int], list[int]]] = field(default_factory=list)
     runs: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     #: The contacts read, and those of them already gone (deleted or merged).
     contacts: list[int] = field(default_factory=list)
@@ -789,12 +717,14 @@ class Plan:
     highest: int | None = None
     last_id: int = 0
 
-    def note(self, session: Session, scope: _Scope, heads: list[_Head], writes: Any) -> None:
+    def note(
+        self, flow_ids: list[int], contact_ids: list[int], heads: list[_Head], writes: Any
+    ) -> None:
         """What a store's part of the pass read, before anything changes it."""
-        self.scopes.append((scope, _totals(session, scope) if self.read_only else None))
+        self.scopes.append((flow_ids, contact_ids))
         self.runs.update((head.id, (head.state, head.seq, head.updated_at)) for head in heads)
-        self.contacts += list(scope.contact_ids)
-        self.gone.update(c for c in scope.contact_ids if not _present(writes.contacts.get(c)))
+        self.contacts += contact_ids
+        self.gone.update(c for c in contact_ids if not _present(writes.contacts.get(c)))
 
 
 def _present(who: Any) -> bool:
@@ -814,22 +744,17 @@ def _flow_states(flows: list[Flow]) -> list[tuple[int, int | None, str]]:
 
 def _unchanged(session: Session, planned: Plan) -> bool:
     """Whether what ``planned`` relied on still holds: the stores' published flows, the
-    active runs of its contacts (the totals of all, each of those it read), its contacts'
-    presence, and (SQLite) the highest run id, past which the plan drew its new runs' ids.
-    A few queries, in the write transaction. A plan without totals (made on PostgreSQL, in
-    the write transaction that is to write it) is not carried to another: it is made
-    again."""
+    active runs of the pass's (flow, contact) pairs, its contacts' presence, and (SQLite)
+    the highest run id, past which the plan drew its new runs' ids. A few queries, in the
+    write transaction."""
     for store_id, states in planned.flows.items():
         if _flow_states(repository.published(session, store_id)) != states:
             return False
     now_runs: dict[int, tuple[Any, ...]] = {}
-    dialect = matching.dialect(session)
-    for scope, totals in planned.scopes:
-        if totals is None or _totals(session, scope) != totals:
-            return False
+    for flow_ids, contact_ids in planned.scopes:
         rows = matching.core(
             session,
-            _heads_query(dialect, scope).with_only_columns(
+            _active_query(matching.dialect(session), flow_ids, contact_ids).with_only_columns(
                 FlowRun.id, FlowRun.state, FlowRun.seq, FlowRun.updated_at, FlowRun.test
             ),
         )

@@ -24,14 +24,13 @@ from sqlalchemy.types import NullType
 
 
 def among(dialect_name: str, column: Any, values: list[Any]) -> ColumnElement[bool]:
-    """``column IN (values)`` for a list of ids (or of short texts), as one parameter: on
-    PostgreSQL ``column = ANY(:values)``, an array; on SQLite ``column IN (SELECT value
-    FROM json_each(:values))``, a JSON list. An IN list of a pass's thousands of contacts
-    or events was that many placeholders, each rendered by SQLAlchemy on every execution,
-    and a statement text that no driver's cache kept: about a tenth of a drain's CPU on
-    PostgreSQL; on SQLite 4.5 ms against 1.5 to read a pass's active runs for 1,500
-    contacts. SQLite's planner reads the list's values through the column's index, as it
-    did the IN list's."""
+    """``column IN (values)`` for a list of ids, as one parameter: on PostgreSQL ``column =
+    ANY(:values)``, an array; on SQLite ``column IN (SELECT value FROM json_each(:values))``,
+    a JSON list. An IN list of a pass's thousands of contacts or events was that many
+    placeholders, each rendered by SQLAlchemy on every execution, and a statement text
+    that no driver's cache kept: about a tenth of a drain's CPU on PostgreSQL; on SQLite
+    4.5 ms against 1.5 to read a pass's active runs for 1,500 contacts. SQLite's planner
+    reads the list's values through the column's index, as it did the IN list's."""
     condition: ColumnElement[bool]
     if dialect_name == "postgresql":
         condition = column == any_(array(column.type, values))
@@ -42,11 +41,11 @@ def among(dialect_name: str, column: Any, values: list[Any]) -> ColumnElement[bo
 
 def json_list(kind: Any, values: list[Any]) -> Any:
     """SQLite: ``(SELECT value FROM json_each(:values))``, ids (integers, or UUIDs as the
-    hex that SQLite stores them as) or texts as one JSON parameter."""
+    hex that SQLite stores them as) as one JSON parameter."""
     if isinstance(kind, Uuid):
         values = [value.hex for value in values]
-    elif not isinstance(kind, Integer | String):
-        raise TypeError(f"among() takes integer or UUID ids or texts, not {kind!r}")
+    elif not isinstance(kind, Integer):
+        raise TypeError(f"among() takes integer or UUID ids, not {kind!r}")
     encoded = msgspec.json.encode(values).decode()
     each = func.json_each(bindparam(None, encoded, type_=String(), unique=True))
     return select(literal_column("value")).select_from(each).scalar_subquery()
