@@ -5,11 +5,15 @@ received once the messages send task ran."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from cartwheel.config import Settings
@@ -265,3 +269,28 @@ def pending_rows(session: Any, store_id: int) -> list[Any]:
             .order_by(Event.id)
         )
     )
+
+
+@contextmanager
+def statements(db: Database, parameters: bool = False) -> Iterator[list[Any]]:
+    """The statements sent meanwhile (with ``parameters``: each with its parameters)."""
+    seen: list[Any] = []
+
+    def note(conn: Any, cursor: Any, statement: str, sent: Any, *args: Any) -> None:
+        seen.append((statement.strip(), sent) if parameters else statement.strip())
+
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)
+
+
+def ids_in(parameters: Any) -> list[int]:
+    """The ids a statement's one list parameter names (``kit.sql.among``): a JSON list on
+    SQLite ("[1,2]"), an array's text on PostgreSQL ("{1,2}")."""
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    [found] = [v for v in values if isinstance(v, str)]
+    if found.startswith("{"):
+        found = f"[{found[1:-1]}]"
+    return sorted(json.loads(found))

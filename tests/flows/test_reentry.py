@@ -16,7 +16,7 @@ from cartwheel.models import FlowRun
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture, json_of
-from tests.flows.helpers import Clock, publish
+from tests.flows.helpers import Clock, ids_in, publish, statements
 from tests.segments.helpers import track
 
 
@@ -131,3 +131,63 @@ def test_a_wrong_reentry_is_a_422_naming_its_path(
     answer = client.post("/v1/flows", json=browse_abandonment(reentry), headers=store.headers)
     assert answer.status_code == 422, answer.text
     assert path in json_of(answer)["errors"], answer.text
+
+
+#: How a pass reads the last starts (``triggers._starts_query``).
+_LAST_STARTS = "max(flow_runs.started_at)"
+
+
+def test_a_run_its_exit_ends_in_the_same_pass_still_counts_for_reentry(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    """The exit ends the run before the next view of its product, in the same pass: the
+    view then meets no active run, and ``never`` must know the product's run started."""
+    flow = publish(client, store, browse_abandonment("never"))
+    ann = view(runtime, store, "ann@browse.io", "A", clock)
+    flow_worker.drain()
+    clock.advance(minutes=5)
+    track(runtime, store.store_id, "ann@browse.io", "Order Placed", at=clock.now)
+    clock.advance(minutes=1)
+    view(runtime, store, "ann@browse.io", "A", clock)
+    flow_worker.drain()
+    with db.read() as session:
+        states = list(
+            session.scalars(
+                select(FlowRun.state).where(FlowRun.flow_id == flow).order_by(FlowRun.id)
+            )
+        )
+    assert states == ["exited"]
+    assert keys(db, flow, ann) == ["A"]
+
+
+def test_only_contacts_whose_starts_may_enter_have_their_last_starts_read(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    """Ann's view of A meets A's active run, which nothing in the pass moves: it only
+    refreshes that run, so ``never`` is not asked about her; Bob's first view is."""
+    flow = publish(client, store, browse_abandonment("never"))
+    ann = view(runtime, store, "ann@browse.io", "A", clock)
+    flow_worker.drain()
+    clock.advance(minutes=5)
+    view(runtime, store, "ann@browse.io", "A", clock)
+    bob = view(runtime, store, "bob@browse.io", "A", clock)
+    with statements(db, parameters=True) as sent:
+        flow_worker.drain()
+    asked = [ids_in(params) for s, params in sent if _LAST_STARTS in s]
+    assert asked == [[bob]]
+    assert keys(db, flow, ann) == ["A"] and keys(db, flow, bob) == ["A"]
+    with db.read() as session:
+        refreshed = session.scalars(
+            select(FlowRun.trigger_at).where(FlowRun.flow_id == flow, FlowRun.contact_id == ann)
+        ).one()
+    assert refreshed == clock.now

@@ -138,6 +138,25 @@ def stored_run(row: Any) -> NewRun:
 Run = FlowRun | NewRun
 
 
+@dataclass(slots=True, eq=False)
+class Held:
+    """An active run a pass read only as far as a start reads it: the run of a key one of
+    the pass's events may start again, which none of its events moves (so it stays active
+    through the pass, and a start of its key only refreshes its trigger). Reading such runs
+    whole was one per event under the flows bench (a flow with one run per contact, its
+    trigger seen again by every event), for three columns written back. A refresh writes
+    them by id, only while the run is still active (``stored``: its row exists)."""
+
+    id: int
+    slot: str | None
+    trigger_at: datetime
+    updated_at: datetime
+    #: Unknown until a start refreshes it (and then written).
+    trigger: dict[str, Any] | None = None
+    state: str = ACTIVE
+    stored: bool = True
+
+
 def unsettled(run: Run) -> bool:
     """Whether the run was started in this batch and is not inserted nor advanced yet."""
     return not run.id
@@ -153,7 +172,7 @@ class Known:
     #: (two sets, not their product: a pass's 5 flows × 4,000 contacts were 20,000 tuples).
     flows: set[int]
     contacts: set[int]
-    runs: dict[tuple[int, int, str], Run]
+    runs: dict[tuple[int, int, str], Run | Held]
     #: The last start by (flow, contact, key), and by (flow, contact, :data:`CONTACT`).
     starts: dict[tuple[int, int, str], datetime]
     filters: dict[int, set[int]]
@@ -766,7 +785,7 @@ class Writes:
     #: profile or list change) raises :class:`Unplannable` instead.
     read_only: bool = False
     #: The runs read whose trigger moment a later event of their key moved, by id.
-    refreshed: dict[int, Run] = field(default_factory=dict)
+    refreshed: dict[int, Run | Held] = field(default_factory=dict)
     #: The batch's contacts, read ahead as :class:`Who` (the whole row is loaded only for
     #: a step that changes or sends it).
     contacts: dict[int, Contact | Who] = field(default_factory=dict)
@@ -949,23 +968,23 @@ def prepare_batched(session: Session) -> Statements | None:
     advanced = [run for run in writes.runs.values() if run.id not in writes.inserted]
     refreshed = writes.refreshed
     only_refreshed = [run for run_id, run in refreshed.items() if run_id not in writes.runs]
-    for columns, group in (
-        (_RUN_COLUMNS, [run for run in advanced if run.id not in refreshed]),
-        (_TRIGGER_COLUMNS, [run for run in advanced if run.id in refreshed]),
-        (_REFRESH_COLUMNS, only_refreshed),
+    # A run only refreshed is written while it is still active: one the pass read as
+    # :class:`Held` is not locked (PostgreSQL), and the API may have ended it since.
+    for columns, group, active in (
+        (_RUN_COLUMNS, [run for run in advanced if run.id not in refreshed], False),
+        (_TRIGGER_COLUMNS, [run for run in advanced if run.id in refreshed], False),
+        (_REFRESH_COLUMNS, only_refreshed, True),
     ):
         if not group:
             continue
         if dialect.name == "postgresql":
-            statements.append(_update_from_json(_RUNS, columns, group))
+            statements.append(_update_from_json(_RUNS, columns, group, active=active))
             continue
+        changed = update(_RUNS).where(_RUNS.c.id == bindparam("k_id"))
+        if active:
+            changed = changed.where(_RUNS.c.state == bindparam("k_state"))
         statements.append(
-            _driver(
-                dialect,
-                update(_RUNS).where(_RUNS.c.id == bindparam("k_id")).values(_binds(_RUNS, columns)),
-                group,
-                attrgetter,
-            )
+            _driver(dialect, changed.values(_binds(_RUNS, columns)), group, attrgetter)
         )
     for run in [*advanced, *only_refreshed]:
         if isinstance(run, FlowRun) and run in session:
@@ -1001,7 +1020,7 @@ def _driver(
 
 
 def _update_from_json(
-    table: Table, columns: tuple[str, ...], rows: list[Any]
+    table: Table, columns: tuple[str, ...], rows: list[Any], *, active: bool = False
 ) -> tuple[str, list[Any]]:
     """PostgreSQL: ``columns`` of ``rows`` (by id) in one ``UPDATE … FROM
     json_populate_recordset(…)``: the rows as one JSON document (encoded by msgspec), which
@@ -1015,7 +1034,8 @@ def _update_from_json(
     The ids are named twice, the second time as ``id = ANY(…)`` on the table: the planner
     then reads the rows through the primary key. Joined only to the row set, it hashed the
     whole table for a pass's few thousand rows (a sequential scan of every run, 24 of the
-    32 ms of 2,000 runs' update among 90,000)."""
+    32 ms of 2,000 runs' update among 90,000). With ``active``, only rows still active
+    (each row's own state, as read: :data:`ACTIVE`) are written."""
     read = attrgetter("id", *columns)
     names = ("id", *columns)
     document = msgspec.json.encode([dict(zip(names, read(row), strict=True)) for row in rows])
@@ -1026,6 +1046,8 @@ def _update_from_json(
         f"FROM json_populate_recordset(NULL::{table.name}, %s::json) AS v"
         f" WHERE {table.name}.id = v.id AND {table.name}.id = ANY(%s::integer[])"
     )
+    if active:
+        statement += f" AND {table.name}.state = '{ACTIVE}'"
     return statement, [(document.decode(), ids)]
 
 

@@ -251,35 +251,40 @@ class Flows:
         # Before reading their runs: with the contacts' flows locks held, no other pass and
         # no sweep changes them (:func:`engine.try_hold_contacts`).
         engine.hold_contacts(session, contact_ids)
-        # Every active run of the contacts is looked at; only those the pass may move, or
-        # whose key one of its events may start again, are read whole (and locked, on
-        # PostgreSQL, against the API): a contact's other runs do not change in the pass.
+        # Every active run of the contacts is looked at; only those the pass may move are
+        # read whole (and locked, on PostgreSQL, against the API). One of a key that one
+        # of its events may start again, which no event moves, is held (its trigger is
+        # all a start changes: :class:`engine.Held`). A contact's other runs do not change
+        # in the pass.
         heads = _active_heads(session, flow_ids, contact_ids)
-        slots = _start_slots(events, by_kind)
-        runs = _runs(
-            session,
-            [
-                head.id
-                for head in heads
-                if (head.flow_id, head.contact_id, head.slot) in slots
-                or moved(head.flow_id, head.version, head.wait == _TIMER, head.contact_id)
-            ],
-        )
+        keys = _start_keys(events, by_kind)
+        slots = {(e.flow_id, e.contact_id, e.key) for e in keys.values() if e.one_active}
+        whole: list[int] = []
+        held: dict[tuple[int, int, str], engine.Run | engine.Held] = {}
+        for head in heads:
+            if moved(head.flow_id, head.version, head.wait == _TIMER, head.contact_id):
+                whole.append(head.id)
+            elif head.slot is not None and (head.flow_id, head.contact_id, head.slot) in slots:
+                held[(head.flow_id, head.contact_id, head.slot)] = engine.Held(
+                    head.id, head.slot, head.trigger_at, head.updated_at
+                )
+        runs = _runs(session, whole)
         writes = engine.batch_writes(session, read_only=planned is not None and planned.read_only)
         engine.read_contacts(session, contact_ids)
         # The exits and awaited events read ahead for the runs the pass's events may move
         # (only those are advanced: a run no event moves now does not change in the pass).
-        movable = [r for r in runs if moved(r.flow_id, r.version, _timed(r), r.contact_id)]
-        timers.read_waits_ahead(session, movable, now)
+        timers.read_waits_ahead(session, runs, now)
         if planned is not None:
             planned.note(flow_ids, contact_ids, heads, writes)
             writes.last_id = planned.last_id  # ids drawn for another store's runs, unwritten
         _read_exits_ahead(session, live, events, now)
+        starts = _last_starts(session, live, _entering(keys, held))
+        held.update({(r.flow_id, r.contact_id, r.slot): r for r in runs if r.slot is not None})
         known = engine.Known(
             flows=set(flow_ids),
             contacts=set(contact_ids),
-            runs={(r.flow_id, r.contact_id, r.slot): r for r in runs if r.slot is not None},
-            starts=_last_starts(session, live, contact_ids),
+            runs=held,
+            starts=starts,
             filters={},
             writes=writes,
         )
@@ -328,7 +333,7 @@ class Flows:
                 if matched is None:
                     continue
                 context = context or stored_trigger.of_event(event)
-                key = _event_key(matched, event)
+                key = keys[(id(matched), id(event))].key
                 begin = engine.Start(contact_id, key, event.occurred_at, context)
                 started = engine.start(session, want.flow, want.definition, begin, now, known=known)
                 if started is not None:
@@ -449,6 +454,7 @@ class _Head(NamedTuple):
     state: str
     seq: int
     updated_at: datetime
+    trigger_at: datetime
     #: What it waits for (``waiting``'s kind: :data:`_TIMER`, "event"), or None.
     wait: str | None
 
@@ -507,19 +513,45 @@ def _runs(session: Session, ids: list[int]) -> list[engine.NewRun]:
     return [engine.stored_run(row) for row in matching.core(session, query)]
 
 
-def _start_slots(
+class _Entry(NamedTuple):
+    """A run one of a pass's events may start through one of its flow's triggers (before
+    the trigger's ``where``)."""
+
+    flow_id: int
+    contact_id: int
+    key: str
+    #: Whether the flow lets one active run per key (:func:`engine.start` then refreshes
+    #: the key's active run, if it has one, instead).
+    one_active: bool
+
+
+def _start_keys(
     events: list[Any], by_kind: dict[_Kind, list[_Wanting]]
-) -> set[tuple[int, int, str]]:
-    """The (flow, contact, key) of every run with one active run per key that these events
-    may start (before the triggers' ``where``): a start finds the active run of its key,
-    if there is one, among those the pass read (:attr:`engine.Known.runs`) and refreshes
-    it instead."""
-    found: set[tuple[int, int, str]] = set()
+) -> dict[tuple[int, int], _Entry]:
+    """Each start the pass's events may make, by (trigger, event) ids: worked out once,
+    for what the pass reads ahead (the active runs of those keys, the last starts) and for
+    the start itself."""
+    found: dict[tuple[int, int], _Entry] = {}
     for event in events:
         for want in by_kind[(event.name, event.category, event.action)]:
-            if want.definition.entry.per_key == "one_active":
-                for trigger in want.triggers:
-                    found.add((want.flow.id, event.contact_id, _event_key(trigger, event)))
+            one_active = want.definition.entry.per_key == "one_active"
+            for trigger in want.triggers:
+                key = _event_key(trigger, event)
+                entry = _Entry(want.flow.id, event.contact_id, key, one_active)
+                found[(id(trigger), id(event))] = entry
+    return found
+
+
+def _entering(
+    keys: dict[tuple[int, int], _Entry], held: dict[tuple[int, int, str], Any]
+) -> dict[int, set[int]]:
+    """Per flow, the contacts whose starts in the pass may reach its re-entry rule: all
+    but those whose every start meets an active run the pass holds (:class:`engine.Held`,
+    active through the pass), which it only refreshes."""
+    found: dict[int, set[int]] = {}
+    for entry in keys.values():
+        if not (entry.one_active and (entry.flow_id, entry.contact_id, entry.key) in held):
+            found.setdefault(entry.flow_id, set()).add(entry.contact_id)
     return found
 
 
@@ -529,17 +561,23 @@ def _event_key(trigger: Trigger, event: Any) -> str:
 
 
 def _last_starts(
-    session: Session, flows: list[Flow], contact_ids: list[int]
+    session: Session, flows: list[Flow], entering: dict[int, set[int]]
 ) -> dict[tuple[int, int, str], datetime]:
     """The last start per (flow, contact, key) and per (flow, contact) (under
-    :data:`engine.CONTACT`), for the flows whose re-entry needs it."""
+    :data:`engine.CONTACT`), for the flows whose re-entry needs it, of the contacts whose
+    starts may reach it (``entering``, :func:`_entering`)."""
     flow_ids = []
+    wanted: set[int] = set()
     for flow in flows:
         assert flow.version is not None
+        if flow.id not in entering:
+            continue
         if engine.definition_of(session, flow.id, flow.version).entry.reentry != "always":
             flow_ids.append(flow.id)
+            wanted |= entering[flow.id]
     if not flow_ids:
         return {}
+    contact_ids = sorted(wanted)
     rows = matching.core(session, _starts_query(matching.dialect(session), flow_ids, contact_ids))
     starts: dict[tuple[int, int, str], datetime] = {}
     for f, c, k, at in rows:
