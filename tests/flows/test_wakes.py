@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from cartwheel.db import Database
 from cartwheel.flows import engine, timers
@@ -188,7 +189,7 @@ def test_a_held_runs_refresh_is_not_written_once_the_run_has_ended(
     held.trigger_at, held.trigger, held.updated_at = clock.now, {"source": "late"}, clock.now
     with db.transaction() as session:
         session.execute(
-            FlowRun.__table__.update()
+            update(FlowRun)
             .where(FlowRun.id == run.id)
             .values(state="exited", reason="The flow was deleted.")
         )
