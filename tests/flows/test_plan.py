@@ -17,7 +17,7 @@ from cartwheel.models import Event, FlowRun
 from cartwheel.runtime import Runtime
 from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
-from tests.flows.helpers import BROWSE, Clock, pending_rows, publish, step_log
+from tests.flows.helpers import BROWSE, Clock, pending_rows, publish, statements, step_log
 from tests.segments.helpers import track
 
 
@@ -66,6 +66,36 @@ def test_a_plan_nothing_changed_is_written_as_planned(
     [(run_id, contact, state, step, test)] = _runs(db, flow)
     assert (contact, state, step, test) == (ann, "active", "wait", False)
     assert step_log(db, flow) == [(run_id, 1, "wait", "waiting")]
+
+
+def test_a_plan_no_run_changed_since_is_checked_without_reading_the_runs_again(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    """SQLite counts the changes to existing runs (migration 0029): the same count in the
+    write transaction as in the plan's means none of them changed, and the check reads
+    that count instead of the contacts' active runs. (PostgreSQL makes and applies its
+    plans in one transaction; called apart, as here, it reads the runs again.)"""
+    flow = publish(client, store, BROWSE)
+    _ann_views(runtime, store, clock)
+    flow_worker.drain()
+    clock.advance(minutes=5)
+    _ann_views(runtime, store, clock)  # refreshes the run
+    flows = triggers.Flows(clock)
+    planned = _plan(db, flows, store.store_id)
+    with statements(db) as sent:
+        _apply(db, flows, planned)
+    reread = [s for s in sent if "flow_runs.seq" in s and s.startswith("SELECT")]
+    assert len(reread) == (0 if db.is_sqlite else 1)
+    [(_, _, state, step, _)] = _runs(db, flow)
+    assert (state, step) == ("active", "wait")
+    with db.read() as session:
+        refreshed = select(FlowRun.trigger_at).where(FlowRun.flow_id == flow)
+        assert session.scalars(refreshed).one() == clock.now
 
 
 def test_a_flow_paused_between_plan_and_apply_starts_nothing(

@@ -170,6 +170,8 @@ class Flows:
             return None
         now = self.clock()
         planned = Plan(events, session, now, read_only=matching.dialect(session) == "sqlite")
+        if planned.read_only:
+            planned.changes = _run_changes(session)
         try:
             with session.no_autoflush:
                 for store_id, store_events in _by_store(events).items():
@@ -750,6 +752,9 @@ class Plan:
     #: The contacts read, and those of them already gone (deleted or merged).
     contacts: list[int] = field(default_factory=list)
     gone: set[int] = field(default_factory=set)
+    #: SQLite: the count of changes to existing runs (:func:`_run_changes`) as the plan
+    #: read them.
+    changes: int | None = None
     #: SQLite: the highest run id when the new runs' ids were first drawn, and the last id
     #: drawn (a pass's stores draw one after the other before anything is written).
     highest: int | None = None
@@ -780,24 +785,27 @@ def _flow_states(flows: list[Flow]) -> list[tuple[int, int | None, str]]:
     return [(f.id, f.version, f.state) for f in flows]
 
 
+def _run_changes(session: Session) -> int:
+    """SQLite: how many times an existing run has been changed or deleted (a count kept
+    by triggers, migration 0029)."""
+    return int(
+        session.connection()
+        .exec_driver_sql("SELECT n FROM flow_runs_changes WHERE id = 1")
+        .scalar_one()
+    )
+
+
 def _unchanged(session: Session, planned: Plan) -> bool:
     """Whether what ``planned`` relied on still holds: the stores' published flows, the
     active runs of the pass's (flow, contact) pairs, its contacts' presence, and (SQLite)
     the highest run id, past which the plan drew its new runs' ids. A few queries, in the
-    write transaction."""
+    write transaction; the runs are read again only if some run changed since the plan
+    (:func:`_run_changes`: the timer sweep, the API)."""
     for store_id, states in planned.flows.items():
         if _flow_states(repository.published(session, store_id)) != states:
             return False
-    now_runs: dict[int, tuple[Any, ...]] = {}
-    for flow_ids, contact_ids in planned.scopes:
-        rows = matching.core(
-            session,
-            _active_query(matching.dialect(session), flow_ids, contact_ids).with_only_columns(
-                FlowRun.id, FlowRun.state, FlowRun.seq, FlowRun.updated_at, FlowRun.test
-            ),
-        )
-        now_runs.update((r[0], (r[1], r[2], r[3])) for r in rows if not r[4])
-    if now_runs != planned.runs:
+    runs_changed = planned.changes is None or _run_changes(session) != planned.changes
+    if runs_changed and not _same_runs(session, planned):
         return False
     if planned.contacts:
         gone = set(
@@ -816,6 +824,21 @@ def _unchanged(session: Session, planned: Plan) -> bool:
         if highest != planned.highest:
             return False
     return True
+
+
+def _same_runs(session: Session, planned: Plan) -> bool:
+    """Whether the active runs of the pass's (flow, contact) pairs are those the plan read,
+    in the same states."""
+    now_runs: dict[int, tuple[Any, ...]] = {}
+    for flow_ids, contact_ids in planned.scopes:
+        rows = matching.core(
+            session,
+            _active_query(matching.dialect(session), flow_ids, contact_ids).with_only_columns(
+                FlowRun.id, FlowRun.state, FlowRun.seq, FlowRun.updated_at, FlowRun.test
+            ),
+        )
+        now_runs.update((r[0], (r[1], r[2], r[3])) for r in rows if not r[4])
+    return now_runs == planned.runs
 
 
 #: The registry's instance (the real clock).
