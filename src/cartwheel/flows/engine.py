@@ -810,10 +810,9 @@ def _writes(session: Session) -> Writes | None:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class Who:
+class Who(NamedTuple):
     """What every start and advance reads of a contact (is it still there, its time zone),
-    without loading the whole row."""
+    without loading the whole row (a named tuple: built from each row in C)."""
 
     id: int
     store_id: int
@@ -880,7 +879,7 @@ def read_contacts(session: Session, contact_ids: list[int]) -> None:
             Contact.timezone,
         ).where(among(matching.dialect(session), Contact.id, contact_ids)),
     )
-    writes.contacts.update((row[0], Who(*row)) for row in rows)
+    writes.contacts.update((who.id, who) for who in map(Who._make, rows))
 
 
 def _contact(

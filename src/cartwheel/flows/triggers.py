@@ -470,12 +470,12 @@ def _active_heads(session: Session, flow_ids: list[int], contact_ids: list[int])
     locks on every one were a fifth of PostgreSQL's time for a pass under the flows bench,
     at four active runs a person.)"""
     query = _active_query(matching.dialect(session), flow_ids, contact_ids)
-    return [_Head._make(row[:-1]) for row in matching.core(session, query) if not row[-1]]
+    return list(map(_Head._make, matching.core(session, query)))
 
 
 def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> Select[Any]:
-    """The :class:`_Head` of the contacts' active runs of these flows (and whether each is
-    a test run), found through their contacts' index. The flow and the state are compared
+    """The :class:`_Head` of the contacts' active runs of these flows (test runs aside),
+    found through their contacts' index. The flow and the state are compared
     as expressions, so that no index led by the flow qualifies: SQLite's planner took
     (flow, test, state) and read every active run of the flows in each pass (tens of
     thousands under the flows bench), and PostgreSQL's, with statistics taken while the
@@ -485,12 +485,12 @@ def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> 
         select(
             *(FlowRun.__table__.c[name] for name in _Head._fields[:-1]),
             FlowRun.waiting["kind"].as_string(),
-            FlowRun.test,
         )
         .where(
             (FlowRun.flow_id + 0).in_(flow_ids),
             among(dialect, FlowRun.contact_id, contact_ids),
             FlowRun.state.concat("") == engine.ACTIVE,
+            FlowRun.test.is_(False),
         )
         # In the runs' order, sorted after the contacts' index found them: ordered by the
         # key itself, SQLite walked the whole table in key order instead (55 ms against 3
@@ -745,10 +745,10 @@ class Plan:
     messages: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     #: Per store, its published flows as (id, version, state).
     flows: dict[int, list[tuple[int, int | None, str]]] = field(default_factory=dict)
-    #: The (flows, contacts) whose active runs were read, and those runs as
-    #: :func:`_run_states` shows them.
+    #: The (flows, contacts) whose active runs were read, and those runs (compared again
+    #: by :func:`_same_runs` only if some run changed meanwhile).
     scopes: list[tuple[list[int], list[int]]] = field(default_factory=list)
-    runs: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    heads: list[_Head] = field(default_factory=list)
     #: The contacts read, and those of them already gone (deleted or merged).
     contacts: list[int] = field(default_factory=list)
     gone: set[int] = field(default_factory=set)
@@ -765,7 +765,7 @@ class Plan:
     ) -> None:
         """What a store's part of the pass read, before anything changes it."""
         self.scopes.append((flow_ids, contact_ids))
-        self.runs.update((head.id, (head.state, head.seq, head.updated_at)) for head in heads)
+        self.heads += heads
         self.contacts += contact_ids
         self.gone.update(c for c in contact_ids if not _present(writes.contacts.get(c)))
 
@@ -834,11 +834,11 @@ def _same_runs(session: Session, planned: Plan) -> bool:
         rows = matching.core(
             session,
             _active_query(matching.dialect(session), flow_ids, contact_ids).with_only_columns(
-                FlowRun.id, FlowRun.state, FlowRun.seq, FlowRun.updated_at, FlowRun.test
+                FlowRun.id, FlowRun.state, FlowRun.seq, FlowRun.updated_at
             ),
         )
-        now_runs.update((r[0], (r[1], r[2], r[3])) for r in rows if not r[4])
-    return now_runs == planned.runs
+        now_runs.update((r[0], (r[1], r[2], r[3])) for r in rows)
+    return now_runs == {h.id: (h.state, h.seq, h.updated_at) for h in planned.heads}
 
 
 #: The registry's instance (the real clock).
