@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -399,8 +400,24 @@ def _claim(
     if not db.is_sqlite:
         # The pending rows are what a claim holds (the events stay readable to all).
         query = query.with_for_update(skip_locked=True, of=pending if pending is not None else None)
-    # Columns, not entities: read through the connection, without the ORM's per-row work.
-    return list(session.connection().execute(query).all())
+    # Columns, not entities: read through the connection, without the ORM's per-row work;
+    # each row as a named tuple (:func:`_header`).
+    result = session.connection().execute(query)
+    return list(map(_header(tuple(result.keys()))._make, result.all()))
+
+
+#: The named tuple of each set of claimed columns (a queue claims the same few).
+_HEADERS: dict[tuple[str, ...], Any] = {}
+
+
+def _header(columns: tuple[str, ...]) -> Any:
+    """A named tuple of these columns, for the claimed rows: the queue and its handlers
+    read a few of each row's columns by name, and a SQLAlchemy ``Row``'s attribute costs
+    ~0.4 µs (its ``__getattr__`` fallback) against ~0.03 for a named tuple's."""
+    found = _HEADERS.get(columns)
+    if found is None:
+        found = _HEADERS[columns] = namedtuple("Header", columns)
+    return found
 
 
 def _wanted(

@@ -12,7 +12,7 @@ neither table nor triggers.
 
 A later migration that rebuilds ``flow_runs`` on SQLite (Alembic's batch mode copies the
 table and drops the old one, its triggers with it) must create the triggers again:
-``tests/flows/test_plan.py`` checks that they count at the head of the migrations.
+``tests/test_migrations.py`` checks that they count at the head of the migrations.
 
 Revision ID: 0029
 Revises: 0028
