@@ -8,11 +8,13 @@ store(s) with the ``store`` fixture, so nothing one test writes is visible to an
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
@@ -34,6 +36,21 @@ TEST_SECRET_KEY = Fernet.generate_key().decode()
 def postgres_url() -> Iterator[str]:
     with postgres_database() as url:
         yield url
+
+
+@pytest.fixture
+def fresh_postgres(postgres_url: str) -> Iterator[str]:
+    """An empty database of its own on the test PostgreSQL server (for a test that needs
+    what no other test may touch: its own schema history, its own statistics)."""
+    server = postgres_url.rsplit("/", 1)[0]
+    name = f"cartwheel_fresh_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", params=ENGINES)

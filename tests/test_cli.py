@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
@@ -128,20 +126,6 @@ def test_keys_of_another_or_a_missing_store_are_refused(runner: CliRunner) -> No
 
 
 # -- migrations -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fresh_postgres(postgres_url: str) -> Iterator[str]:
-    """An empty database on the test PostgreSQL server."""
-    server = postgres_url.rsplit("/", 1)[0]
-    name = f"cartwheel_cli_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{server}/{name}"
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
