@@ -1034,14 +1034,21 @@ def _update_from_json(
     then reads the rows through the primary key. Joined only to the row set, it hashed the
     whole table for a pass's few thousand rows (a sequential scan of every run, 24 of the
     32 ms of 2,000 runs' update among 90,000). With ``active``, only rows still active
-    (each row's own state, as read: :data:`ACTIVE`) are written, the state compared as an
-    expression, as the heads' query compares it: as a column, under statistics taken while
-    every run had finished, the planner read every active run through an index that has
-    the state, once per run written (1.6 s for 2,000 runs among 20,000 active;
-    ``tests/flows/test_query_plans.py``)."""
+    (each row's own state, as read: :data:`ACTIVE`) are written: the state is in the
+    document and compared as a join condition. Under statistics taken while every run had
+    finished, "still active" as a constant on the column had the planner read every
+    active run through an index that has the state, once per run written (1.6 s for 2,000
+    runs among 20,000 active); as a constant on an expression, it misjudged how many runs
+    the ids find and compared each with each row (219 ms for 1,400 among 150,000, against
+    30; ``tests/flows/test_query_plans.py``)."""
     read = attrgetter("id", *columns)
     names = ("id", *columns)
-    document = msgspec.json.encode([dict(zip(names, read(row), strict=True)) for row in rows])
+    document = msgspec.json.encode(
+        [
+            {**dict(zip(names, read(row), strict=True)), **({"state": ACTIVE} if active else {})}
+            for row in rows
+        ]
+    )
     ids = array_text(row.id for row in rows)
     sets = ", ".join(f'"{name}" = v."{name}"' for name in columns)
     statement = (
@@ -1050,7 +1057,7 @@ def _update_from_json(
         f" WHERE {table.name}.id = v.id AND {table.name}.id = ANY(%s::integer[])"
     )
     if active:
-        statement += f" AND {table.name}.state || '' = '{ACTIVE}'"
+        statement += f" AND {table.name}.state = v.state"
     return statement, [(document.decode(), ids)]
 
 
