@@ -38,19 +38,26 @@ def plan(db: Database, query: Select[object]) -> list[str]:
         return [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {text}")]
 
 
-def test_a_pass_reads_its_contacts_runs_through_their_index(tmp_path: Path) -> None:
-    """Its active runs, and the last starts re-entry reads."""
-    db = Database(f"sqlite:///{tmp_path / 'plans.db'}")
-    migrate(db.engine)
-    now = utcnow()
+def store_with_contacts(db: Database, count: int) -> tuple[int, list[int]]:
+    """A new store and the ids of ``count`` new contacts of it, in order."""
     with db.transaction() as session:
         store_id = stores.create_store(session, "plans").store_id
         contacts = list(
             session.execute(
                 insert(Contact).returning(Contact.id),
-                [{"store_id": store_id, "uuid": uuid7()} for _ in range(10_000)],
+                [{"store_id": store_id, "uuid": uuid7()} for _ in range(count)],
             ).scalars()
         )
+    return store_id, contacts
+
+
+def test_a_pass_reads_its_contacts_runs_through_their_index(tmp_path: Path) -> None:
+    """Its active runs, and the last starts re-entry reads."""
+    db = Database(f"sqlite:///{tmp_path / 'plans.db'}")
+    migrate(db.engine)
+    now = utcnow()
+    store_id, contacts = store_with_contacts(db, 10_000)
+    with db.transaction() as session:
         session.execute(
             insert(FlowRun),
             [
@@ -131,14 +138,7 @@ def test_postgresql_reaches_a_pass_runs_by_id_after_statistics_of_finished_runs(
     migrate(db.engine)
     now = utcnow()
     try:
-        with db.transaction() as session:
-            store_id = stores.create_store(session, "plans").store_id
-            contacts = list(
-                session.execute(
-                    insert(Contact).returning(Contact.id),
-                    [{"store_id": store_id, "uuid": uuid7()} for _ in range(10_000)],
-                ).scalars()
-            )
+        store_id, contacts = store_with_contacts(db, 10_000)
         runs = {"store": store_id, "first": contacts[0], "contacts": len(contacts), "now": now}
         with db.engine.begin() as connection:
             cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -149,7 +149,9 @@ def test_postgresql_reaches_a_pass_runs_by_id_after_statistics_of_finished_runs(
             cursor.execute(RUNS, {**runs, "state": engine.ACTIVE, "count": 150_000})
             cursor.execute("SELECT id FROM flow_runs WHERE state = 'active' ORDER BY id LIMIT 1400")
             refreshed = [
-                SimpleNamespace(id=run_id, trigger_at=now, trigger={}, updated_at=now)
+                SimpleNamespace(
+                    id=run_id, trigger_at=now, trigger={}, updated_at=now, state=engine.ACTIVE
+                )
                 for (run_id,) in cursor.fetchall()
             ]
         statement, params = engine._update_from_json(
