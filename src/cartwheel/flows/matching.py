@@ -8,10 +8,11 @@ compiled filter; ``match`` compares a property with the run's key or trigger."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import CursorResult, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from cartwheel.flows import stored_trigger
@@ -36,13 +37,25 @@ def dialect(session: Session) -> str:
 _Columns = TypeVarTuple("_Columns")
 
 
-def core(session: Session, statement: Select[*_Columns]) -> CursorResult[*_Columns]:
-    """``statement`` (columns, not ORM entities) executed through the session's connection:
-    its rows without the ORM's result machinery (about twice the cost per row), after the
-    flush that ``session.execute`` would do first (none under ``no_autoflush``)."""
+def core(session: Session, statement: Select[*_Columns]) -> Iterable[Any]:
+    """``statement``'s rows (columns, not ORM entities), read through the session's
+    connection without the ORM's result machinery (about twice the cost per row), after
+    the flush that ``session.execute`` would do first (none under ``no_autoflush``).
+
+    On PostgreSQL they are the driver's rows, built by psycopg in C, not SQLAlchemy's:
+    what these reads select (integers, text, booleans, ``JSONB``, ``UTCDateTime`` moments)
+    comes back from psycopg as SQLAlchemy would return it (JSON decoded; moments in
+    ``datetime.timezone.utc``, the session's time zone, which ``UTCDateTime`` passes
+    through), and SQLAlchemy's row-by-row iteration cost 9 µs a run's head against 3
+    (``tests/flows/test_core_rows.py`` compares the two). SQLite's rows need SQLAlchemy's
+    conversions (moments and JSON are stored as text)."""
     if session.autoflush:
         session.flush()
-    return session.connection().execute(statement)
+    result = session.connection().execute(statement)
+    if result.dialect.name != "postgresql":
+        return result
+    with result:
+        return result.cursor.fetchall()
 
 
 def resolve(path: str, event: dict[str, Any] | None, entity: Any, record: Any) -> Any:
@@ -237,13 +250,14 @@ def passing_where(
     condition = EventCondition("", match.name, match.category, match.action, where=where)
     ctx = Context(store_id, now, dialect(session))
     moments = [event.occurred_at for event in unsure]
-    return passing | set(
-        core(
+    return passing | {
+        event_id
+        for (event_id,) in core(
             session,
             select(Event.id).where(
                 *event_filters(condition, ctx, correlate=False),
                 among(ctx.dialect, Event.id, [event.id for event in unsure]),
                 Event.occurred_at.between(min(moments), max(moments)),
             ),
-        ).scalars()
-    )
+        )
+    }
