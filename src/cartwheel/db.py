@@ -14,14 +14,29 @@ import fcntl
 import os
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    Select,
+    String,
+    Uuid,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeEngine
+
+from cartwheel.models.base import UTCDateTime
 
 
 def normalize_url(url: str) -> str:
@@ -64,6 +79,39 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"options": "-c TimeZone=UTC"})
         engine = create_engine(normalized, pool_size=10, max_overflow=20, **kwargs)
     return engine
+
+
+def plain_rows(connection: Connection, statement: Select[*tuple[Any, ...]]) -> Sequence[Any]:
+    """``statement``'s rows, each a tuple of its columns. On PostgreSQL, when every column
+    is of a type psycopg returns as SQLAlchemy would (:func:`_as_read`), they are the
+    driver's rows, built by psycopg in C: iterating SQLAlchemy's rows cost 9 µs a row of
+    ten columns against 3 (a worker pass's claimed events, its contacts' runs).
+    Otherwise, and on SQLite (whose moments and JSON are text), SQLAlchemy's."""
+    result = connection.execute(statement)
+    if connection.dialect.name == "postgresql" and all(
+        _as_read(column.type) for column in statement.selected_columns
+    ):
+        with result:
+            return result.cursor.fetchall()
+    return result.all()
+
+
+def _as_read(kind: TypeEngine[Any]) -> bool:
+    """Whether psycopg returns this type's values as SQLAlchemy's result would: integers,
+    text, booleans, UUIDs and floats as such; JSON decoded (by the engine's
+    ``json_deserializer``, which SQLAlchemy hands psycopg); ``UTCDateTime`` in
+    ``datetime.timezone.utc``, the session's time zone (:func:`create_db_engine`), which
+    ``UTCDateTime`` passes through. Exact classes: a subclass (an ``Enum`` is a
+    ``String``) may convert."""
+    cls = type(kind)
+    if cls is Uuid:
+        return bool(kind.as_uuid)  # type: ignore[attr-defined]
+    if cls is Float:
+        return not kind.asdecimal  # type: ignore[attr-defined]
+    return cls in _DRIVER_TYPES
+
+
+_DRIVER_TYPES = frozenset({Integer, String, Boolean, JSON, UTCDateTime})
 
 
 def _create_private_file(path: str | None) -> None:

@@ -8,13 +8,14 @@ compiled filter; ``match`` compares a property with the run's key or trigger."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from cartwheel.db import plain_rows
 from cartwheel.flows import stored_trigger
 from cartwheel.flows.definition import EventMatch, EventWait
 from cartwheel.kit.sql import among
@@ -37,25 +38,14 @@ def dialect(session: Session) -> str:
 _Columns = TypeVarTuple("_Columns")
 
 
-def core(session: Session, statement: Select[*_Columns]) -> Iterable[Any]:
+def core(session: Session, statement: Select[*_Columns]) -> Sequence[Any]:
     """``statement``'s rows (columns, not ORM entities), read through the session's
-    connection without the ORM's result machinery (about twice the cost per row), after
-    the flush that ``session.execute`` would do first (none under ``no_autoflush``).
-
-    On PostgreSQL they are the driver's rows, built by psycopg in C, not SQLAlchemy's:
-    what these reads select (integers, text, booleans, ``JSONB``, ``UTCDateTime`` moments)
-    comes back from psycopg as SQLAlchemy would return it (JSON decoded; moments in
-    ``datetime.timezone.utc``, the session's time zone, which ``UTCDateTime`` passes
-    through), and SQLAlchemy's row-by-row iteration cost 9 µs a run's head against 3
-    (``tests/flows/test_core_rows.py`` compares the two). SQLite's rows need SQLAlchemy's
-    conversions (moments and JSON are stored as text)."""
+    connection without the ORM's result machinery (:func:`cartwheel.db.plain_rows`: on
+    PostgreSQL psycopg's own rows), after the flush that ``session.execute`` would do
+    first (none under ``no_autoflush``)."""
     if session.autoflush:
         session.flush()
-    result = session.connection().execute(statement)
-    if result.dialect.name != "postgresql":
-        return result
-    with result:
-        return result.cursor.fetchall()
+    return plain_rows(session.connection(), statement)
 
 
 def resolve(path: str, event: dict[str, Any] | None, entity: Any, record: Any) -> Any:

@@ -52,7 +52,7 @@ from sqlalchemy import delete, func, select, true, update
 from sqlalchemy.orm import Session
 
 from cartwheel.config import Settings
-from cartwheel.db import Database
+from cartwheel.db import Database, plain_rows
 from cartwheel.kit.sql import among
 from cartwheel.models import Event, OutboxMessage, PendingEvent
 from cartwheel.models.base import utcnow
@@ -401,10 +401,10 @@ def _claim(
     if not db.is_sqlite:
         # The pending rows are what a claim holds (the events stay readable to all).
         query = query.with_for_update(skip_locked=True, of=pending if pending is not None else None)
-    # Columns, not entities: read through the connection, without the ORM's per-row work;
-    # each row as a named tuple (:func:`_header`).
-    result = session.connection().execute(query)
-    return list(map(_header(tuple(result.keys()))._make, result.all()))
+    # Columns, not entities: read through the connection, without the ORM's per-row work
+    # (:func:`plain_rows`); each row as a named tuple (:func:`_header`).
+    names = tuple(column.key for column in query.selected_columns)
+    return list(map(_header(names)._make, plain_rows(session.connection(), query)))
 
 
 @cache
@@ -449,7 +449,7 @@ def _load(
         return list(session.scalars(select(model).where(chosen).order_by(model.id)))
     wanted = (*queue.header, *(c for c in columns if c not in queue.header))
     query = select(*(getattr(model, c) for c in wanted)).where(chosen).order_by(model.id)
-    return list(session.connection().execute(query).all())
+    return list(map(_header(wanted)._make, plain_rows(session.connection(), query)))
 
 
 def _dialect(session: Session) -> str:
