@@ -28,6 +28,8 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Text,
+    Unicode,
     Uuid,
     create_engine,
     event,
@@ -98,11 +100,11 @@ def plain_rows(connection: Connection, statement: Select[*tuple[Any, ...]]) -> S
 
 def _as_read(kind: TypeEngine[Any]) -> bool:
     """Whether psycopg returns this type's values as SQLAlchemy's result would: integers,
-    text, booleans, UUIDs and floats as such; JSON decoded (by the engine's
-    ``json_deserializer``, which SQLAlchemy hands psycopg); ``UTCDateTime`` in
-    ``datetime.timezone.utc``, the session's time zone (:func:`create_db_engine`), which
-    ``UTCDateTime`` passes through. Exact classes: a subclass (an ``Enum`` is a
-    ``String``) may convert."""
+    text (a JSON value's ``as_string()`` is ``Unicode``), booleans, UUIDs and floats as
+    such; JSON decoded (by the engine's ``json_deserializer``, which SQLAlchemy hands
+    psycopg); ``UTCDateTime`` in ``datetime.timezone.utc``, the session's time zone
+    (:func:`create_db_engine`), which ``UTCDateTime`` passes through. Exact classes: a
+    subclass (an ``Enum`` is a ``String``) may convert."""
     cls = type(kind)
     if cls is Uuid:
         return bool(kind.as_uuid)  # type: ignore[attr-defined]
@@ -111,7 +113,7 @@ def _as_read(kind: TypeEngine[Any]) -> bool:
     return cls in _DRIVER_TYPES
 
 
-_DRIVER_TYPES = frozenset({Integer, String, Boolean, JSON, UTCDateTime})
+_DRIVER_TYPES = frozenset({Integer, String, Unicode, Text, Boolean, JSON, UTCDateTime})
 
 
 def _create_private_file(path: str | None) -> None:
