@@ -39,7 +39,7 @@ def _both(db: Database, query: Select[Any]) -> tuple[list[tuple[Any, ...]], list
     SQLAlchemy's result. On PostgreSQL the first are psycopg's own (every column's type
     reads as SQLAlchemy's does)."""
     with db.read() as session:
-        read = matching.core(session, query)
+        read = list(matching.core(session, query))
         usual = [tuple(row) for row in session.connection().execute(query)]
     expected = tuple if db.engine.dialect.name == "postgresql" else Row
     assert {type(row) for row in read} == {expected}

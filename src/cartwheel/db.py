@@ -14,7 +14,7 @@ import fcntl
 import os
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -83,19 +83,20 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def plain_rows(connection: Connection, statement: Select[*tuple[Any, ...]]) -> Sequence[Any]:
+def plain_rows(connection: Connection, statement: Select[*tuple[Any, ...]]) -> Iterable[Any]:
     """``statement``'s rows, each a tuple of its columns. On PostgreSQL, when every column
     is of a type psycopg returns as SQLAlchemy would (:func:`_as_read`), they are the
     driver's rows, built by psycopg in C: iterating SQLAlchemy's rows cost 9 µs a row of
     ten columns against 3 (a worker pass's claimed events, its contacts' runs).
-    Otherwise, and on SQLite (whose moments and JSON are text), SQLAlchemy's."""
+    Otherwise, and on SQLite (whose moments and JSON are text), SQLAlchemy's, iterated
+    once: its ``all()`` cost 14 µs a head on SQLite against 11 iterated."""
     result = connection.execute(statement)
     if connection.dialect.name == "postgresql" and all(
         _as_read(column.type) for column in statement.selected_columns
     ):
         with result:
             return result.cursor.fetchall()
-    return result.all()
+    return result
 
 
 def _as_read(kind: TypeEngine[Any]) -> bool:

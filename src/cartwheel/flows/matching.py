@@ -8,7 +8,7 @@ compiled filter; ``match`` compares a property with the run's key or trigger."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
@@ -38,7 +38,7 @@ def dialect(session: Session) -> str:
 _Columns = TypeVarTuple("_Columns")
 
 
-def core(session: Session, statement: Select[*_Columns]) -> Sequence[Any]:
+def core(session: Session, statement: Select[*_Columns]) -> Iterable[Any]:
     """``statement``'s rows (columns, not ORM entities), read through the session's
     connection without the ORM's result machinery (:func:`cartwheel.db.plain_rows`: on
     PostgreSQL psycopg's own rows), after the flush that ``session.execute`` would do
