@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypeVarTuple
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -35,10 +35,7 @@ def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-_Columns = TypeVarTuple("_Columns")
-
-
-def core(session: Session, statement: Select[*_Columns]) -> Iterable[Any]:
+def core(session: Session, statement: Select[*tuple[Any, ...]]) -> Iterable[Any]:
     """``statement``'s rows (columns, not ORM entities), read through the session's
     connection without the ORM's result machinery (:func:`cartwheel.db.plain_rows`: on
     PostgreSQL psycopg's own rows), after the flush that ``session.execute`` would do

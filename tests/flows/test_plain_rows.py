@@ -9,11 +9,9 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Row, Select, select
 
-from cartwheel.config import Settings
 from cartwheel.db import Database, plain_rows
 from cartwheel.flows import engine, matching, triggers
 from cartwheel.models import Contact, Event, FlowRun, WebhookSubscription
@@ -22,16 +20,6 @@ from cartwheel.worker.runner import Worker
 from tests.conftest import StoreFixture
 from tests.flows.helpers import BROWSE, Clock, publish
 from tests.segments.helpers import track
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def flow_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
-    return Worker(db, settings, clock=clock)
 
 
 def _both(db: Database, query: Select[Any]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
