@@ -413,11 +413,13 @@ def bench_engine(
 
 def spread(engine: str, ratios: list[float]) -> str:
     """One engine's all-pairs ratios over ``--rounds`` rounds, in the order they ran, with
-    their median and range and how many fell short of the target."""
+    their median and range and how many fell short of the target (each one that did
+    marked: 0.7996 still reads 0.800)."""
     short = sum(ratio < TARGET for ratio in ratios)
+    each = ", ".join(f"{ratio:.3f}×" + (" (below)" if ratio < TARGET else "") for ratio in ratios)
     return (
-        f"- {engine}: {', '.join(f'{ratio:.2f}×' for ratio in ratios)}; median "
-        f"**{statistics.median(ratios):.2f}×**, {min(ratios):.2f}–{max(ratios):.2f}×; "
+        f"- {engine}: {each}; median "
+        f"**{statistics.median(ratios):.3f}×**, {min(ratios):.3f}–{max(ratios):.3f}×; "
         f"{short} of {len(ratios)} below {TARGET}×"
     )
 
