@@ -411,7 +411,7 @@ def bench_engine(
     return [*lines, ""], ratio
 
 
-def spread(engine: str, ratios: list[float]) -> str:
+def ratios_by_round(engine: str, ratios: list[float]) -> str:
     """One engine's all-pairs ratios over ``--rounds`` rounds, in the order they ran, with
     their median and range and how many fell short of the target (each one that did
     marked: 0.7996 still reads 0.800)."""
@@ -472,7 +472,7 @@ def main() -> None:
                 ratios[engine].append(ratio)
     if args.rounds > 1 and not args.no_ingest:
         report += ["### All pairs' ratio by round", ""]
-        report += [spread(engine, found) for engine, found in ratios.items()]
+        report += [ratios_by_round(engine, found) for engine, found in ratios.items()]
     print("\n".join(report))
 
 

@@ -45,6 +45,11 @@ def core(session: Session, statement: Select[*tuple[Any, ...]]) -> Iterable[Any]
     return plain_rows(session.connection(), statement)
 
 
+def core_set(session: Session, statement: Select[Any]) -> set[Any]:
+    """The values of ``statement``'s one column, read as :func:`core` reads rows."""
+    return {value for (value,) in core(session, statement)}
+
+
 def resolve(path: str, event: dict[str, Any] | None, entity: Any, record: Any) -> Any:
     """The value at ``path`` ("entity.id", "properties.cartId", "cartId", "record.id",
     "event.id")."""
@@ -237,14 +242,11 @@ def passing_where(
     condition = EventCondition("", match.name, match.category, match.action, where=where)
     ctx = Context(store_id, now, dialect(session))
     moments = [event.occurred_at for event in unsure]
-    return passing | {
-        event_id
-        for (event_id,) in core(
-            session,
-            select(Event.id).where(
-                *event_filters(condition, ctx, correlate=False),
-                among(ctx.dialect, Event.id, [event.id for event in unsure]),
-                Event.occurred_at.between(min(moments), max(moments)),
-            ),
-        )
-    }
+    return passing | core_set(
+        session,
+        select(Event.id).where(
+            *event_filters(condition, ctx, correlate=False),
+            among(ctx.dialect, Event.id, [event.id for event in unsure]),
+            Event.occurred_at.between(min(moments), max(moments)),
+        ),
+    )

@@ -616,17 +616,14 @@ def _passing(
 ) -> set[int]:
     assert definition.entry.filter is not None
     ctx = Context(store_id, now, matching.dialect(session))
-    return {
-        contact_id
-        for (contact_id,) in matching.core(
-            session,
-            select(Contact.id).where(
-                among(ctx.dialect, Contact.id, contact_ids),
-                active(store_id),
-                compile_condition(definition.entry.filter, ctx),
-            ),
-        )
-    }
+    return matching.core_set(
+        session,
+        select(Contact.id).where(
+            among(ctx.dialect, Contact.id, contact_ids),
+            active(store_id),
+            compile_condition(definition.entry.filter, ctx),
+        ),
+    )
 
 
 def _aware(moment: datetime) -> datetime:
@@ -809,16 +806,13 @@ def _unchanged(session: Session, planned: Plan) -> bool:
     if runs_changed and not _same_runs(session, planned):
         return False
     if planned.contacts:
-        gone = {
-            contact_id
-            for (contact_id,) in matching.core(
-                session,
-                select(Contact.id).where(
-                    among(matching.dialect(session), Contact.id, sorted(set(planned.contacts))),
-                    or_(Contact.deleted_at.is_not(None), Contact.merged_into_id.is_not(None)),
-                ),
-            )
-        }
+        gone = matching.core_set(
+            session,
+            select(Contact.id).where(
+                among(matching.dialect(session), Contact.id, sorted(set(planned.contacts))),
+                or_(Contact.deleted_at.is_not(None), Contact.merged_into_id.is_not(None)),
+            ),
+        )
         if gone != planned.gone:
             return False
     if planned.highest is not None:
