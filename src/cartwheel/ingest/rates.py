@@ -35,12 +35,6 @@ def _redraw() -> None:
     SHARD = secrets.randbelow(2**31 - 1)
 
 
-#: Eight days of minutes are kept.
-KEEP_MINUTES = 8 * 24 * 60
-_PRUNE_EVERY = 60
-_last_prune = 0
-
-
 # A forked worker process is another writer: it takes a shard of its own.
 os.register_at_fork(after_in_child=_redraw)
 
