@@ -212,6 +212,72 @@ def test_a_run_the_sweep_advanced_between_plan_and_apply_is_not_written_back(
     assert [(contact, state) for _, contact, state in runs[1:]] == [(ann, "active")]
 
 
+#: BROWSE's steps, started by a cart and ended by any view: every one of a person's runs
+#: is for the pass's views to move.
+CART_UNTIL_VIEW = {
+    **BROWSE,
+    "name": "Cart left, until a view",
+    "trigger": {"event": {"category": "cart", "action": "updated"}, "key": "entity.id"},
+    "exitOn": [{"event": "Viewed Product"}],
+}
+
+
+def test_a_plan_reads_of_a_flow_its_events_do_not_move_only_the_runs_of_their_keys(
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    store: StoreFixture,
+    clock: Clock,
+    flow_worker: Worker,
+) -> None:
+    """Ann's views move none of her browse-abandonment runs (asleep on their timers), so
+    the pass reads of them only the run of the product she views again, which it
+    refreshes; her cart's run ends on a view, so it is read whatever its key."""
+    browse = publish(client, store, BROWSE)
+    cart = publish(client, store, CART_UNTIL_VIEW)
+    viewed = clock.now
+    for sku in ("A", "B", "C"):
+        _views(runtime, store, clock, sku)
+    clock.advance(minutes=1)
+    track(
+        runtime, store.store_id, "ann@plan.io", "cart updated", at=clock.now,
+        category="cart", action="updated", entity={"id": "c-1"},
+    )  # fmt: skip
+    flow_worker.drain()
+    asleep = _keyed_runs(db, browse)
+    [(cart_run, _, state, _, _)] = _runs(db, cart)
+    assert state == "active"
+    clock.advance(minutes=10)
+    _views(runtime, store, clock, "B")  # refreshes B's run, ends the cart's
+    _views(runtime, store, clock, "D")  # starts a run
+    flows = triggers.Flows(clock)
+    planned = _plan(db, flows, store.store_id)
+    assert planned is not None
+    assert sorted(head.id for head in planned.heads) == sorted([asleep["B"], cart_run])
+    _apply(db, flows, planned)
+    after = _keyed_runs(db, browse)
+    assert sorted(after) == ["A", "B", "C", "D"] and after["B"] == asleep["B"]
+    with db.read() as session:
+        triggered = select(FlowRun.key, FlowRun.trigger_at).where(FlowRun.flow_id == browse)
+        trigger_at = {key: at for key, at in session.execute(triggered)}
+    assert (trigger_at["A"], trigger_at["B"], trigger_at["C"]) == (viewed, clock.now, viewed)
+    assert [state for _, _, state, _, _ in _runs(db, cart)] == ["exited"]
+
+
+def _views(runtime: Runtime, store: StoreFixture, clock: Clock, sku: str) -> int:
+    return track(
+        runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
+        properties={"sku": sku},
+    )  # fmt: skip
+
+
+def _keyed_runs(db: Database, flow_id: int) -> dict[str, int]:
+    """The flow's runs' ids by key."""
+    with db.read() as session:
+        rows = session.execute(select(FlowRun.key, FlowRun.id).where(FlowRun.flow_id == flow_id))
+        return dict(rows.all())
+
+
 def test_a_pass_over_two_stores_gives_their_new_runs_ids_of_their_own(
     client: TestClient,
     runtime: Runtime,

@@ -1,13 +1,15 @@
 """A worker pass reaches its runs through the index made for it, never through every run:
 
 - on SQLite (``EXPLAIN QUERY PLAN`` of a migrated database whose statistics an operator has
-  gathered with ``ANALYZE``), its contacts' runs through the contacts' index: ordered by the
+  gathered with ``ANALYZE``), its contacts' runs (and the run of each key it may start
+  again) through the contacts' index: ordered by the
   run's key, SQLite's planner walked the whole ``flow_runs`` table in key order in every
   pass (55 ms against 3 for 1,500 contacts among 100,000 runs);
 - on PostgreSQL, whose statistics lag a fast-growing table (autovacuum analyzes it at
   most once a minute), with statistics taken while every run had finished: its contacts'
-  runs through the contacts' index, and the runs it refreshes by id, matched to their new
-  values by a hash. With "still active" compared as a column, the refresh read every
+  runs (and the run of each key it may start again) through the contacts' index, and the
+  runs it refreshes by id, matched to their new values by a hash. With "still active"
+  compared as a column, the refresh read every
   active run through an index led by the flow, once per run it wrote (2,000 runs among
   20,000 active: 1.6 s against 34 ms; under the flows bench, loads whose worker fell 13-18
   s behind); compared as an expression, it compared each run read with each row written
@@ -79,11 +81,17 @@ def test_a_pass_reads_its_contacts_runs_through_their_index(tmp_path: Path) -> N
         # A pass's contacts: a few of the store's (here 1,000 of 10,000).
         active = plan(db, triggers._active_query("sqlite", [1, 2], contacts[:1000]))
         starts = plan(db, triggers._starts_query("sqlite", [1], contacts[:1000]))
+        slots = plan(db, triggers._slots_query("sqlite", [(1, c, "k") for c in contacts[:1000]]))
     finally:
         db.dispose()
     for steps in (active, starts):
         assert steps[0] == "SEARCH flow_runs USING INDEX uq_flow_runs_slot (contact_id=?)"
         assert not any(step.startswith("SCAN flow_runs") for step in steps)
+    # The keys' runs: the keys' list read once, each key's run found in the unique index.
+    assert slots == [
+        "SCAN json_each VIRTUAL TABLE INDEX 1:",
+        "SEARCH flow_runs USING INDEX uq_flow_runs_slot (contact_id=? AND flow_id=? AND slot=?)",
+    ]
 
 
 def relations(plan: dict[str, Any], table: str) -> Iterator[tuple[str, str | None]]:
@@ -165,11 +173,13 @@ def test_postgresql_reaches_a_pass_runs_by_id_after_statistics_of_finished_runs(
         starts = explain(
             db, *compiled(db, triggers._starts_query("postgresql", [1], contacts[:1000]))
         )
+        keyed = [(1 + n % 5, c, f"active{n}") for n, c in enumerate(contacts[:1000])]
+        slots = explain(db, *compiled(db, triggers._slots_query("postgresql", keyed)))
     finally:
         db.dispose()
     # The refreshed runs by id, each matched to its row by a hash: neither every active run
     # through an index led by the flow, nor each run compared with each row.
     assert list(relations(refresh, "flow_runs")) == [("Index Scan", "pk_flow_runs")]
     assert not list(join_filters(refresh))
-    for reads in (heads, starts):
+    for reads in (heads, starts, slots):
         assert list(relations(reads, "flow_runs")) == [("Index Scan", "uq_flow_runs_slot")]

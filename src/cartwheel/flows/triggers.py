@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Integer, Select, String, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cartwheel import outbox
 from cartwheel.flows import engine, matching, repository, stored_trigger, timers
-from cartwheel.flows.definition import Definition, Trigger, mentions
-from cartwheel.kit.sql import among
+from cartwheel.flows.definition import Definition, Trigger
+from cartwheel.kit.sql import among, rows_of
 from cartwheel.models import Contact, Event, Flow, FlowRun, Order, OutboxMessage
 from cartwheel.models.base import utcnow
 from cartwheel.outbox import SEGMENT_ENTERED, SEGMENT_EXITED
@@ -253,14 +253,16 @@ class Flows:
         # Before reading their runs: with the contacts' flows locks held, no other pass and
         # no sweep changes them (:func:`engine.try_hold_contacts`).
         engine.hold_contacts(session, contact_ids)
-        # Every active run of the contacts is looked at; only those the pass may move are
-        # read whole (and locked, on PostgreSQL, against the API). One of a key that one
-        # of its events may start again, which no event moves, is held (its trigger is
-        # all a start changes: :class:`engine.Held`). A contact's other runs do not change
-        # in the pass.
-        heads = _active_heads(session, flow_ids, contact_ids)
+        # Of the contacts' active runs, those the pass may move are read whole (and locked,
+        # on PostgreSQL, against the API): every run of a flow one of its kinds of event
+        # may move (:func:`_moving`). One of a key that one of its events may start again,
+        # which no event moves, is held (its trigger is all a start changes:
+        # :class:`engine.Held`). A contact's other runs do not change in the pass, and
+        # are not read.
         keys = _start_keys(events, by_kind)
         slots = {(e.flow_id, e.contact_id, e.key) for e in keys.values() if e.one_active}
+        scope = _Scope(_moving(session, live, by_kind), contact_ids, slots)
+        heads = _active_heads(session, scope)
         whole: list[int] = []
         held: dict[tuple[int, int, str], engine.Run | engine.Held] = {}
         for head in heads:
@@ -277,7 +279,7 @@ class Flows:
         # (only those are advanced: a run no event moves now does not change in the pass).
         timers.read_waits_ahead(session, runs, now)
         if planned is not None:
-            planned.note(flow_ids, contact_ids, heads, writes)
+            planned.note(scope, heads, writes)
             writes.last_id = planned.last_id  # ids drawn for another store's runs, unwritten
         _read_exits_ahead(session, live, events, now)
         starts = _last_starts(session, live, _entering(keys, held))
@@ -464,13 +466,57 @@ class _Head(NamedTuple):
 _TIMER = "timer"
 
 
-def _active_heads(session: Session, flow_ids: list[int], contact_ids: list[int]) -> list[_Head]:
-    """The contacts' active runs of these flows (test runs, never left active, aside). Not
-    locked: with the contacts' flows locks held, the sweep leaves their runs alone. (Row
-    locks on every one were a fifth of PostgreSQL's time for a pass under the flows bench,
-    at four active runs a person.)"""
-    query = _active_query(matching.dialect(session), flow_ids, contact_ids)
-    return list(map(_Head._make, matching.core(session, query)))
+class _Scope(NamedTuple):
+    """The active runs a pass over one store's events reads: every run of its
+    ``contact_ids`` in the ``moving`` flows, and the run of each of ``slots`` (flow,
+    contact, key) of the other flows, if there is one."""
+
+    moving: list[int]
+    contact_ids: list[int]
+    slots: set[tuple[int, int, str]]
+
+
+def _moving(session: Session, live: list[Flow], by_kind: dict[_Kind, list[_Wanting]]) -> list[int]:
+    """The live flows whose runs one of the pass's kinds of event may move: a version
+    (runs go on with the version they started on) exits on it or has a step waiting for
+    it (:func:`_wakes`). An event moves no run of the other flows: it may only start one
+    of them again, which refreshes the active run of its key, read by the key alone.
+    Under the flows bench that left a person's every browse-abandonment run but the
+    viewed product's unread: by the third load, two to three a view."""
+    found = []
+    for flow in live:
+        assert flow.version is not None
+        versions = range(1, flow.version + 1)
+        if any(
+            _wakes(engine.definition_of(session, flow.id, version), kind) != _STILL
+            for version in versions
+            for kind in by_kind
+        ):
+            found.append(flow.id)
+    return found
+
+
+def _active_heads(session: Session, scope: _Scope) -> list[_Head]:
+    """The :class:`_Head` of the scope's runs (test runs, never left active, aside), in
+    id order. Not locked: with the contacts' flows locks held, the sweep leaves their
+    runs alone. (Row locks on every one were a fifth of PostgreSQL's time for a pass under
+    the flows bench, at four active runs a person.)"""
+    dialect = matching.dialect(session)
+    heads: list[_Head] = []
+    if scope.moving:
+        heads += map(
+            _Head._make,
+            matching.core(session, _active_query(dialect, scope.moving, scope.contact_ids)),
+        )
+    moving = set(scope.moving)
+    slots = sorted(slot for slot in scope.slots if slot[0] not in moving)
+    if slots:
+        heads += map(_Head._make, matching.core(session, _slots_query(dialect, slots)))
+        heads.sort(key=_head_id)
+    return heads
+
+
+_head_id = itemgetter(0)
 
 
 def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> Select[Any]:
@@ -496,6 +542,39 @@ def _active_query(dialect: str, flow_ids: list[int], contact_ids: list[int]) -> 
         # key itself, SQLite walked the whole table in key order instead (55 ms against 3
         # for 1,500 contacts among 100,000 runs, every pass).
         .order_by(FlowRun.id + 0)
+    )
+
+
+def _slots_query(dialect: str, slots: list[tuple[int, int, str]]) -> Select[Any]:
+    """The :class:`_Head` of the active run of each (flow, contact, key), if any: the keys
+    joined to the unique index on (contact, flow, slot), one row each. A run has a slot
+    only while it is active and not a test run (:class:`FlowRun`), so the join alone finds
+    them: checked as well, ``state`` (compared as an expression, as elsewhere) made
+    PostgreSQL's planner expect a few hundred active runs and hash the whole table for
+    each pass."""
+    flows, contacts, keys = zip(*slots, strict=True)
+    wanted = rows_of(
+        dialect,
+        {
+            "contact_id": (Integer(), list(contacts)),
+            "flow_id": (Integer(), list(flows)),
+            "slot": (String(), list(keys)),
+        },
+    )
+    return (
+        select(
+            *(FlowRun.__table__.c[name] for name in _Head._fields[:-1]),
+            FlowRun.waiting["kind"].as_string(),
+        )
+        .select_from(wanted)
+        .join(
+            FlowRun,
+            and_(
+                FlowRun.contact_id == wanted.c.contact_id,
+                FlowRun.flow_id == wanted.c.flow_id,
+                FlowRun.slot == wanted.c.slot,
+            ),
+        )
     )
 
 
@@ -637,12 +716,13 @@ _Kind = tuple[str, str | None, str | None]
 class _Wakes(NamedTuple):
     """Which active runs of a version an event of one kind (name, category, action) is
     for: ``every`` one if it is an ``exitOn`` of the version (it ends a run wherever the
-    run is); otherwise, if the version mentions it (a ``wait_for_event``, a trigger), the
+    run is); otherwise, if a ``wait_for_event`` step of the version waits for it, the
     runs ``unless_timed``: a run asleep on a ``wait``'s timer has nothing to do with it
-    before the timer, and the timer sweep wakes it then. (A trigger's next event of a run's
-    key refreshes the run through :func:`engine.start`, not by advancing it.) Advancing a
-    timed run for each of its trigger's events was most of a pass's run updates under the
-    flows bench, where people view a product again while a browse-abandonment run waits."""
+    before the timer, and the timer sweep wakes it then. A trigger moves no run: its next
+    event of a run's key refreshes the run through :func:`engine.start`, and a run between
+    steps (a long chain's, continued ``wake_at`` now) is the sweep's. Advancing a timed run
+    for each of its trigger's events was most of a pass's run updates under the flows
+    bench, where people view a product again while a browse-abandonment run waits."""
 
     every: bool
     unless_timed: bool
@@ -651,7 +731,15 @@ class _Wakes(NamedTuple):
 def _wakes(definition: Definition, kind: _Kind) -> _Wakes:
     if any(wait.event.matches(*kind) for wait in definition.exit_on):
         return _Wakes(every=True, unless_timed=True)
-    return _Wakes(every=False, unless_timed=mentions_event(mentions(definition).as_json(), *kind))
+    waits = any(
+        step.wait is not None and step.wait.event.matches(*kind)
+        for step in definition.steps.values()
+    )
+    return _Wakes(every=False, unless_timed=waits)
+
+
+#: An event of a kind no version exits on or waits for moves no run of the flow.
+_STILL = _Wakes(every=False, unless_timed=False)
 
 
 def _timed(run: engine.Run) -> bool:
@@ -743,9 +831,9 @@ class Plan:
     messages: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     #: Per store, its published flows as (id, version, state).
     flows: dict[int, list[tuple[int, int | None, str]]] = field(default_factory=dict)
-    #: The (flows, contacts) whose active runs were read, and those runs (compared again
-    #: by :func:`_same_runs` only if some run changed meanwhile).
-    scopes: list[tuple[list[int], list[int]]] = field(default_factory=list)
+    #: The scopes whose active runs were read, and those runs (compared again by
+    #: :func:`_same_runs` only if some run changed meanwhile).
+    scopes: list[_Scope] = field(default_factory=list)
     heads: list[_Head] = field(default_factory=list)
     #: The contacts read, and those of them already gone (deleted or merged).
     contacts: list[int] = field(default_factory=list)
@@ -758,14 +846,12 @@ class Plan:
     highest: int | None = None
     last_id: int = 0
 
-    def note(
-        self, flow_ids: list[int], contact_ids: list[int], heads: list[_Head], writes: Any
-    ) -> None:
+    def note(self, scope: _Scope, heads: list[_Head], writes: Any) -> None:
         """What a store's part of the pass read, before anything changes it."""
-        self.scopes.append((flow_ids, contact_ids))
+        self.scopes.append(scope)
         self.heads += heads
-        self.contacts += contact_ids
-        self.gone.update(c for c in contact_ids if not _present(writes.contacts.get(c)))
+        self.contacts += scope.contact_ids
+        self.gone.update(c for c in scope.contact_ids if not _present(writes.contacts.get(c)))
 
 
 def _present(who: Any) -> bool:
@@ -795,8 +881,8 @@ def _run_changes(session: Session) -> int:
 
 def _unchanged(session: Session, planned: Plan) -> bool:
     """Whether what ``planned`` relied on still holds: the stores' published flows, the
-    active runs of the pass's (flow, contact) pairs, its contacts' presence, and (SQLite)
-    the highest run id, past which the plan drew its new runs' ids. A few queries, in the
+    active runs of its scopes (:class:`_Scope`), its contacts' presence, and (SQLite) the
+    highest run id, past which the plan drew its new runs' ids. A few queries, in the
     write transaction; the runs are read again only if some run changed since the plan
     (:func:`_run_changes`: the timer sweep, the API)."""
     for store_id, states in planned.flows.items():
@@ -823,17 +909,13 @@ def _unchanged(session: Session, planned: Plan) -> bool:
 
 
 def _same_runs(session: Session, planned: Plan) -> bool:
-    """Whether the active runs of the pass's (flow, contact) pairs are those the plan read,
-    in the same states."""
-    now_runs: dict[int, tuple[Any, ...]] = {}
-    for flow_ids, contact_ids in planned.scopes:
-        rows = matching.core(
-            session,
-            _active_query(matching.dialect(session), flow_ids, contact_ids).with_only_columns(
-                FlowRun.id, FlowRun.state, FlowRun.seq, FlowRun.updated_at
-            ),
-        )
-        now_runs.update((r[0], (r[1], r[2], r[3])) for r in rows)
+    """Whether the active runs of the plan's scopes are those it read, in the same
+    states."""
+    now_runs = {
+        h.id: (h.state, h.seq, h.updated_at)
+        for scope in planned.scopes
+        for h in _active_heads(session, scope)
+    }
     return now_runs == {h.id: (h.state, h.seq, h.updated_at) for h in planned.heads}
 
 

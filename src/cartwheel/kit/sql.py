@@ -63,6 +63,28 @@ def unnested(columns: dict[str, tuple[Any, list[Any]]]) -> Subquery:
     ).subquery()
 
 
+def rows_of(dialect_name: str, columns: dict[str, tuple[Any, list[Any]]]) -> Subquery:
+    """Rows given as one parameter (``name: (column type, values)``, the lists of equal
+    length), to join a table to: on PostgreSQL :func:`unnested`; on SQLite ``(SELECT
+    json_extract(value, '$[0]') AS a, … FROM json_each(:rows))``, the rows as one JSON
+    list of lists."""
+    if dialect_name == "postgresql":
+        return unnested(columns)
+    values = [values for _, values in columns.values()]
+    encoded = msgspec.json.encode([list(row) for row in zip(*values, strict=True)]).decode()
+    each = func.json_each(bindparam(None, encoded, type_=String(), unique=True))
+    return (
+        select(
+            *(
+                func.json_extract(literal_column("value"), f"$[{index}]").label(name)
+                for index, name in enumerate(columns)
+            )
+        )
+        .select_from(each)
+        .subquery()
+    )
+
+
 def array(kind: Any, values: list[Any]) -> ColumnElement[Any]:
     """PostgreSQL: ``values`` as one array parameter of ``kind`` (a column's type). Integers
     and UUIDs go as the array's text, cast by the server (``'{1,2,3}'::INTEGER[]``): psycopg
