@@ -45,11 +45,11 @@ def _runs(db: Database, flow_id: int) -> list[tuple[int, int, str, str | None, b
         ]
 
 
-def _ann_views(runtime: Runtime, store: StoreFixture, clock: Clock) -> int:
-    """Ann views product A now (every flow of these tests starts on it); her contact id."""
+def _ann_views(runtime: Runtime, store: StoreFixture, clock: Clock, sku: str = "A") -> int:
+    """Ann views a product (A: every flow of these tests starts on it) now; her contact id."""
     return track(
         runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
-        properties={"sku": "A"},
+        properties={"sku": sku},
     )  # fmt: skip
 
 
@@ -237,7 +237,7 @@ def test_a_plan_reads_of_a_flow_its_events_do_not_move_only_the_runs_of_their_ke
     cart = publish(client, store, CART_UNTIL_VIEW)
     viewed = clock.now
     for sku in ("A", "B", "C"):
-        _views(runtime, store, clock, sku)
+        _ann_views(runtime, store, clock, sku)
     clock.advance(minutes=1)
     track(
         runtime, store.store_id, "ann@plan.io", "cart updated", at=clock.now,
@@ -248,8 +248,8 @@ def test_a_plan_reads_of_a_flow_its_events_do_not_move_only_the_runs_of_their_ke
     [(cart_run, _, state, _, _)] = _runs(db, cart)
     assert state == "active"
     clock.advance(minutes=10)
-    _views(runtime, store, clock, "B")  # refreshes B's run, ends the cart's
-    _views(runtime, store, clock, "D")  # starts a run
+    _ann_views(runtime, store, clock, "B")  # refreshes B's run, ends the cart's
+    _ann_views(runtime, store, clock, "D")  # starts a run
     flows = triggers.Flows(clock)
     planned = _plan(db, flows, store.store_id)
     assert planned is not None
@@ -262,13 +262,6 @@ def test_a_plan_reads_of_a_flow_its_events_do_not_move_only_the_runs_of_their_ke
         trigger_at = {key: at for key, at in session.execute(triggered)}
     assert (trigger_at["A"], trigger_at["B"], trigger_at["C"]) == (viewed, clock.now, viewed)
     assert [state for _, _, state, _, _ in _runs(db, cart)] == ["exited"]
-
-
-def _views(runtime: Runtime, store: StoreFixture, clock: Clock, sku: str) -> int:
-    return track(
-        runtime, store.store_id, "ann@plan.io", "Viewed Product", at=clock.now,
-        properties={"sku": sku},
-    )  # fmt: skip
 
 
 def _keyed_runs(db: Database, flow_id: int) -> dict[str, int]:

@@ -261,7 +261,7 @@ class Flows:
         # are not read.
         keys = _start_keys(events, by_kind)
         slots = {(e.flow_id, e.contact_id, e.key) for e in keys.values() if e.one_active}
-        scope = _Scope(_moving(session, live, by_kind), contact_ids, slots)
+        scope = _Scope(_moving(live, by_kind, moves), contact_ids, slots)
         heads = _active_heads(session, scope)
         whole: list[int] = []
         held: dict[tuple[int, int, str], engine.Run | engine.Held] = {}
@@ -476,22 +476,23 @@ class _Scope(NamedTuple):
     slots: set[tuple[int, int, str]]
 
 
-def _moving(session: Session, live: list[Flow], by_kind: dict[_Kind, list[_Wanting]]) -> list[int]:
-    """The live flows whose runs one of the pass's kinds of event may move: a version
-    (runs go on with the version they started on) exits on it or has a step waiting for
-    it (:func:`_wakes`). An event moves no run of the other flows: it may only start one
-    of them again, which refreshes the active run of its key, read by the key alone.
-    Under the flows bench that left a person's every browse-abandonment run but the
-    viewed product's unread: by the third load, two to three a view."""
+def _moving(
+    live: list[Flow],
+    by_kind: dict[_Kind, list[_Wanting]],
+    moves: Callable[[int, int, bool, _Kind], bool],
+) -> list[int]:
+    """The live flows whose runs one of the pass's kinds of event may move (``moves``,
+    asked of a run not asleep on a timer): a version (runs go on with the version they
+    started on) exits on it or has a step waiting for it (:func:`_wakes`). An event moves
+    no run of the other flows: it may only start one of them again, which refreshes the
+    active run of its key, read by the key alone. Under the flows bench that left a
+    person's every browse-abandonment run but the viewed product's unread: by the third
+    load, two to three a view."""
     found = []
     for flow in live:
         assert flow.version is not None
         versions = range(1, flow.version + 1)
-        if any(
-            _wakes(engine.definition_of(session, flow.id, version), kind) != _STILL
-            for version in versions
-            for kind in by_kind
-        ):
+        if any(moves(flow.id, version, False, kind) for version in versions for kind in by_kind):
             found.append(flow.id)
     return found
 
@@ -736,10 +737,6 @@ def _wakes(definition: Definition, kind: _Kind) -> _Wakes:
         for step in definition.steps.values()
     )
     return _Wakes(every=False, unless_timed=waits)
-
-
-#: An event of a kind no version exits on or waits for moves no run of the flow.
-_STILL = _Wakes(every=False, unless_timed=False)
 
 
 def _timed(run: engine.Run) -> bool:
